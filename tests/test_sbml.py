@@ -21,6 +21,7 @@ from ketasim.engines.roadrunner_engine import simulate_roadrunner
 from ketasim.engines.sbml import NS_URI, to_l3, to_sbml
 from ketasim.model.build import build_model
 from ketasim.model.description import ModelBuilder, Param
+from ketasim.model.docs import doc_model
 from ketasim.regimen import Dose, DoseEvent, dose_events
 
 FLOOR = 1e-6
@@ -59,6 +60,16 @@ def test_standard_infusion_round_trip_and_validity() -> None:
     events = dose_events(Dose("ketamine", "iv", (0.0,), mg_per_kg=0.5, duration_h=40 / 60), 70.0)
     assert sbml_errors(to_sbml(model, events)) == []
     assert_round_trip(model, events, model.default_parameters, np.linspace(0, 24, 241))
+
+
+def test_full_model_is_valid_sbml() -> None:
+    """Every drug, route and layer at once (the model docs/model.md describes)."""
+    model = doc_model()
+    text = to_sbml(model)
+    assert sbml_errors(text) == []
+    doc = libsbml.readSBMLFromString(text).getModel()
+    assert doc.getNumSpecies() + doc.getNumRules() >= len(model.states)
+    assert doc.getNumReactions() >= len(model.fluxes)
 
 
 def test_iv_bolus_round_trip() -> None:
@@ -152,7 +163,8 @@ def test_every_mapping_path_round_trips() -> None:
     model = _toy_model()
     events = [DoseEvent(0.0, 1.0, 0.0, (("bolus", "1"),), "b0"),
               DoseEvent(2.0, 3.0, 0.0, (("bolus", "0.5*k/k"),), "b1"),
-              DoseEvent(1.0, 0.4, 1.5, (("into_y", "h/2"),), "inf")]
+              DoseEvent(1.0, 0.4, 1.5, (("into_y", "h/2"),), "inf"),
+              DoseEvent(3.0, 0.2, 0.0, (("into_y", "1"),), "jump of a rate-rule state")]
     text = to_sbml(model, events)
     assert sbml_errors(text) == []
     doc = libsbml.readSBMLFromString(text).getModel()
@@ -169,7 +181,8 @@ def test_every_mapping_path_round_trips() -> None:
 
 
 @pytest.mark.parametrize("expr, formula", [
-    ("exp(-k*t)", "exp(((-1) * k * time))"),
+    ("exp(-k*t)", "exp((-(k * time)))"),
+    ("x - 2*y + 1", "(x - (2 * y) + 1)"),
     ("log(x)", "ln(x)"),
     ("x**(1/3)", "(x ^ (1/3))"),
     ("x**2/y", "((x ^ 2) / (y))"),

@@ -23,6 +23,8 @@ from .sbml import event_times, sbml_output_ids, to_sbml
 RTOL = 1e-10
 ATOL = 1e-14
 MAX_STEPS = 200_000
+#: compiled documents kept per model (one per distinct dose schedule)
+CACHE_PER_MODEL = 16
 
 _Key = tuple[tuple[float, float, tuple[tuple[str, str], ...]], ...]
 _CACHE: WeakKeyDictionary[Model, dict[_Key, object]] = WeakKeyDictionary()
@@ -43,6 +45,8 @@ def load_roadrunner(model: Model, events: Sequence[DoseEvent] = (), rtol: float 
     rr = cache.get(key)
     if rr is None:
         rr = roadrunner.RoadRunner(to_sbml(model, events))
+        while len(cache) >= CACHE_PER_MODEL:  # drop the oldest schedule
+            cache.pop(next(iter(cache)))
         cache[key] = rr
     integ = rr.integrator  # type: ignore[attr-defined]
     integ.relative_tolerance = rtol

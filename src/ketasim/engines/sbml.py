@@ -88,7 +88,16 @@ def to_l3(expr: sp.Basic, time: str = "t") -> str:
         if isinstance(e, sp.Number):
             return _num(float(e))
         if isinstance(e, sp.Add):
-            return "(" + " + ".join(w(a) for a in e.args) + ")"
+            text = ""
+            for a in e.as_ordered_terms():
+                coeff = a.as_coeff_Mul()[0]
+                if coeff.is_Number and coeff < 0:
+                    text += f" - {w(-a)}" if text else f"-{w(-a)}"
+                else:
+                    text += f" + {w(a)}" if text else w(a)
+            return f"({text})"
+        if isinstance(e, sp.Mul) and e.args[0] == -1:
+            return f"(-{w(-e)})"
         if isinstance(e, sp.Mul):
             num, den = [], []
             for f in e.args:
@@ -191,11 +200,12 @@ def _unit_id(unit: str) -> str:
 
 
 class _Units:
-    """Unit definitions of a document, created once per distinct unit string."""
+    """Unit definitions of a document, created once per distinct unit."""
 
     def __init__(self, model: libsbml.Model) -> None:
         self.model = model
         self.ids: dict[str, str | None] = {}
+        self.by_parts: dict[tuple[tuple[int, float, float], ...], str] = {}
 
     def get(self, unit: str) -> str | None:
         if unit in self.ids:
@@ -207,10 +217,22 @@ class _Units:
         if not parts:
             self.ids[unit] = "dimensionless"
             return "dimensionless"
-        uid = _unit_id(unit)
+        key = tuple(sorted(parts))
+        if key in self.by_parts:
+            self.ids[unit] = self.by_parts[key]
+            return self.by_parts[key]
+        try:
+            name = f"{ureg.Unit(unit):~}"
+        except Exception:  # pint cannot write every unit it parses in short form
+            name = unit
+        name = re.sub(r"\b([mun]?)l\b", r"\1L", name.replace("µ", "u"))
+        uid = _unit_id(name)
+        while self.model.getUnitDefinition(uid) is not None:
+            uid += "_"
+        self.by_parts[key] = uid
         ud = self.model.createUnitDefinition()
         _ok(ud.setId(uid), uid)
-        ud.setName(unit)
+        ud.setName(name)
         for kind, mult, exponent in parts:
             u = ud.createUnit()
             u.setKind(kind)
