@@ -28,6 +28,8 @@ _FUNCTIONS = {
     "pi": sp.pi,
 }
 _TIME = sp.Symbol("t", real=True)
+#: names the generated code uses itself (codegen.py) or that mean something in expressions
+RESERVED = frozenset({"x", "p", "u", "t", "zero", "numpy", "np", "exp", "log", "sqrt", "tanh", "pi", "E", "I"})
 
 
 def canonical_unit(unit: str) -> str:
@@ -179,6 +181,8 @@ class ModelBuilder:
         return parsed
 
     def _new_name(self, name: str) -> None:
+        if name in RESERVED or not name.isidentifier():
+            raise ValueError(f"[{self.layer}] {name!r} is reserved or not an identifier; rename it")
         if name in self.params or name in self.states or name in self.lets:
             raise ValueError(f"[{self.layer}] name {name!r} defined twice")
 
