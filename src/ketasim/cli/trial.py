@@ -31,7 +31,6 @@ def command(spec: Path, out: Path, workers: int | None, scheduler: str | None, r
     Ctrl-C keeps the finished patients and --resume completes the run.
     """
     from ..spec import load_spec
-    from ..trial import run_trial
 
     if workers is not None and workers < 1:
         raise UserError("--workers", f"must be at least 1, got {workers}")
@@ -40,6 +39,8 @@ def command(spec: Path, out: Path, workers: int | None, scheduler: str | None, r
     if replicates < 1:
         raise UserError("--replicates", f"must be at least 1, got {replicates}")
     trial = load_spec(spec)
+    from ..trial import run_trial
+
     summary = run_trial(trial, out, resume=resume, replicates=replicates, progress=not quiet)
     n = sum(a["size"] for a in summary["arms"].values())
     click.echo(f"ketasim: {trial.name}: {n} patients in {len(summary['arms'])} arms; "

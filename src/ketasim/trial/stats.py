@@ -180,7 +180,7 @@ def km_median(time: np.ndarray, event: np.ndarray) -> Estimate:
         idx = np.flatnonzero(mask)
         return float(ts[idx[0]]) if idx.size else None
 
-    return Estimate(first(s <= 0.5), first(upper_band <= 0.5), first(lower_band <= 0.5), n)
+    return Estimate(first(s <= 0.5), first(lower_band <= 0.5), first(upper_band <= 0.5), n)
 
 
 def logrank(t1: np.ndarray, e1: np.ndarray, t2: np.ndarray, e2: np.ndarray) -> float | None:
