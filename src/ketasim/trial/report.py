@@ -1,0 +1,141 @@
+"""report.html: a self-contained page (figures embedded as base64 PNG, no server, no network).
+
+Shows the model version and hypothesis, CONSORT-like counts, mean trajectories with 95% bands
+per arm for the endpoints' measures, a spaghetti plot of sample patients, the endpoint table and
+the comparisons.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ..spec import TrialSpec  # noqa: E402
+from .endpoints import ArmData  # noqa: E402
+from .measures import measure_unit  # noqa: E402
+
+_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
+_CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}
+th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}img{max-width:100%}
+.note{color:#666;font-size:90%}"""
+
+
+def _png(fig: plt.Figure) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return "<img alt='figure' src='data:image/png;base64," + base64.b64encode(buf.getvalue()).decode() + "'>"
+
+
+def _time_axis(end_h: float) -> tuple[float, str]:
+    return (24.0, "days") if end_h > 72 else (1.0, "hours")
+
+
+def _trajectories(spec: TrialSpec, arms: dict[str, ArmData], measures: list[str]) -> str:
+    scale, label = _time_axis(spec.end_h)
+    n = len(measures)
+    fig, axes = plt.subplots(n, 1, figsize=(9, 2.8 * n), squeeze=False, layout="constrained")
+    for ax, m in zip(axes[:, 0], measures, strict=True):
+        for i, (name, data) in enumerate(arms.items()):
+            y = data.measures[m]
+            if y.shape[0] == 0:
+                continue
+            t = data.times / scale
+            mean = y.mean(axis=0)
+            c = _COLOURS[i % len(_COLOURS)]
+            ax.plot(t, mean, color=c, label=f"{name} (n={y.shape[0]})")
+            if y.shape[0] > 1:
+                half = 1.96 * y.std(axis=0, ddof=1) / np.sqrt(y.shape[0])
+                ax.fill_between(t, mean - half, mean + half, color=c, alpha=0.2, linewidth=0)
+        ax.set_ylabel(f"{m} ({measure_unit(m)})")
+        ax.set_xlabel(f"time ({label})")
+        ax.legend(fontsize=8)
+    fig.suptitle("Mean per arm with 95% confidence band")
+    return _png(fig)
+
+
+def _spaghetti(spec: TrialSpec, arms: dict[str, ArmData], measure: str, per_arm: int = 8) -> str:
+    scale, label = _time_axis(spec.end_h)
+    fig, ax = plt.subplots(figsize=(9, 3.2), layout="constrained")
+    for i, (name, data) in enumerate(arms.items()):
+        y = data.measures[measure]
+        c = _COLOURS[i % len(_COLOURS)]
+        for j in range(min(per_arm, y.shape[0])):
+            ax.plot(data.times / scale, y[j], color=c, alpha=0.5, linewidth=0.8, label=name if j == 0 else None)
+    ax.set_xlabel(f"time ({label})")
+    ax.set_ylabel(f"{measure} ({measure_unit(measure)})")
+    ax.set_title(f"Sample patients: {measure} (up to {per_arm} per arm)")
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def _fmt(x: Any) -> str:
+    if x is None:
+        return "–"
+    if isinstance(x, float):
+        return f"{x:.4g}"
+    return html.escape(str(x))
+
+
+def _ci(ci: list[Any]) -> str:
+    return f"[{_fmt(ci[0])}, {_fmt(ci[1])}]"
+
+
+def write_report(path: Path, spec: TrialSpec, summary: dict[str, Any], arms: dict[str, ArmData],
+                 failed: list[dict[str, Any]]) -> None:
+    """Write the self-contained HTML report of a finished trial."""
+    e_measures = list(dict.fromkeys(e.measure for e in spec.endpoints))
+    model = summary["model"]
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(spec.name)}</title>"
+             f"<style>{_CSS}</style></head><body>", f"<h1>{html.escape(spec.name)}</h1>",
+             f"<p>ketasim {html.escape(model['version'])}, hypothesis <b>{html.escape(model['hypothesis'])}</b>, "
+             f"species {html.escape(model['species'])}, seed {spec.seed}, trial length {spec.end_h / 24:.4g} days. "
+             f"<span class='note'>parameters sha256 {model['parameters_sha256'][:16]}…</span></p>"]
+    parts.append("<h2>Patient flow</h2><table><tr><th>arm</th><th>randomised</th><th>simulated</th>"
+                 "<th>solver failures</th><th>analysed</th></tr>")
+    for name, a in summary["arms"].items():
+        parts.append(f"<tr><td>{html.escape(name)}</td><td>{a['size']}</td><td>{a['simulated']}</td>"
+                     f"<td>{len(a['failed'])}</td><td>{a['simulated']}</td></tr>")
+    parts.append("</table>")
+    for f in failed:
+        parts.append(f"<p class='note'>patient {f['patient']} ({html.escape(f['arm'])}): {html.escape(f['error'])}</p>")
+    parts.append("<h2>Endpoints</h2><table><tr><th>endpoint</th><th>kind</th><th>measure</th>")
+    parts += [f"<th>{html.escape(n)}</th>" for n in summary["arms"]]
+    parts.append("<th>unit</th></tr>")
+    for e in spec.endpoints:
+        cells = []
+        unit = ""
+        for a in summary["arms"].values():
+            v = a["endpoints"][e.name]
+            unit = v["unit"]
+            cells.append(f"<td>{_fmt(v['value'])} {_ci(v['ci95'])} <span class='note'>n={v['n']}</span></td>")
+        parts.append(f"<tr><td>{html.escape(e.name)}</td><td>{e.kind}</td><td>{e.measure}</td>{''.join(cells)}"
+                     f"<td>{unit}</td></tr>")
+    parts.append("</table><p class='note'>value [95% CI]; n = patients contributing (responders at `from` for "
+                 "relapse endpoints).</p>")
+    if summary["comparisons"]:
+        power = any("power" in c for c in summary["comparisons"])
+        parts.append("<h2>Comparisons</h2><table><tr><th>arms</th><th>endpoint</th><th>difference</th>"
+                     "<th>95% CI</th><th>p</th><th>test</th>" + ("<th>power</th>" if power else "") + "</tr>")
+        for c in summary["comparisons"]:
+            parts.append(f"<tr><td>{html.escape(' − '.join(c['arms']))}</td><td>{html.escape(c['endpoint'])}</td>"
+                         f"<td>{_fmt(c['difference'])}</td><td>{_ci(c['ci95'])}</td><td>{_fmt(c['p_value'])}</td>"
+                         f"<td>{html.escape(c['test'])}</td>" + (f"<td>{_fmt(c.get('power'))}</td>" if power else "")
+                         + "</tr>")
+        parts.append("</table>")
+    parts.append("<h2>Trajectories</h2>")
+    parts.append(_trajectories(spec, arms, e_measures))
+    parts.append(_spaghetti(spec, arms, e_measures[0]))
+    parts.append(f"<p class='note'>Measures available in this run: {html.escape(', '.join(summary['measures']))}."
+                 " All values are model predictions, not data.</p></body></html>")
+    path.write_text("\n".join(parts), encoding="utf-8")
