@@ -25,14 +25,15 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from pydantic.json_schema import models_json_schema
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from ..errors import UserError
-from ..spec import SpecModel, parse_spec
+from ..spec import SpecModel, compile_spec, parse_spec
+from ..spec import _pydantic_error as spec_structure_error
 from . import simulate as sim
 from .checks import check_trial, check_trial_raw
 from .errors import ApiError, parse_body, user_error
@@ -288,8 +289,14 @@ def create_app(limits: Limits = DEFAULT_LIMITS, jobs_dir: str | Path | None = No
             from ..trial.measures import available_measures, check_available
             from ..trial.run import trial_model
 
+            if not isinstance(data, dict):
+                parse_spec(data)  # its error names what a spec must be
+            try:
+                model = SpecModel.model_validate(data)  # structure first (cheap), then limits
+            except ValidationError as exc:
+                raise spec_structure_error(exc) from None
             check_trial_raw(data, limits)
-            spec = parse_spec(data)
+            spec = compile_spec(model, data)
             check_trial(spec, limits)
             check_available(spec, available_measures(trial_model(spec)))
             return spec

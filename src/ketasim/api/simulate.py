@@ -194,17 +194,12 @@ def _clean(values: np.ndarray) -> list[float | None]:
 def prepare(data: Any, limits: Limits) -> tuple[SimulateRequest, Model, list[Dose], np.ndarray, list[DoseEvent],
                                                 np.ndarray]:
     """Check a simulate request and set it up: (request, model, doses, params, events, times)."""
-    if isinstance(data, dict):
-        days = data.get("days")
-        if isinstance(days, (int, float)) and not isinstance(days, bool) and days > limits.max_days:
-            raise limit_error("days", f"{days:g} days; at most {limits.max_days:g} days per simulation")
-        end_guess = float(days) * 24.0 if isinstance(days, (int, float)) and not isinstance(days, bool) else 14 * 24.0
-        check_regimen_raw(data.get("regimen"), "regimen", max(end_guess, 0.0), limits)
-    req: SimulateRequest = validate_model(SimulateRequest, data)
+    req: SimulateRequest = validate_model(SimulateRequest, data)  # structure first (cheap), then limits
     if not (math.isfinite(req.days) and req.days > 0):
         raise UserError("days", f"must be a positive number of days, e.g. 14; got {req.days:g}")
     if req.days > limits.max_days:
         raise limit_error("days", f"{req.days:g} days; at most {limits.max_days:g} days per simulation")
+    check_regimen_raw(data["regimen"] if "regimen" in data else [], "regimen", req.days * 24.0, limits)
     names = [n for n, _ in hypothesis_names()]
     if req.hypothesis not in names:
         raise UserError("hypothesis", f"unknown hypothesis {req.hypothesis!r}; use one of {', '.join(names)}")

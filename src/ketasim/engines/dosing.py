@@ -63,5 +63,5 @@ def make_plan(model: Model, events: Sequence[DoseEvent], p: np.ndarray) -> DoseP
             else:
                 jumps[index[ev.time_h], model.state_index[model.inputs[target]]] += amount
     rates = np.cumsum(rate_changes, axis=0)
-    rates[np.abs(rates) < 1e-12 * (np.abs(rate_changes).max() + 1e-300)] = 0.0
+    rates[np.abs(rates) < 1e-12 * (np.abs(rate_changes).max(initial=0.0) + 1e-300)] = 0.0  # no doses: empty
     return DosePlan(np.array(times, dtype=float), jumps, rates, total)
