@@ -364,6 +364,10 @@ def create_app(limits: Limits = DEFAULT_LIMITS, jobs_dir: str | Path | None = No
     async def index() -> HTMLResponse:
         return HTMLResponse(_web_file("index.html"))
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        return Response(status_code=204)
+
     @app.get("/static/{name}", include_in_schema=False)
     async def static(name: str) -> Response:
         if name == "plotly.min.js":

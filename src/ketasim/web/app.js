@@ -16,16 +16,18 @@ const COLORS = ["#1f5fa8", "#d1495b", "#2e933c", "#e5a00d", "#7b4fa0", "#00798c"
   "#7f7f7f", "#bcbd22", "#17becf", "#003f5c"];
 const DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"];
 const INFUSION_ROUTES = ["iv", "sc"];
+const LOG_FLOOR = 0.01;  // ng/mL: lower values are not drawn on the log-scale concentration panel
 
-/* Panels of the multi-scale figure, top to bottom; a panel appears when one of its series exists. */
+/* Panels of the multi-scale figure, top to bottom; a panel appears when one of its series exists.
+ * `shown`: drawn at first; `extra`: listed in the legend, drawn on a click; the rest are left out. */
 const PANELS = [
   { id: "conc", title: "concentration (ng/mL)", log: true,
-    match: (n, info) => info.unit === "ng/mL",
-    // shown at first: racemic ketamine and its metabolites, and comparator drugs; the rest via the legend
+    match: (n, info) => info.unit === "ng/mL" && (/^plasma_|^brain_ketamine$/.test(n)) &&
+      !/^plasma_(s|r)_norketamine$/.test(n),
     shown: (n) => /^(plasma|brain)_ketamine$|^plasma_(norketamine|hnk|dhnk)$/.test(n) ||
       (/^plasma_/.test(n) && !/ketamine|hnk/.test(n)) },
   { id: "block", title: "receptor block (fraction)",
-    match: (n) => /^nmdar_block|^nmdar_trapped|_occupancy$|^hcn1_inhibition$/.test(n),
+    match: (n) => /^nmdar_block|^nmdar_trapped/.test(n),
     shown: (n) => /^nmdar_block_(int|pyr_syn|extrasyn)$/.test(n) },
   { id: "glutamate", title: "glutamate (% baseline)", names: ["glutamate"] },
   { id: "signalling", title: "BDNF / mTORC1 (relative)", names: ["bdnf", "mtorc1", "p_trkb", "p_eef2"],
@@ -248,8 +250,7 @@ function draw(results) {
   const gap = 0.035;
   const traces = [];
   const layout = {
-    height: 90 + 190 * n, margin: { l: 70, r: 20, t: 20, b: 50 }, hovermode: "x unified",
-    legend: { orientation: "v", font: { size: 11 } },
+    height: 90 + 210 * n, margin: { l: 70, r: 200, t: 20, b: 50 }, hovermode: "closest",
     xaxis: { title: { text: "time (days)" }, anchor: n > 0 ? `y${n === 1 ? "" : n}` : "y", zeroline: false },
     shapes: [], annotations: [],
   };
@@ -260,17 +261,19 @@ function draw(results) {
     const bottom = 1 - (i + 1) / n + gap;
     layout[key] = { domain: [Math.max(bottom, 0), top], title: { text: panel.title, font: { size: 12 } },
       type: panel.log ? "log" : "linear", anchor: "x", exponentformat: "power" };
+    const legend = i === 0 ? "legend" : `legend${i + 1}`;  // one legend beside each panel
+    layout[legend] = { x: 1.01, xanchor: "left", y: top, yanchor: "top", font: { size: 11 }, tracegroupgap: 0 };
     hyps.forEach((hyp, h) => {
       const data = results[hyp];
       const x = data.times_h.map((t) => t / 24);
       panel.series.forEach((name, k) => {
         if (!(name in data.series)) return;
         let y = data.series[name];
-        if (panel.log) y = y.map((v) => (v === null || v <= 1e-4 ? null : v));
+        if (panel.log) y = y.map((v) => (v === null || v < LOG_FLOOR ? null : v));
         const unit = (data.outputs[name] || {}).unit || "";
         traces.push({
           type: "scatter", mode: "lines", x, y, xaxis: "x", yaxis: axis,
-          name: hyps.length > 1 ? `${name} · ${hyp}` : name, legendgroup: name,
+          name, legendgroup: name, legend, showlegend: h === 0,
           line: { color: COLORS[k % COLORS.length], dash: DASHES[h % DASHES.length], width: h ? 1.6 : 2 },
           visible: !panel.shown || panel.shown(name) ? true : "legendonly",
           customdata: data.times_h,
@@ -287,6 +290,8 @@ function draw(results) {
       fillcolor: "rgba(31, 95, 168, 0.10)", layer: "below" });
   }
   const plots = $("#plots");
+  $("#line-styles").textContent = hyps.length > 1 ? "Line style = hypothesis: " +
+    hyps.map((h, i) => `${DASHES[i % DASHES.length]} ${h}`).join(", ") + "." : "";
   plots.dataset.panels = panels.map((p) => p.id).join(",");
   Plotly.react(plots, traces, layout, { responsive: true, displaylogo: false });
   const pk = first.series.plasma_ketamine;
