@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from weakref import WeakKeyDictionary
 
 import numpy as np
 import sympy as sp
@@ -92,6 +93,16 @@ def _compile_source(source: str, name: str) -> CompiledModel:
     )
 
 
+_COMPILED: WeakKeyDictionary[Model, CompiledModel] = WeakKeyDictionary()
+
+
 def compile_model(model: Model) -> CompiledModel:
-    """Generate and compile the NumPy functions of `model` (cached by source text)."""
-    return _compile_source(generate_source(model), model.name)
+    """Generate and compile the NumPy functions of `model` (cached per model and by source text).
+
+    The per-model cache matters: printing the source with sympy takes about a second for the
+    full model, far longer than simulating one patient.
+    """
+    compiled = _COMPILED.get(model)
+    if compiled is None:
+        compiled = _COMPILED[model] = _compile_source(generate_source(model), model.name)
+    return compiled
