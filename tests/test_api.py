@@ -330,6 +330,10 @@ def test_hypotheses_drugs_limits_and_openapi(client: TestClient) -> None:
     drugs = {d["name"]: d for d in client.get("/api/v1/drugs").json()}
     assert "iv" in drugs["ketamine"]["routes"] and "midazolam" in drugs
     assert client.get("/api/v1/limits").json()["max_trial_patients"] == Limits().max_trial_patients
+    exposure = client.get("/api/v1/measures", params={"layers": "exposure"}).json()
+    assert "plasma_ketamine" in exposure and "MADRS" not in exposure
+    assert set(exposure) <= set(client.get("/api/v1/measures").json())
+    assert client.get("/api/v1/measures", params={"species": "dog"}).status_code == 422
     doc = client.get("/openapi.json").json()
     for path in ("/api/v1/simulate", "/api/v1/trials", "/api/v1/trials/{trial_id}",
                  "/api/v1/trials/{trial_id}/files/{name}", "/api/v1/hypotheses"):

@@ -171,6 +171,7 @@ def test_small_trial_runs_to_completion(page, server: str) -> None:
     page.fill("#trial-days", "0.25")
     page.select_option("#trial-layers", "exposure")
     page.click("#trial-build")
+    page.wait_for_selector("#trial-spec[data-written]")
     spec = json.loads(page.input_value("#trial-spec"))
     assert spec["arms"][0]["regimen"][0]["dose"] == "0.5 mg/kg" and spec["layers"] == "exposure"
     page.click("#trial-run")

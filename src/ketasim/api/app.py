@@ -354,6 +354,17 @@ def create_app(limits: Limits = DEFAULT_LIMITS, jobs_dir: str | Path | None = No
         get_drug("ketamine")  # registers the comparator drugs
         return [{"name": d.name, "routes": list(d.routes), "description": d.description} for d in DRUGS.values()]
 
+    @app.get("/api/v1/measures", response_model=list[str], summary="Trial measures of the model",
+             responses={429: {"model": ErrorResponse, "description": "too many simulations at once"}})
+    async def measures(species: Literal["human", "mouse", "rat"] = "human",
+                       layers: Literal["all", "exposure"] = "all") -> list[str]:
+        """Measures a trial's endpoints can use with these layers (ketamine; comparators add their own)."""
+        from ..model.build import build_model
+        from ..trial.measures import available_measures
+
+        return await _guarded(lambda: available_measures(build_model(species, frozenset({("ketamine", "iv")}),
+                                                                     "default", layers)))
+
     @app.get("/api/v1/limits", summary="Documented limits")
     async def get_limits() -> dict[str, Any]:
         """The limits this server enforces (413 beyond them)."""

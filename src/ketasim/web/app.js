@@ -325,12 +325,22 @@ function trialEndpoints(days, clinical) {
   return eps;
 }
 
-function buildSpec() {
+async function trialMeasures(species, layers) {
+  const key = `${species}/${layers}`;
+  state.measures = state.measures || {};
+  if (!state.measures[key]) {
+    const res = await api("GET", `/api/v1/measures?species=${species}&layers=${layers}`);
+    state.measures[key] = res.ok ? res.data : ["plasma_ketamine"];
+  }
+  return state.measures[key];
+}
+
+async function buildSpec() {
   const perArm = Math.round(Number($("#trial-patients").value));
   const days = Number($("#trial-days").value);
   const layers = $("#trial-layers").value;
-  const sim = Object.values(state.results)[0];
-  const clinical = layers === "all" && (!sim || "MADRS" in sim.series) && (!sim || "CADSS" in sim.series);
+  const measures = await trialMeasures($("#species").value, layers);
+  const clinical = measures.includes("MADRS") && measures.includes("CADSS");
   const arms = [{ name: "treatment", size: perArm, regimen: readRegimen() }];
   const comparator = $("#trial-comparator").value;
   if (comparator === "placebo") arms.push({ name: "placebo", size: perArm, regimen: [] });
@@ -349,8 +359,8 @@ function buildSpec() {
   return spec;
 }
 
-function writeSpec() {
-  $("#trial-spec").value = JSON.stringify(buildSpec(), null, 2);
+async function writeSpec() {
+  $("#trial-spec").value = JSON.stringify(await buildSpec(), null, 2);
   state.specFromForm = true;
 }
 
@@ -417,7 +427,7 @@ async function runTrial() {
   clearErrors($("#trial"));
   clearErrors($("#builder"));
   $("#trial-results").innerHTML = "";
-  if (!$("#trial-spec").value.trim()) writeSpec();
+  if (!$("#trial-spec").value.trim()) await writeSpec();
   const text = $("#trial-spec").value;
   let body = text;
   let type = "application/yaml";
@@ -470,7 +480,11 @@ async function init() {
   addItem({ drug: "ketamine", route: "iv", dose: 0.5, doseUnit: "mg/kg", duration: 40 });
   $("#add-item").addEventListener("click", () => addItem({ drug: "ketamine", route: "iv", dose: 0.5 }));
   $("#simulate").addEventListener("click", simulate);
-  $("#trial-build").addEventListener("click", () => { clearErrors($("#trial")); writeSpec(); });
+  $("#trial-build").addEventListener("click", async () => {
+    clearErrors($("#trial"));
+    await writeSpec();
+    $("#trial-spec").dataset.written = String(Date.now());
+  });
   $("#trial-spec").addEventListener("input", () => { state.specFromForm = false; });
   $("#trial-run").addEventListener("click", runTrial);
   $$(".zoom button").forEach((b) => b.addEventListener("click", () => zoom(b.dataset.range)));
