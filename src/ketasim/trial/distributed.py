@@ -137,7 +137,7 @@ def run_chunks(spec: TrialSpec, jobs: Sequence[Job], grid: np.ndarray, measures:
             running[key] = (r, k, fut)
             return fut
 
-        done = as_completed([submit(job) for job in itertools.islice(queue, window)])
+        done = as_completed([submit(job) for job in itertools.islice(queue, window)], loop=client.loop)
         try:
             for fut in done:
                 r, k, _ = running.pop(fut.key)
