@@ -94,13 +94,14 @@ class Cluster:
 
         sfile = self.root / "scheduler.json"
         self._spawn("scheduler", "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                    "--scheduler-file", str(sfile), "--idle-timeout", "300s")
+                    "--dashboard-address", "127.0.0.1:0", "--scheduler-file", str(sfile), "--idle-timeout", "300s")
         info = _wait("the scheduler file", lambda: sfile.exists() and sfile.read_text().strip()
                      and json.loads(sfile.read_text()), 60, self.logs)
         self.address = info["address"]
         assert self.address.startswith("tcp://127.0.0.1:")
         procs = [self._spawn(f"worker{i}", "worker", "--scheduler-file", str(sfile), "--host", "127.0.0.1",
-                             "--nthreads", "1", "--no-nanny", "--no-dashboard", "--death-timeout", "60",
+                             "--nthreads", "1", "--no-nanny", "--no-dashboard", "--dashboard-address", "127.0.0.1:0",
+                             "--death-timeout", "60",
                              "--name", f"w{i}") for i in range(n_workers)]
         self.client = Client(self.address, timeout=30, set_as_default=False)
         _wait(f"{n_workers} workers", lambda: len(self.client.nthreads()) >= n_workers, 90, self.logs)
@@ -264,3 +265,15 @@ def test_streamed_series_merges_blocks_like_numpy() -> None:
     assert np.allclose(s.std(axis=0, ddof=1), y.std(axis=0, ddof=1), rtol=1e-10)
     with pytest.raises(IndexError):
         s[8]
+
+
+def test_unreachable_scheduler_is_a_user_error_and_writes_nothing(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from ketasim.errors import UserError
+
+    monkeypatch.setattr("ketasim.trial.distributed.CONNECT_TIMEOUT_S", 1.0)
+    out = tmp_path / "out"
+    with pytest.raises(UserError) as info:
+        trial_run.run_trial(parse_spec(spec_dict()), out, progress=False, scheduler="tcp://127.0.0.1:9")
+    assert info.value.field == "--scheduler" and "dask scheduler" in info.value.message
+    assert not out.exists()

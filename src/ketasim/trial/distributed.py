@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from distributed import Client
 
 #: seconds to wait for the scheduler to answer, and for a first worker to join it
-CONNECT_TIMEOUT_S = 30.0
+CONNECT_TIMEOUT_S = 15.0
 WORKER_TIMEOUT_S = 120.0
 #: tasks in flight per worker thread (enough to keep workers busy while results are written)
 WINDOW_PER_THREAD = 2
@@ -72,10 +72,11 @@ def simulate_chunk_task(spec: TrialSpec, seed: int, block: list[tuple[int, str, 
 
 @contextmanager
 def dask_client(workers: int | None, scheduler: str | None) -> Iterator[Client]:
-    """A Client of the cluster at `scheduler`, or of a new local cluster of `workers` processes.
+    """A Client of the cluster at `scheduler` once a worker has joined, or of a new local cluster.
 
-    The local cluster listens on 127.0.0.1 only, has no dashboard, one thread per worker (the
-    simulation is single-threaded NumPy/SciPy), and is shut down on exit.
+    The local cluster listens on 127.0.0.1 only (random ports; the scheduler's HTTP endpoint too,
+    without the dashboard), runs one thread per worker process (the simulation is single-threaded
+    NumPy/SciPy), and is shut down on exit.
     """
     from distributed import Client, LocalCluster
 
@@ -87,15 +88,23 @@ def dask_client(workers: int | None, scheduler: str | None) -> Iterator[Client]:
                                            "with `dask scheduler` and give its address (tcp://HOST:PORT), or use "
                                            "--workers N for a local cluster") from None
         try:
+            try:
+                client.wait_for_workers(1, timeout=WORKER_TIMEOUT_S)
+            except TimeoutError:
+                raise UserError("--scheduler", f"no Dask worker joined the scheduler at {scheduler} within "
+                                               f"{WORKER_TIMEOUT_S:g} s; start workers with `dask worker ADDRESS`"
+                                ) from None
             yield client
         finally:
             client.close()
         return
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None, silence_logs=logging.ERROR)
+                           dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
+                           silence_logs=logging.ERROR)
     try:
         client = Client(cluster, set_as_default=False)
         try:
+            client.wait_for_workers(workers or 1, timeout=WORKER_TIMEOUT_S)
             yield client
         finally:
             client.close()
@@ -103,9 +112,8 @@ def dask_client(workers: int | None, scheduler: str | None) -> Iterator[Client]:
         cluster.close()
 
 
-def run_chunks(spec: TrialSpec, jobs: Sequence[Job], grid: np.ndarray, measures: list[str], parameters_hash: str,
-               store: Callable[[int, int, bytes], None], *, workers: int | None = None,
-               scheduler: str | None = None) -> None:
+def run_chunks(client: Client, spec: TrialSpec, jobs: Sequence[Job], grid: np.ndarray, measures: list[str],
+               parameters_hash: str, store: Callable[[int, int, bytes], None]) -> None:
     """Simulate `jobs` on Dask, calling store(replicate, chunk index, Parquet bytes) as each finishes.
 
     Jobs are submitted in index order, a bounded window at a time. Errors in a task (other than a
@@ -116,44 +124,36 @@ def run_chunks(spec: TrialSpec, jobs: Sequence[Job], grid: np.ndarray, measures:
     from distributed import as_completed
 
     expect = (__version__, parameters_hash)
-    with dask_client(workers, scheduler) as client:
-        try:
-            client.wait_for_workers(1, timeout=WORKER_TIMEOUT_S)
-        except TimeoutError:
-            where = f"the scheduler at {scheduler}" if scheduler is not None else "the local cluster"
-            raise UserError("--scheduler" if scheduler is not None else "--workers",
-                            f"no Dask worker joined {where} within {WORKER_TIMEOUT_S:g} s; "
-                            "start workers with `dask worker ADDRESS`") from None
-        threads = sum(client.nthreads().values()) or 1
-        window = max(2, WINDOW_PER_THREAD * threads)
-        token = uuid4().hex[:8]
-        queue = iter(jobs)
-        running: dict[str, tuple[int, int, Any]] = {}  # key -> (replicate, chunk index, future)
+    threads = sum(client.nthreads().values()) or 1
+    window = max(2, WINDOW_PER_THREAD * threads)
+    token = uuid4().hex[:8]
+    queue = iter(jobs)
+    running: dict[str, tuple[int, int, Any]] = {}  # key -> (replicate, chunk index, future)
 
-        def submit(job: Job) -> Any:
-            r, k, seed, block = job
-            key = f"ketasim-chunk-r{r:03d}-{k:05d}-{token}"
-            fut = client.submit(simulate_chunk_task, spec, seed, block, grid, measures, expect, key=key, pure=False)
-            running[key] = (r, k, fut)
-            return fut
+    def submit(job: Job) -> Any:
+        r, k, seed, block = job
+        key = f"ketasim-chunk-r{r:03d}-{k:05d}-{token}"
+        fut = client.submit(simulate_chunk_task, spec, seed, block, grid, measures, expect, key=key, pure=False)
+        running[key] = (r, k, fut)
+        return fut
 
-        done = as_completed([submit(job) for job in itertools.islice(queue, window)], loop=client.loop)
-        try:
-            for fut in done:
-                r, k, _ = running.pop(fut.key)
-                try:
-                    data = fut.result()
-                except WorkerMismatchError as exc:
-                    raise UserError("--scheduler", str(exc)) from None
-                except ImportError as exc:
-                    raise UserError("--scheduler", f"a Dask worker cannot import ketasim ({exc}); install ketasim "
-                                                   "in the workers' Python environment") from None
-                fut.release()
-                store(r, k, data)
-                nxt = next(queue, None)
-                if nxt is not None:
-                    done.add(submit(nxt))
-        finally:  # on an error or Ctrl-C: stop what is still queued or running
-            for _, _, fut in running.values():
-                fut.cancel()
-            done.clear()
+    done = as_completed([submit(job) for job in itertools.islice(queue, window)], loop=client.loop)
+    try:
+        for fut in done:
+            r, k, _ = running.pop(fut.key)
+            try:
+                data = fut.result()
+            except WorkerMismatchError as exc:
+                raise UserError("--scheduler", str(exc)) from None
+            except ImportError as exc:
+                raise UserError("--scheduler", f"a Dask worker cannot import ketasim ({exc}); install ketasim "
+                                               "in the workers' Python environment") from None
+            fut.release()
+            store(r, k, data)
+            nxt = next(queue, None)
+            if nxt is not None:
+                done.add(submit(nxt))
+    finally:  # on an error or Ctrl-C: stop what is still queued or running
+        for _, _, fut in running.values():
+            fut.cancel()
+        done.clear()

@@ -16,6 +16,7 @@ byte-identical to an uninterrupted local one.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -198,6 +199,54 @@ def dumps_summary(summary: dict[str, Any]) -> str:
     return json.dumps(summary, sort_keys=True, indent=2, allow_nan=False) + "\n"
 
 
+def _simulate_chunks(client: Any, spec: TrialSpec, model: Model, chunks: Path,
+                     blocks: list[list[tuple[int, str, tuple]]], grid: np.ndarray, measures: list[str],
+                     replicates: int, progress: bool,
+                     on_progress: Callable[[float], None] | None) -> None:
+    """Simulate every chunk not on disk yet: here in order, or on Dask when `client` is given."""
+    total = sum(len(b) for b in blocks) * replicates
+    bar = tqdm(total=total, unit="patient", file=sys.stderr, disable=None if progress else True,
+               desc=spec.name[:30], leave=False)
+    done = 0
+
+    def finished(n_patients: int) -> None:
+        nonlocal done
+        done += n_patients
+        bar.update(n_patients)
+        if on_progress is not None:
+            on_progress(0.95 * done / total)
+
+    jobs = []  # (replicate, chunk index, seed, block) of every chunk not on disk yet, in index order
+    for r in range(replicates):
+        seed = replicate_seed(spec.seed, r)
+        for k, block in enumerate(blocks):
+            if (chunks / chunk_name(r, k)).exists():
+                finished(len(block))
+            else:
+                jobs.append((r, k, seed, block))
+    try:
+        if client is not None:
+            from .distributed import run_chunks
+
+            def store(r: int, k: int, data: bytes) -> None:
+                write_chunk(data, chunks / chunk_name(r, k))
+                finished(len(blocks[k]))
+
+            run_chunks(client, spec, jobs, grid, measures, parameters_sha256(model), store)
+        else:
+            for r, k, seed, block in jobs:
+                _write_atomic_table(_simulate_chunk(model, spec, seed, block, grid, measures),
+                                    chunks / chunk_name(r, k))
+                finished(len(block))
+    except KeyboardInterrupt:
+        bar.close()
+        kept = len(list(chunks.glob("chunk-*.parquet")))
+        print(f"ketasim: interrupted; {kept} finished chunk(s) kept in {chunks}; "
+              "rerun with --resume to finish", file=sys.stderr)
+        raise
+    bar.close()
+
+
 def run_trial(spec: TrialSpec, out: str | Path, *, resume: bool = False, replicates: int = 1,
               progress: bool = True, on_progress: Callable[[float], None] | None = None,
               workers: int | None = None, scheduler: str | None = None,
@@ -225,50 +274,16 @@ def run_trial(spec: TrialSpec, out: str | Path, *, resume: bool = False, replica
     grid = observation_grid(spec)
     block_list = _assignments(spec)
     blocks = [block_list[i:i + size] for i in range(0, len(block_list), size)]
-    out.mkdir(parents=True, exist_ok=True)
-    chunks = _prepare_chunks(out, spec, replicates, resume, size)
-    total = len(block_list) * replicates
-    bar = tqdm(total=total, unit="patient", file=sys.stderr, disable=None if progress else True,
-               desc=spec.name[:30], leave=False)
-    done = 0
+    if scheduler is not None or (workers or 1) > 1:
+        from .distributed import dask_client
 
-    def finished(n_patients: int) -> None:
-        nonlocal done
-        done += n_patients
-        bar.update(n_patients)
-        if on_progress is not None:
-            on_progress(0.95 * done / total)
-
-    jobs = []  # (replicate, chunk index, seed, block) of every chunk not on disk yet, in index order
-    for r in range(replicates):
-        seed = replicate_seed(spec.seed, r)
-        for k, block in enumerate(blocks):
-            if (chunks / chunk_name(r, k)).exists():
-                finished(len(block))
-            else:
-                jobs.append((r, k, seed, block))
-    try:
-        if scheduler is not None or (workers or 1) > 1:
-            from .distributed import run_chunks
-
-            def store(r: int, k: int, data: bytes) -> None:
-                write_chunk(data, chunks / chunk_name(r, k))
-                finished(len(blocks[k]))
-
-            run_chunks(spec, jobs, grid, measures, parameters_sha256(model), store,
-                       workers=workers, scheduler=scheduler)
-        else:
-            for r, k, seed, block in jobs:
-                _write_atomic_table(_simulate_chunk(model, spec, seed, block, grid, measures),
-                                    chunks / chunk_name(r, k))
-                finished(len(block))
-    except KeyboardInterrupt:
-        bar.close()
-        kept = len(list(chunks.glob("chunk-*.parquet")))
-        print(f"ketasim: interrupted; {kept} finished chunk(s) kept in {chunks}; "
-              "rerun with --resume to finish", file=sys.stderr)
-        raise
-    bar.close()
+        executor: Any = dask_client(workers, scheduler)  # connects first: a bad address writes nothing
+    else:
+        executor = contextlib.nullcontext(None)
+    with executor as client:
+        out.mkdir(parents=True, exist_ok=True)
+        chunks = _prepare_chunks(out, spec, replicates, resume, size)
+        _simulate_chunks(client, spec, model, chunks, blocks, grid, measures, replicates, progress, on_progress)
     from .report import write_report
 
     power_hits: dict[tuple[str, str, str], int] = {}
