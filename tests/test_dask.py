@@ -27,13 +27,13 @@ from ketasim.trial.grid import observation_grid
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 DASK = Path(sys.executable).with_name("dask")
-N_PATIENTS = 6
+N_PATIENTS = 4
 
 pytestmark = pytest.mark.skipif(not DASK.exists(), reason="the `dask` command of the distributed package is missing")
 
 
 def spec_dict() -> dict:
-    """Exposure-only, two IV arms, 6 hours: a few seconds of simulation per patient at most."""
+    """Exposure-only, two IV arms of 2 patients, 6 hours: seconds of simulation per patient."""
     iv = {"drug": "ketamine", "route": "iv", "duration": "40 min", "at": ["0 h"]}
     return {
         "ketasim": 1, "name": "dask exposure", "seed": 5, "layers": "exposure", "duration": "6 h",
