@@ -3,16 +3,20 @@
 Layout while running (DIR = --out):
     DIR/.chunks/manifest.json            what the chunks belong to (spec hash, replicates, version)
     DIR/.chunks/chunk-r000-00000.parquet finished patients (replicate 0, chunk 0), CHUNK per file
-Each chunk is written to a temporary name and renamed, so a chunk on disk is always complete;
-Ctrl-C keeps the finished chunks and `--resume` simulates only the missing ones. The final
-files are written to DIR/.tmp-*/ and moved into DIR at the end, so an error never leaves a
-half-written summary.json, patients.parquet or report.html; the chunks are then removed.
-summary.json is computed from the chunk files in both cases, so a resumed run's summary is
-byte-identical to an uninterrupted one.
+Patients 1..N are cut into consecutive blocks of CHUNK; a chunk (one block of one replicate) is
+the unit of work, simulated here or on Dask workers (--workers N, --scheduler ADDRESS: see
+ketasim.trial.distributed). Each chunk is written to a temporary name and renamed, so a chunk on
+disk is always complete; Ctrl-C keeps the finished chunks and `--resume` simulates only the
+missing ones. The final files are written to DIR/.tmp-*/ and moved into DIR at the end, so an
+error never leaves a half-written summary.json, patients.parquet or report.html; the chunks are
+then removed. summary.json is computed from the chunk files (streamed one at a time: see
+ketasim.trial.assemble) in every case, so a resumed or distributed run's summary is
+byte-identical to an uninterrupted local one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -27,7 +31,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from .. import __version__
@@ -36,6 +39,7 @@ from ..model.build import build_model
 from ..model.description import Model
 from ..spec import TrialSpec
 from . import endpoints as ep
+from .assemble import FAILED_KEY, chunk_bytes, chunk_name, read_replicate, write_chunk
 from .grid import observation_grid
 from .measures import available_measures, check_available, record
 from .population import make_patient
@@ -44,7 +48,7 @@ from .simulate import simulate_patients
 CHUNK = 8
 COVARIATE_COLUMNS = ("weight_kg", "age_year", "sex", "cyp2b6_pm", "val66met", "diagnosis", "baseline_scale",
                      "baseline_score", "madrs0", "placebo_resp", "syn_deficit", "sbp0_mmhg", "dbp0_mmhg")
-_FAILED_KEY = b"ketasim_failed"
+_FAILED_KEY = FAILED_KEY
 
 
 def replicate_seed(seed: int, replicate: int) -> int:
@@ -107,20 +111,18 @@ def _simulate_chunk(model: Model, spec: TrialSpec, seed: int, block: list[tuple[
 
 
 def _write_atomic_table(table: pa.Table, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
+    write_chunk(chunk_bytes(table), path)
 
 
-def _fingerprint(spec: TrialSpec, replicates: int) -> dict[str, Any]:
+def _fingerprint(spec: TrialSpec, replicates: int, chunk_size: int) -> dict[str, Any]:
     text = json.dumps(spec.raw, sort_keys=True, default=str)
     return {"spec_sha256": hashlib.sha256(text.encode()).hexdigest(), "replicates": replicates,
-            "version": __version__, "chunk_size": CHUNK}
+            "version": __version__, "chunk_size": chunk_size}
 
 
-def _prepare_chunks(out: Path, spec: TrialSpec, replicates: int, resume: bool) -> Path:
+def _prepare_chunks(out: Path, spec: TrialSpec, replicates: int, resume: bool, chunk_size: int) -> Path:
     chunks = out / ".chunks"
-    manifest = _fingerprint(spec, replicates)
+    manifest = _fingerprint(spec, replicates, chunk_size)
     mpath = chunks / "manifest.json"
     if resume and chunks.is_dir():
         try:
@@ -128,24 +130,14 @@ def _prepare_chunks(out: Path, spec: TrialSpec, replicates: int, resume: bool) -
         except (OSError, ValueError):
             old = None
         if old != manifest:
-            raise UserError("--resume", f"the chunks in {chunks} belong to a different spec, seed, replicate count "
-                                        "or ketasim version; rerun without --resume to start again")
+            raise UserError("--resume", f"the chunks in {chunks} belong to a different spec, seed, replicate count, "
+                                        "chunk size or ketasim version; rerun without --resume to start again")
         return chunks
     if chunks.exists():
         shutil.rmtree(chunks)
     chunks.mkdir(parents=True)
     mpath.write_text(json.dumps(manifest, sort_keys=True))
     return chunks
-
-
-def _read_replicate(chunks: Path, replicate: int, n_chunks: int) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    tables, failed = [], []
-    for k in range(n_chunks):
-        t = pq.read_table(chunks / f"chunk-r{replicate:03d}-{k:05d}.parquet")
-        failed += json.loads((t.schema.metadata or {}).get(_FAILED_KEY, b"[]"))
-        tables.append(t.replace_schema_metadata(None))
-    df = pa.concat_tables(tables).to_pandas()
-    return df.sort_values(["patient", "time_h"], kind="stable").reset_index(drop=True), failed
 
 
 def arm_data(df: pd.DataFrame, spec: TrialSpec, grid: np.ndarray, measures: list[str]) -> dict[str, ep.ArmData]:
@@ -207,11 +199,72 @@ def dumps_summary(summary: dict[str, Any]) -> str:
     return json.dumps(summary, sort_keys=True, indent=2, allow_nan=False) + "\n"
 
 
+def _simulate_chunks(client: Any, spec: TrialSpec, model: Model, chunks: Path,
+                     blocks: list[list[tuple[int, str, tuple]]], grid: np.ndarray, measures: list[str],
+                     replicates: int, progress: bool,
+                     on_progress: Callable[[float], None] | None) -> None:
+    """Simulate every chunk not on disk yet: here in order, or on Dask when `client` is given."""
+    total = sum(len(b) for b in blocks) * replicates
+    bar = tqdm(total=total, unit="patient", file=sys.stderr, disable=None if progress else True,
+               desc=spec.name[:30], leave=False)
+    done = 0
+
+    def finished(n_patients: int) -> None:
+        nonlocal done
+        done += n_patients
+        bar.update(n_patients)
+        if on_progress is not None:
+            on_progress(0.95 * done / total)
+
+    jobs = []  # (replicate, chunk index, seed, block) of every chunk not on disk yet, in index order
+    for r in range(replicates):
+        seed = replicate_seed(spec.seed, r)
+        for k, block in enumerate(blocks):
+            if (chunks / chunk_name(r, k)).exists():
+                finished(len(block))
+            else:
+                jobs.append((r, k, seed, block))
+    try:
+        if client is not None:
+            from .distributed import run_chunks
+
+            def store(r: int, k: int, data: bytes) -> None:
+                write_chunk(data, chunks / chunk_name(r, k))
+                finished(len(blocks[k]))
+
+            run_chunks(client, spec, jobs, grid, measures, parameters_sha256(model), store)
+        else:
+            for r, k, seed, block in jobs:
+                _write_atomic_table(_simulate_chunk(model, spec, seed, block, grid, measures),
+                                    chunks / chunk_name(r, k))
+                finished(len(block))
+    except KeyboardInterrupt:
+        bar.close()
+        kept = len(list(chunks.glob("chunk-*.parquet")))
+        print(f"ketasim: interrupted; {kept} finished chunk(s) kept in {chunks}; "
+              "rerun with --resume to finish", file=sys.stderr)
+        raise
+    bar.close()
+
+
 def run_trial(spec: TrialSpec, out: str | Path, *, resume: bool = False, replicates: int = 1,
-              progress: bool = True, on_progress: Callable[[float], None] | None = None) -> dict[str, Any]:
-    """Run `spec`, write DIR/summary.json, patients.parquet and report.html; return the summary."""
+              progress: bool = True, on_progress: Callable[[float], None] | None = None,
+              workers: int | None = None, scheduler: str | None = None,
+              chunk_size: int | None = None) -> dict[str, Any]:
+    """Run `spec`, write DIR/summary.json, patients.parquet and report.html; return the summary.
+
+    Chunks run in this process by default, on a local Dask cluster of `workers` processes when
+    workers > 1, or on the Dask cluster at `scheduler`; every way gives the same summary.json.
+    """
     if replicates < 1:
         raise UserError("--replicates", f"must be at least 1, got {replicates}")
+    size = CHUNK if chunk_size is None else chunk_size
+    if size < 1:
+        raise UserError("--chunk-size", f"must be at least 1, got {size}")
+    if workers is not None and workers < 1:
+        raise UserError("--workers", f"must be at least 1, got {workers}")
+    if workers is not None and scheduler is not None:
+        raise UserError("--workers", "give either --workers or --scheduler, not both")
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise UserError("--out", f"{out} exists and is not a directory; choose a directory")
@@ -220,51 +273,37 @@ def run_trial(spec: TrialSpec, out: str | Path, *, resume: bool = False, replica
     check_available(spec, measures)
     grid = observation_grid(spec)
     block_list = _assignments(spec)
-    blocks = [block_list[i:i + CHUNK] for i in range(0, len(block_list), CHUNK)]
-    out.mkdir(parents=True, exist_ok=True)
-    chunks = _prepare_chunks(out, spec, replicates, resume)
-    total = len(block_list) * replicates
-    bar = tqdm(total=total, unit="patient", file=sys.stderr, disable=None if progress else True,
-               desc=spec.name[:30], leave=False)
-    done = 0
-    try:
-        for r in range(replicates):
-            seed = replicate_seed(spec.seed, r)
-            for k, block in enumerate(blocks):
-                path = chunks / f"chunk-r{r:03d}-{k:05d}.parquet"
-                if not path.exists():
-                    _write_atomic_table(_simulate_chunk(model, spec, seed, block, grid, measures), path)
-                done += len(block)
-                bar.update(len(block))
-                if on_progress is not None:
-                    on_progress(0.95 * done / total)
-    except KeyboardInterrupt:
-        bar.close()
-        kept = len(list(chunks.glob("chunk-*.parquet")))
-        print(f"ketasim: interrupted; {kept} finished chunk(s) kept in {chunks}; "
-              "rerun with --resume to finish", file=sys.stderr)
-        raise
-    bar.close()
-    power_hits: dict[tuple[str, str, str], int] = {}
-    first = None
-    for r in range(replicates):
-        df, failed = _read_replicate(chunks, r, len(blocks))
-        analysis = ep.analyse(spec, arm_data(df, spec, grid, measures), replicate_seed(spec.seed, r))
-        for a, b, name, c in analysis.comparisons:
-            power_hits[(a, b, name)] = power_hits.get((a, b, name), 0) + int(c.p_value is not None and c.p_value < 0.05)
-        if r == 0:
-            first = (df, failed, analysis)
-    assert first is not None
-    df, failed, analysis = first
-    power = {k: v / replicates for k, v in power_hits.items()} if replicates > 1 else None
-    summary = build_summary(spec, model, measures, analysis, failed, power, replicates)
+    blocks = [block_list[i:i + size] for i in range(0, len(block_list), size)]
+    if scheduler is not None or (workers or 1) > 1:
+        from .distributed import dask_client
+
+        executor: Any = dask_client(workers, scheduler)  # connects first: a bad address writes nothing
+    else:
+        executor = contextlib.nullcontext(None)
+    with executor as client:
+        out.mkdir(parents=True, exist_ok=True)
+        chunks = _prepare_chunks(out, spec, replicates, resume, size)
+        _simulate_chunks(client, spec, model, chunks, blocks, grid, measures, replicates, progress, on_progress)
     from .report import write_report
 
+    power_hits: dict[tuple[str, str, str], int] = {}
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=out))
     try:
+        first = None
+        for r in range(replicates):  # replicate 0 is streamed into patients.parquet on the way
+            rep = read_replicate(chunks, r, blocks, spec, grid, tmp / "patients.parquet" if r == 0 else None)
+            analysis = ep.analyse(spec, rep.endpoint_arms, replicate_seed(spec.seed, r))
+            for a, b, name, c in analysis.comparisons:
+                hit = int(c.p_value is not None and c.p_value < 0.05)
+                power_hits[(a, b, name)] = power_hits.get((a, b, name), 0) + hit
+            if r == 0:
+                first = (rep, analysis)
+        assert first is not None and first[0].report_arms is not None
+        rep, analysis = first
+        power = {k: v / replicates for k, v in power_hits.items()} if replicates > 1 else None
+        summary = build_summary(spec, model, measures, analysis, rep.failed, power, replicates)
         (tmp / "summary.json").write_text(dumps_summary(summary), encoding="utf-8")
-        df.to_parquet(tmp / "patients.parquet", index=False)
-        write_report(tmp / "report.html", spec, summary, arm_data(df, spec, grid, measures), failed)
+        write_report(tmp / "report.html", spec, summary, rep.report_arms, rep.failed)
         for name in ("patients.parquet", "report.html", "summary.json"):
             os.replace(tmp / name, out / name)
     finally:
