@@ -61,7 +61,7 @@ def _enantiomer(b: ModelBuilder, e: str, routes: set[str]) -> None:
     b.state(p1, "umol", f"{e}-ketamine, fast peripheral", amount=True)
     b.state(p2, "umol", f"{e}-ketamine, slow peripheral", amount=True)
     b.state(p3, "umol", f"{e}-ketamine, deep peripheral (low-concentration tail)", amount=True)
-    b.let(f"CLK_{e}_i", f"CL_K_{e} * s_cl * (1 + (cl_cyp2b6_pm - 1)*CYP2B6_PM)", "L/h",
+    b.let(f"CLK_{e}_i", f"CL_K_{e} * eta_CL_K * s_cl * (1 + (cl_cyp2b6_pm - 1)*CYP2B6_PM)", "L/h",
           f"{e}-ketamine clearance of this patient")
     b.let(f"C_K_{e}", f"{k}/V1_K_i", "uM", f"plasma {e}-ketamine")
     b.flux(f"dist1_K_{e}", k, p1, f"Q2_K_i*(C_K_{e} - {p1}/V2_K_i)", "fast distribution")

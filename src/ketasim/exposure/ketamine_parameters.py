@@ -62,9 +62,12 @@ HUMAN: list[Param] = [
     *_shared("human"),
     # parent (per enantiomer; both share the distribution volumes)
     _p("CL_K_S", 95.0, "L/h", FANTA + "; Hasan 2021 97 L/h", "T", "S-ketamine clearance",
-       low=69.0, high=116.0, iiv=0.161, iiv_source="Fanta 2015 omega^2 0.026"),
+       low=69.0, high=116.0),
     _p("CL_K_R", 86.0, "L/h", HASAN + " (R 92 vs S 97 L/h); Wang 2019 S:R 1.16", "P",
-       "R-ketamine clearance", low=69.0, high=116.0, iiv=0.161, iiv_source="as S (Fanta 2015)"),
+       "R-ketamine clearance", low=69.0, high=116.0),
+    _p("eta_CL_K", 1.0, "dimensionless", "typical value 1; between-patient SD " + FANTA + " (omega^2 0.026)", "T",
+       "between-patient multiplier of S- and R-ketamine clearance (the same enzymes clear both)",
+       iiv=0.161, iiv_source="Fanta 2015 omega^2 0.026 (CV 16%)"),
     _p("V1_K", 17.8, "L", "between Domino 1982 (4.4 L) and Clements 1981 (123 L); " + CAL
        + " (end-of-infusion Cmax 185 ng/mL, Zarate 2006)", "A",
        "central volume of ketamine (venous sampling)", low=4.4, high=133.0, iiv=0.29,
@@ -74,9 +77,11 @@ HUMAN: list[Param] = [
     _p("V2_K", 16.8, "L", "Domino 1982 (10.6 L); " + CAL, "A", "fast peripheral volume", low=10.0, high=120.0),
     _p("Q3_K", 205.0, "L/h", "Domino 1982 (156 L/h), Flint 2017 (196 L/h); " + CAL
        + " (redistribution t1/2 about 4 min, Zhao 2012)", "A",
-       "slow inter-compartmental clearance", low=20.0, high=250.0),
+       "slow inter-compartmental clearance", low=20.0, high=250.0, iiv=0.3,
+       iiv_source="assumed (Perez-Ruixo 2021: 49% on the first peripheral volume)"),
     _p("V3_K", 260.0, "L", KAMP + "; " + CAL + " (terminal t1/2 2.5 h, Zhao 2012)", "A",
-       "slow peripheral volume", low=150.0, high=450.0),
+       "slow peripheral volume", low=150.0, high=450.0, iiv=0.3,
+       iiv_source="assumed (Perez-Ruixo 2021: 49% on the first peripheral volume)"),
     _p("Q4_K", 6.2, "L/h", "Perez-Ruixo 2021 (37.6 L/h to a 417 L deep compartment); " + CAL
        + " (esketamine terminal t1/2 7-12 h, Spravato label; 5-6 h with a sensitive assay, Hasan 2021)", "A",
        "deep inter-compartmental clearance (slow low-concentration tail)", low=3.0, high=40.0),
@@ -182,10 +187,11 @@ def _rodent(species: str) -> list[Param]:
     return [
         *_shared(species),
         _p("CL_K_S", cl_per_kg * w, "L/h", src + "; CL = 0.693 Vss / t1/2 with Vss 2.5 L/kg; " + CAL, "A",
-           "S-ketamine clearance", low=0.5 * cl_per_kg * w, high=2 * cl_per_kg * w, iiv=0.2, iiv_source="assumed"),
+           "S-ketamine clearance", low=0.5 * cl_per_kg * w, high=2 * cl_per_kg * w),
+        _p("eta_CL_K", 1.0, "dimensionless", "typical value 1; between-animal SD assumed", "A",
+           "between-animal multiplier of ketamine clearance", low=0.6, high=1.6, iiv=0.2, iiv_source="assumed"),
         _p("CL_K_R", 0.93 * cl_per_kg * w, "L/h", src + "; R slightly slower as in humans (Hasan 2021)", "A",
-           "R-ketamine clearance", low=0.5 * cl_per_kg * w, high=2 * cl_per_kg * w, iiv=0.2,
-           iiv_source="assumed"),
+           "R-ketamine clearance", low=0.5 * cl_per_kg * w, high=2 * cl_per_kg * w),
         _p("V1_K", 0.8 * w, "L", "parameters.md 6: one-compartment V about 2 L/kg assumed", "A",
            "central volume", low=0.3 * w, high=2.0 * w, iiv=0.2, iiv_source="assumed"),
         _p("Q2_K", 40.0 * w, "L/h", "assumed fast distribution", "A", "inter-compartmental clearance",
