@@ -241,6 +241,21 @@ def mouse_brain_60_over_peak() -> float:
     return _at(t, c, 1.0) / float(c.max())
 
 
+MOUSE_MEM_SC30 = (Dose("memantine", "sc", (0.0,), mg_per_kg=30.0),)
+
+
+def mouse_memantine_6h_over_peak() -> float:
+    """Brain memantine at 6 h over its peak after 30 mg/kg s.c. (Lord 2013: still occupying at 6 h)."""
+    t, c = _out("mouse", MOUSE_MEM_SC30, "brain_memantine")
+    return _at(t, c, 6.0) / float(c.max())
+
+
+def rat_half_life_h() -> float:
+    """lambda_z of plasma ketamine after 10 mg/kg IV in a 250 g rat, above 1 ng/mL."""
+    t, c = _out("rat", RAT_IV, "plasma_ketamine")
+    return pk_metrics(t, c, lloq=1.0).half_life_h
+
+
 def rat_brain_plasma_ratio() -> float:
     """Brain:plasma ketamine at 10 min after 10 mg/kg IV in a 250 g rat (Cohen 1973)."""
     t, b = _out("rat", RAT_IV, "brain_ketamine")
@@ -303,11 +318,11 @@ FIGURES: list[Figure] = [
            "Zhao 2012", lambda: conc_at(IV_STD, "plasma_dhnk", 48.0)),
     Figure("ket-24h", "pk-hum-hnk-persistence", "ketamine at 24 h", "< 5", 0.0, 5.0, "ng/mL",
            "Zhao 2012", lambda: conc_at(IV_STD, "plasma_ketamine", 24.0)),
-    Figure("f-im", "pk-hum-oral-bioavailability", "IM bioavailability (AUC vs IV, S+R)", "0.93", 0.85, 1.0,
+    Figure("f-im", "issue 2", "IM bioavailability (AUC vs IV, S+R)", "0.93", 0.85, 1.0,
            "fraction", "parameters.md 5", lambda: bioavailability(IM_STD, IV_STD)),
-    Figure("f-sc", "pk-hum-oral-bioavailability", "SC bioavailability (AUC vs IV, S+R)", "close to IV", 0.85, 1.0,
+    Figure("f-sc", "issue 2", "SC bioavailability (AUC vs IV, S+R)", "close to IV", 0.85, 1.0,
            "fraction", "Loo 2016 via reviews", lambda: bioavailability(SC_STD, IV_STD)),
-    Figure("sc-cmax", "pk-hum-oral-bioavailability", "Cmax SC bolus / Cmax IV 40-min infusion, 0.5 mg/kg",
+    Figure("sc-cmax", "issue 2", "Cmax SC bolus / Cmax IV 40-min infusion, 0.5 mg/kg",
            "close to IV", 0.67, 1.5, "ratio", "Loo 2016 via reviews", sc_iv_cmax_ratio),
     Figure("f-oral-rac", "pk-hum-oral-bioavailability", "oral racemic F (40 mg vs 40 mg IV)", "0.18", 0.10, 0.25,
            "fraction", "Yanagihara 2003; Hasan 2021", lambda: bioavailability(ORAL_RAC, IV_RAC_40)),
@@ -332,7 +347,7 @@ FIGURES: list[Figure] = [
            "ng/mL", "Pharmacotherapy 2022 Table 6", lambda: tmax_cmax(nasal_racemic(50.0))[1]),
     Figure("tmax-nasal-50", "pk-hum-intranasal-racemic", "ketamine Tmax after 50 mg nasal", "16", 10, 30,
            "min", "Pharmacotherapy 2022 Table 6", lambda: tmax_cmax(nasal_racemic(50.0))[0] * HOUR_MIN),
-    Figure("f-sublingual", "pk-hum-oral-bioavailability", "sublingual racemic F (25 mg wafer vs 10 mg IV)", "0.29",
+    Figure("f-sublingual", "issue 2", "sublingual racemic F (25 mg wafer vs 10 mg IV)", "0.29",
            0.2, 0.4, "fraction", "Rolan 2014",
            lambda: bioavailability(SUBLINGUAL, (Dose("ketamine", "iv", (0.0,), amount_mg=10.0, duration_h=0.5),))),
     Figure("f-esk-56", "pk-hum-intranasal-esketamine", "esketamine nasal F, 56 mg (2 devices)", "0.54", 0.49, 0.59,
@@ -354,7 +369,11 @@ FIGURES: list[Figure] = [
            lambda: iv_terminal_half_life_h() * HOUR_MIN / mouse_half_life_min()),
     Figure("mouse-brain-60", "pk-mouse-brain-occupancy", "mouse brain ketamine at 60 min / peak, 30 mg/kg s.c.",
            "occupancy gone by 1 h", 0.0, 0.2, "ratio", "Lord 2013", mouse_brain_60_over_peak),
-    Figure("rat-brain-plasma", "pk-hum-ket-clearance", "rat brain:plasma ketamine at 10 min after IV", "6.5",
+    Figure("mouse-memantine-6h", "pk-mouse-brain-occupancy", "mouse brain memantine at 6 h / peak, 30 mg/kg s.c.",
+           "occupancy still significant at 6 h", 0.2, 1.0, "ratio", "Lord 2013", mouse_memantine_6h_over_peak),
+    Figure("rat-half-life", "issue 2", "rat plasma half-life after 10 mg/kg IV", "0.5-1.5 (assumed)",
+           0.5, 1.5, "h", "parameters.md 6 [A]", rat_half_life_h),
+    Figure("rat-brain-plasma", "issue 2", "rat brain:plasma ketamine at 10 min after IV", "6.5",
            5.0, 8.0, "ratio", "Cohen 1973", rat_brain_plasma_ratio),
     Figure("2r6r-after-esk", "pk-2r6r-hnk-origin", "(2R,6R)-HNK peak after esketamine 0.5 mg/kg IV", "zero",
            0.0, 0.0, "ng/mL", "Zanos 2016", lambda: peak(IV_ESK, "plasma_2r6r_hnk")),
@@ -362,9 +381,9 @@ FIGURES: list[Figure] = [
            1.0, INF, "ng/mL", "Zanos 2016", lambda: peak(IV_STD, "plasma_2r6r_hnk")),
     Figure("2r6r-after-ark", "pk-2r6r-hnk-origin", "(2R,6R)-HNK peak after arketamine 0.5 mg/kg IV", "present",
            1.0, INF, "ng/mL", "Zanos 2016", lambda: peak(IV_ARK, "plasma_2r6r_hnk")),
-    Figure("hnk-direct-iv", "pk-2r6r-hnk-origin", "(2R,6R)-HNK peak after 1 mg/kg IV (given directly)", "present",
+    Figure("hnk-direct-iv", "issue 2", "(2R,6R)-HNK peak after 1 mg/kg IV (given directly)", "present",
            1.0, INF, "ng/mL", "Raja 2024", lambda: peak(HNK_IV, "plasma_2r6r_hnk")),
-    Figure("hnk-direct-oral", "pk-2r6r-hnk-origin", "(2R,6R)-HNK oral F, mouse (10 mg/kg)", "0.46-0.52", 0.4, 0.6,
+    Figure("hnk-direct-oral", "issue 2", "(2R,6R)-HNK oral F, mouse (10 mg/kg)", "0.46-0.52", 0.4, 0.6,
            "fraction", "Highland 2019",
            lambda: bioavailability(MOUSE_HNK_ORAL, MOUSE_HNK_IV, "mouse", "plasma_2r6r_hnk")),
 ]

@@ -75,18 +75,19 @@ HUMAN: list[Param] = [
     _p("Q2_K", 500.0, "L/h", "Domino 1982 (156 L/h to 10.6 L); " + CAL + " (mixes within a minute)", "A",
        "fast inter-compartmental clearance of ketamine", low=100.0, high=600.0),
     _p("V2_K", 16.8, "L", "Domino 1982 (10.6 L); " + CAL, "A", "fast peripheral volume", low=10.0, high=120.0),
-    _p("Q3_K", 205.0, "L/h", "Domino 1982 (156 L/h), Flint 2017 (196 L/h); " + CAL
+    _p("Q3_K", 214.0, "L/h", "Domino 1982 (156 L/h), Flint 2017 (196 L/h); " + CAL
        + " (redistribution t1/2 about 4 min, Zhao 2012)", "A",
        "slow inter-compartmental clearance", low=20.0, high=250.0, iiv=0.3,
        iiv_source="assumed (Perez-Ruixo 2021: 49% on the first peripheral volume)"),
-    _p("V3_K", 260.0, "L", KAMP + "; " + CAL + " (terminal t1/2 2.5 h, Zhao 2012)", "A",
+    _p("V3_K", 240.0, "L", KAMP + "; " + CAL + " (terminal t1/2 2.5 h, Zhao 2012)", "A",
        "slow peripheral volume", low=150.0, high=450.0, iiv=0.3,
        iiv_source="assumed (Perez-Ruixo 2021: 49% on the first peripheral volume)"),
-    _p("Q4_K", 6.2, "L/h", "Perez-Ruixo 2021 (37.6 L/h to a 417 L deep compartment); " + CAL
-       + " (esketamine terminal t1/2 7-12 h, Spravato label; 5-6 h with a sensitive assay, Hasan 2021)", "A",
+    _p("Q4_K", 7.0, "L/h", "Perez-Ruixo 2021 (37.6 L/h to a 417 L deep compartment); " + CAL
+       + " (esketamine terminal t1/2 7-12 h, Spravato label; 5-6 h with a sensitive assay, Hasan 2021; "
+       "asymptotic t1/2 10.6 h)", "A",
        "deep inter-compartmental clearance (slow low-concentration tail)", low=3.0, high=40.0),
-    _p("V4_K", 144.0, "L", PEREZ + " (Vp2 417 L); " + CAL + " (Vss within Kamp 2020's 200-500 L)",
-       "A", "deep peripheral volume", low=100.0, high=420.0),
+    _p("V4_K", 97.5, "L", PEREZ + " (Vp2 417 L); " + CAL + " (Vss within Kamp 2020's 200-500 L)",
+       "A", "deep peripheral volume", low=50.0, high=420.0),
     # norketamine
     _p("CL_NK", 57.7, "L/h", FANTA, "T", "norketamine clearance", low=40.0, high=80.0, iiv=0.321,
        iiv_source="Fanta 2015 omega^2 0.103"),
@@ -104,8 +105,8 @@ HUMAN: list[Param] = [
        "T", "6-HNK volume", low=90.0, high=520.0, iiv=0.2, iiv_source="assumed"),
     _p("ktr_HNK", 30.0, "1/h", "Simons 2022 (NK->HNK transit 1.12 min); " + CAL + " (HNK and DHNK Tmax 3.8 h)", "A",
        "rate of the hydroxylation/dehydrogenation step (formation delay)", low=1.0, high=100.0),
-    _p("CL_DHNK", 50.0, "L/h", CAL + " (DHNK Tmax 3.8 h, Zhao 2012); assumed like HNK", "A", "DHNK clearance", low=8.0, high=60.0,
-       iiv=0.3, iiv_source="assumed"),
+    _p("CL_DHNK", 50.0, "L/h", CAL + " (DHNK Tmax 3.8 h, Zhao 2012); assumed like HNK", "A", "DHNK clearance",
+       low=8.0, high=60.0, iiv=0.3, iiv_source="assumed"),
     _p("V_DHNK", 92.0, "L", "assumed like HNK (Simons 2022)", "A", "DHNK volume", low=90.0, high=520.0),
     # brain (effect site)
     _p("ke0_K", 10.0, "1/h", "Olofsen et al. 2012, Anesthesiology 117:353 (t1/2ke0 0-11.8 min, mean 6.1); "
@@ -178,7 +179,7 @@ def _rodent(species: str) -> list[Param]:
     src = "Maxwell et al. 2006, J Pharmacol Exp Ther 316:315 (mouse serum t1/2 13 min)" if mouse else \
         "parameters.md 6: rat t1/2 0.5-1.5 h assumed (dog and rabbit 50-60 min)"
     w = 0.025 if mouse else 0.25
-    cl_per_kg = 9.5 if mouse else 4.0  # L/h/kg; mouse calibrated to t1/2 13 min with the peripheral volumes
+    cl_per_kg = 9.5 if mouse else 2.5  # L/h/kg; calibrated: mouse t1/2 13 min, rat mid-range 0.8 h
     by_name = {p.name: p for p in HUMAN}
 
     def same(name: str) -> Param:
@@ -237,8 +238,8 @@ def _rodent(species: str) -> list[Param]:
         _p("ka_im", 15.0, "1/h", "assumed as s.c. in rodents", "A", "i.m. absorption rate (rodents)",
            low=6.0, high=40.0),
         *[same(n) for n in ("F_im", "F_sc", "ka_ip", "F_ip", "ka_sl", "Fsl_mucosal",
-                            "ka_oral", "F_oral_S", "F_oral_R", "fm_fp", "F_oral_HNK", "ka_nasal", "ka_nasal_sol", "FRn_esk",
-                            "FRn_dec", "FRn_max_sol", "D50_sol", "f_swallow_sol")],
+                            "ka_oral", "F_oral_S", "F_oral_R", "fm_fp", "F_oral_HNK", "ka_nasal", "ka_nasal_sol",
+                            "FRn_esk", "FRn_dec", "FRn_max_sol", "D50_sol", "f_swallow_sol")],
     ]
 
 
