@@ -123,3 +123,22 @@ def test_help_documents_the_options(capsys: pytest.CaptureFixture[str]) -> None:
                 "--spray-interval", "--species", "--weight", "--sex", "--cyp2b6", "--patients", "--seed",
                 "--days", "--hypothesis", "--out"):
         assert opt in out
+
+
+def test_figure_has_one_panel_per_mechanistic_group_present(tmp_path: Path) -> None:
+    """Panels appear only for the outputs the model has (the mechanistic layers add them)."""
+    import numpy as np
+
+    from ketasim.cli.simulate import SimulationResult, make_figure
+    from ketasim.engines.reference import Trajectory
+
+    t = np.linspace(0, 24 * 28, 2000)
+    decay = np.exp(-t / 3)
+    outputs = {"plasma_ketamine": 100 * decay, "brain_ketamine": 400 * decay, "nmdar_block_int": 0.5 * decay,
+               "nmdar_block_pyr_syn": 0.3 * decay, "glutamate": 100 + 50 * decay, "bdnf": 1 + decay,
+               "MADRS": 32 - 10 * (1 - decay), "SBP": 120 + 20 * decay, "DBP": 80 + 10 * decay}
+    result = SimulationResult(None, t, [Trajectory(t, np.zeros((1, t.size)), outputs, 1.0)], [0.0])  # type: ignore[arg-type]
+    titles = make_figure(result, tmp_path / "f.png", "synthetic")
+    assert titles == ["Plasma and brain concentrations", "NMDA receptor block", "Cortical glutamate",
+                      "BDNF and mTORC1", "Depression (MADRS)", "Blood pressure"]
+    assert (tmp_path / "f.png").stat().st_size > 20_000

@@ -48,6 +48,7 @@ class SimulationResult:
     times_h: np.ndarray
     trajectories: list[Trajectory]
     dose_times_h: list[float]
+    drug: str = "ketamine"
 
     def frame(self) -> pd.DataFrame:
         """Long table: one row per patient and time, one column per model output."""
@@ -122,6 +123,27 @@ def output_times(events: Sequence[DoseEvent], t_end_h: float) -> np.ndarray:
     return t[(t >= 0) & (t <= t_end_h)]
 
 
+def check_hypothesis(name: str) -> None:
+    """Unknown model variants are a user error (the list lives in ketasim.hypotheses when built)."""
+    try:
+        from .. import hypotheses  # type: ignore[attr-defined]
+    except ImportError:  # mechanistic layers not built: only the default variant exists
+        known = ["default"]
+    else:
+        known = list(hypotheses.HYPOTHESES)
+    if name not in known:
+        raise UserError("--hypothesis", f"unknown hypothesis {name!r}; choose one of {', '.join(known)}")
+
+
+def analytes_of(result: SimulationResult, drug: str) -> dict[str, str]:
+    """Plasma outputs to report: the ketamine family's, or a comparator's own."""
+    outputs = result.trajectories[0].outputs
+    if get_drug(drug).family == "ketamine":
+        return {k: v for k, v in ANALYTES.items() if k in outputs}
+    name = get_drug(drug).name
+    return {f"plasma_{name}": name} if f"plasma_{name}" in outputs else {}
+
+
 def run_simulation(
     dose: Dose,
     species: str = "human",
@@ -150,6 +172,7 @@ def run_simulation(
     if last >= t_end:
         raise UserError("--days", f"the last dose ends at {last:g} h, after the simulated {days:g} days; "
                                   "raise --days")
+    check_hypothesis(hypothesis)
     model = build_model(species, frozenset({(get_drug(dose.drug).name, dose.route)}), hypothesis, layers)
     covariates = {"WT": weight, "FEMALE": float(female), "CYP2B6_PM": float(cyp2b6_poor)}
     times = output_times(events, t_end)
@@ -158,7 +181,7 @@ def run_simulation(
         rng = patient_rng(seed, i) if patients > 1 else None
         p = individual_parameters(model, rng, covariates)
         trajectories.append(simulate_reference(model, events, p, times, rtol=RTOL, atol=ATOL))
-    return SimulationResult(model, times, trajectories, sorted({e.time_h for e in events}))
+    return SimulationResult(model, times, trajectories, sorted({e.time_h for e in events}), get_drug(dose.drug).name)
 
 
 def metrics_table(result: SimulationResult) -> pd.DataFrame:
@@ -168,9 +191,7 @@ def metrics_table(result: SimulationResult) -> pd.DataFrame:
     """
     start = result.dose_times_h[-1] if len(result.dose_times_h) > 1 else None
     rows = []
-    for name, label in ANALYTES.items():
-        if name not in result.trajectories[0].outputs:
-            continue
+    for name, label in analytes_of(result, result.drug).items():
         ms: list[PKMetrics] = [pk_metrics(result.times_h, tr.outputs[name], lloq=LLOQ_NG_ML, start_h=start)
                                for tr in result.trajectories]
         values = {k: np.array([getattr(m, k) for m in ms]) for k in
@@ -252,8 +273,11 @@ def _draw(ax: object, t: np.ndarray, y: np.ndarray, label: str, **style: object)
     ax.fill_between(t, lo, hi, color=line.get_color(), alpha=0.15, linewidth=0)  # type: ignore[attr-defined]
 
 
-def make_figure(result: SimulationResult, path: Path, title: str) -> None:
-    """The multi-panel figure on a shared log time axis (minutes to weeks)."""
+def make_figure(result: SimulationResult, path: Path, title: str) -> list[str]:
+    """The multi-panel figure on a shared time axis; returns the panel titles, top to bottom.
+
+    A single session is drawn on a log axis (minutes to weeks); repeated sessions on days.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -270,17 +294,22 @@ def make_figure(result: SimulationResult, path: Path, title: str) -> None:
     shown = t >= t_min
     ax = axes[0]
     peak = 0.0
-    for name, colour in _PLASMA_COLOURS.items():
+    colours = _PLASMA_COLOURS if get_drug(result.drug).family == "ketamine" else {
+        f"plasma_{result.drug}": "black"}
+    labels = {**ANALYTES, **analytes_of(result, result.drug)}
+    for name, colour in colours.items():
         if name in outputs:
             y = _series(result, name)
             if not np.nanmax(y) > 0:
                 continue  # e.g. R-ketamine after esketamine: nothing to draw on a log axis
             peak = max(peak, float(np.nanmax(y)))
-            _draw(ax, t[shown], y[:, shown], ANALYTES[name], color=colour, linewidth=1.4)
-    if "brain_ketamine" in outputs:
-        y = _series(result, "brain_ketamine")
+            _draw(ax, t[shown], y[:, shown], labels[name], color=colour, linewidth=1.4)
+    brain = "brain_ketamine" if get_drug(result.drug).family == "ketamine" else f"brain_{result.drug}"
+    if brain in outputs and np.nanmax(_series(result, brain)) > 0:
+        y = _series(result, brain)
         peak = max(peak, float(np.nanmax(y)))
-        _draw(ax, t[shown], y[:, shown], "brain ketamine (tissue)", color="black", linestyle="--", linewidth=1.2)
+        _draw(ax, t[shown], y[:, shown], f"{brain.replace('_', ' ')} (tissue)", color="black", linestyle="--",
+              linewidth=1.2)
     ax.set_yscale("log")
     bottom = max(1e-2, peak * 1e-5) if peak > 0 else 1e-2
     ax.set_ylim(bottom, max(peak * 2, bottom * 10))
@@ -320,6 +349,7 @@ def make_figure(result: SimulationResult, path: Path, title: str) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+    return ["Plasma and brain concentrations", *(p[0] for p in panels)]
 
 
 def write_outputs(result: SimulationResult, out: Path, title: str) -> None:

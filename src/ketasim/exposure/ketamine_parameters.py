@@ -4,7 +4,8 @@ Every entry names its source and flag (P primary, T transcription, S secondary, 
 with a plausible range). Human values are for a 70 kg adult; rodent values for a 25 g mouse
 and a 250 g rat; volumes scale with weight, clearances with weight^0.75 (allometry).
 Parameters flagged A with "calibrated" were tuned within their range so that the model meets
-calibration-targets.yaml; the fit is reproduced by tests/test_exposure_calibration.py.
+calibration-targets.yaml and the figures of ketasim.exposure.figures; every figure is asserted by
+tests/test_exposure.py and tabulated beside its published value in docs/exposure.md.
 """
 
 from __future__ import annotations
