@@ -135,43 +135,28 @@ N_POP = 30
 POP_TIMES = np.unique(np.r_[np.arange(0, 2, 1 / 30), np.arange(2, 24.01, 0.25), np.arange(26, 49, 2), 2 / 3])
 
 
-@pytest.fixture(scope="module")
-def population() -> dict[str, np.ndarray]:
+def test_population_variability_is_plausible_and_reproducible() -> None:
     model = build_model("human", frozenset({("ketamine", "iv")}), layers="exposure")
     events = dose_events(F.IV_STD[0], 70.0)
-    auc, cmax, params = [], [], []
-    for i in range(N_POP):
-        p = individual_parameters(model, patient_rng(2024, i), {"WT": 70.0})
+    params = [individual_parameters(model, patient_rng(2024, i), {"WT": 70.0}) for i in range(N_POP)]
+    auc, cmax = [], []
+    for p in params:
         tr = simulate_reference(model, events, p, POP_TIMES, rtol=1e-6, atol=1e-9)
         m = pk_metrics(POP_TIMES, tr.outputs["plasma_ketamine"])
         auc.append(m.auc_inf)
         cmax.append(m.cmax)
-        params.append(p)
-    return {"auc": np.array(auc), "cmax": np.array(cmax), "params": np.array(params)}
+    cv_auc, cv_cmax = _cv(np.array(auc)), _cv(np.array(cmax))
+    assert 0.10 <= cv_auc <= 0.25, f"CV of AUC after 0.5 mg/kg IV {cv_auc:.1%}; clearance CV 16% (Fanta 2015)"
+    assert 0.08 <= cv_cmax <= 0.45, f"CV of end-of-infusion Cmax {cv_cmax:.1%}; expected 8-45%"
+    # reproducible: the same (seed, patient) gives the same patient, whoever else is simulated
+    again = [individual_parameters(model, patient_rng(2024, i), {"WT": 70.0}) for i in (7, 3)]
+    assert np.array_equal(again[0], params[7]) and np.array_equal(again[1], params[3])
+    assert not np.array_equal(individual_parameters(model, patient_rng(2025, 7), {"WT": 70.0}), params[7])
+    assert len({p.tobytes() for p in params}) == N_POP  # every patient differs
 
 
 def _cv(x: np.ndarray) -> float:
     return float(np.std(x, ddof=1) / np.mean(x))
-
-
-def test_population_auc_variability_follows_clearance_cv(population: dict[str, np.ndarray]) -> None:
-    cv = _cv(population["auc"])
-    assert 0.10 <= cv <= 0.25, f"CV of AUC after 0.5 mg/kg IV {cv:.1%}; clearance CV 16% (Fanta 2015)"
-
-
-def test_population_cmax_variability_is_plausible(population: dict[str, np.ndarray]) -> None:
-    cv = _cv(population["cmax"])
-    assert 0.08 <= cv <= 0.45, f"CV of end-of-infusion Cmax {cv:.1%}; expected 8-45%"
-
-
-def test_population_is_reproducible(population: dict[str, np.ndarray]) -> None:
-    model = build_model("human", frozenset({("ketamine", "iv")}), layers="exposure")
-    again = np.array([individual_parameters(model, patient_rng(2024, i), {"WT": 70.0}) for i in range(N_POP)])
-    assert np.array_equal(again, population["params"])
-    # a patient's draw does not depend on who else is simulated, and other seeds differ
-    assert np.array_equal(individual_parameters(model, patient_rng(2024, 7), {"WT": 70.0}), population["params"][7])
-    other = individual_parameters(model, patient_rng(2025, 7), {"WT": 70.0})
-    assert not np.array_equal(other, population["params"][7])
 
 
 def _auc_cmax(covariates: tuple[tuple[str, float], ...]) -> tuple[float, float]:
@@ -215,3 +200,16 @@ def test_docs_table_matches_the_model() -> None:
             f"docs/exposure.md shows {shown} for {f.id}, the model gives {v:.4g}: "
             "regenerate it with python -m ketasim.exposure.figures")
         assert cells[6] == ("yes" if f.passes(v) else "NO")
+
+
+@pytest.mark.parametrize("species", ["human", "mouse", "rat"])
+def test_every_exposure_parameter_has_source_and_a_range_holding_its_value(species: str) -> None:
+    from ketasim.exposure.comparators import LIBRARY
+
+    routes = ("iv", "im", "sc", "oral", "intranasal", "sublingual", "ip")
+    pairs = {("ketamine", r) for r in routes} | {(d, "oral") for d in LIBRARY}
+    model = build_model(species, frozenset(pairs), layers="exposure")
+    for p in model.params:
+        assert p.source and p.unit, f"{p.name}: needs a unit and a source"
+        if p.flag == "A" or p.low is not None:
+            assert p.low is not None and p.low <= p.value <= p.high, f"{p.name}={p.value} outside [{p.low}, {p.high}]"
