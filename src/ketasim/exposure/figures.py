@@ -20,7 +20,7 @@ from ..engines.reference import Trajectory, simulate_reference
 from ..model.build import build_model
 from ..model.description import Model
 from ..patients import individual_parameters
-from ..pkmetrics import biexponential_fit, pk_metrics
+from ..pkmetrics import aumc, biexponential_fit, pk_metrics
 from ..regimen import Dose, DoseEvent, dose_events
 
 HOUR_MIN = 60.0
@@ -156,8 +156,6 @@ def steady_state_volume_l() -> float:
     t, c = _out("human", IV_STD, "plasma_ketamine")
     m = pk_metrics(t, c)
     lz, clast, tlast = m.lambda_z, c[-1], t[-1]
-    from ..pkmetrics import aumc
-
     aumc_inf = aumc(t, c) + clast * tlast / lz + clast / lz**2
     mrt = aumc_inf / m.auc_inf - STANDARD_INFUSION_H / 2
     return total_clearance_l_h() * mrt
@@ -412,14 +410,6 @@ def markdown_table(values: Mapping[str, float], figures: Sequence[Figure] = FIGU
         rows.append(f"| {f.quantity} | {f.target} | {f.published} | {rng} | {_fmt(v)} | {f.unit} | "
                     f"{'yes' if f.passes(v) else 'NO'} | {f.source} |")
     return "\n".join(rows) + "\n"
-
-
-def population_parameters(model: Model, n: int, seed: int,
-                          covariates: Mapping[str, float] | None = None) -> list[np.ndarray]:
-    """Parameter vectors of `n` sampled patients (reproducible per (seed, patient))."""
-    from ..patients import patient_rng
-
-    return [individual_parameters(model, patient_rng(seed, i), covariates) for i in range(n)]
 
 
 BEGIN = "<!-- figures:begin (generated: python -m ketasim.exposure.figures docs/exposure.md) -->"
