@@ -29,6 +29,8 @@ class SimplePK:
     ke0: tuple[float, str, str]
     kp: tuple[float, str, str]
     iiv_cl: float = 0.3
+    #: rodent half-life (h) and its source, where allometry from humans is known to fail
+    rodent_t_half: tuple[float, str] | None = None
 
 
 def _v(value: float, source: str, flag: str = "S") -> tuple[float, str, str]:
@@ -70,6 +72,8 @@ _add(SimplePK(
     fu=_v(0.55, "45% protein bound (label)", "S"),
     ke0=_v(1.0, "assumed", "A"),
     kp=_v(1.0, "assumed", "A"),
+    rodent_t_half=(3.0, "Beconi et al. 2011, PLoS Curr RRN1291 (rats and mice: t1/2 < 4 h, active renal "
+                        "secretion; allometry from the human 60-80 h fails)"),
 ))
 _add(SimplePK(
     Drug("mk801", "mk801", {"MK": 1.0}, MOLAR_MASS["mk801"], {"*": MOLAR_MASS["mk801_maleate"]},
@@ -143,12 +147,18 @@ def add_comparator(b: ModelBuilder, name: str, species: str, routes: set[str]) -
     ref = {"human": 70.0, "mouse": 0.025, "rat": 0.25}[species]
     rows = [("CL", pk.cl, "L/h", 0.75, "clearance"), ("V1", pk.v1, "L", 1.0, "central volume"),
             ("V2", pk.v2, "L", 1.0, "peripheral volume"), ("Q", pk.q, "L/h", 0.75, "distribution clearance")]
+    vss = sum(_scaled(pk_v[0], "", "A", 1.0, species)[0] for pk_v in (pk.v1, pk.v2))
     for key, (value, src, flag), unit, exponent, desc in rows:
         v, s, fl = _scaled(value, src, flag, exponent, species)
+        if key == "CL" and species != "human" and pk.rodent_t_half is not None:
+            t_half, t_src = pk.rodent_t_half
+            v, s, fl = 0.693 * vss / t_half, f"{t_src}; CL = 0.693 Vss / t1/2 with t1/2 {t_half:g} h", "A"
         b.param(Param(f"{key}_{a}", v, unit, s, fl, f"{name} {desc}", low=v / 3, high=v * 3,
                       iiv=pk.iiv_cl if key == "CL" else 0.0, iiv_source="assumed" if key == "CL" else ""))
+    ka = pk.ka if species == "human" else (max(pk.ka[0], 10.0), "assumed: rodent injections (s.c., i.p.) are "
+                                            "absorbed within minutes (parameters.md 6)", "A")
     for key, (value, src, flag), unit, desc in [
-        ("ka", pk.ka, "1/h", "absorption rate"), ("F", pk.f_oral, "dimensionless", "oral bioavailability"),
+        ("ka", ka, "1/h", "absorption rate"), ("F", pk.f_oral, "dimensionless", "oral bioavailability"),
         ("fu", pk.fu, "dimensionless", "unbound fraction"), ("ke0", pk.ke0, "1/h", "plasma-brain rate"),
         ("Kp", pk.kp, "dimensionless", "brain:plasma ratio"),
     ]:

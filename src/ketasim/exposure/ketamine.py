@@ -2,7 +2,7 @@
 
 Structure per enantiomer e (S, R), all amounts in umol so metabolism conserves moles:
 
-    depots --ka--> K_e_c <-> K_e_p1, K_e_p2        (3-compartment parent)
+    depots --ka--> K_e_c <-> K_e_p1, K_e_p2, K_e_p3   (4-compartment parent)
     K_e_c --fm_NK*CL--> NKt1_e -> NKt2_e -> NK_e_c <-> NK_e_p   (transit-delayed formation)
     NK_e_c --fm_HNK*CL--> HNKt_e -> HNK_e_c;  --fm_DHNK*CL--> DHNKt_e -> DHNK_e_c
     every other loss -> elim_ket (so dose = body + eliminated exactly)
@@ -10,6 +10,11 @@ Structure per enantiomer e (S, R), all amounts in umol so metabolism conserves m
 (2R,6R)-HNK comes only from R (Zanos 2016); the S chain's 6-HNK is (2S,6S)-HNK.
 Oral, swallowed and i.p. doses pass the liver first: the extracted part leaves as norketamine.
 Brain (effect-site) concentrations follow plasma with ke0 and a tissue:plasma ratio Kp.
+
+The parent has a fast (minutes), a slow (the 2-3 h elimination phase of racemic IV studies)
+and a deep, slowly exchanging peripheral compartment: the deep one carries little of the AUC
+but gives the 7-12 h low-concentration tail that sensitive assays and long sampling see
+(esketamine label; Hasan 2021), which short sampling after 0.5 mg/kg never reaches.
 """
 
 from __future__ import annotations
@@ -25,38 +30,43 @@ DEPOT_ROUTES = {
     "sc": ("ka_sc", "F_sc", False),
     "ip": ("ka_ip", "F_ip", True),
     "sublingual": ("ka_sl", None, False),
-    "intranasal": ("ka_nasal", None, False),
 }
+#: nasal formulations: dose-input suffix -> rate of each step of the two-step mucosal chain
+NASAL_FORMS = {"": "ka_nasal", "_sol": "ka_nasal_sol"}
 
 
 def add_ketamine_family(b: ModelBuilder, species: str, routes: set[str]) -> None:
     """Add the ketamine-family states, fluxes, dose inputs and outputs for `routes`."""
     b.layer = "exposure"
     b.params_from(parameter_table(species))
-    b.let("s_cl", "(WT/WT_ref)**0.75 * (1 + (cl_female - 1)*FEMALE)", "dimensionless",
-          "allometric and sex scaling of clearances")
+    b.let("s_q", "(WT/WT_ref)**0.75", "dimensionless", "allometric scaling of clearances")
+    b.let("s_cl", "s_q * (1 + (cl_female - 1)*FEMALE)", "dimensionless",
+          "allometric and sex scaling of the metabolic clearances of ketamine and norketamine")
     b.let("s_v", "WT/WT_ref", "dimensionless", "allometric scaling of volumes")
     b.state("elim_ket", "umol", "ketamine-family amount eliminated or lost before absorption", amount=True)
     b.dose_input("loss_ket", "elim_ket")
-    for v in ("V1_K", "V2_K", "V3_K", "V_NK", "Vp_NK", "V_HNK", "V_DHNK"):
+    for v in ("V1_K", "V2_K", "V3_K", "V4_K", "V_NK", "Vp_NK", "V_HNK", "V_DHNK"):
         b.let(f"{v}_i", f"{v} * s_v", "L", f"{v} scaled to the patient's weight")
-    for c in ("Q2_K", "Q3_K", "CL_NK", "Q_NK", "CL_HNK", "CL_DHNK"):
-        b.let(f"{c}_i", f"{c} * s_cl", "L/h", f"{c} scaled to the patient")
+    for c in ("Q2_K", "Q3_K", "Q4_K", "Q_NK", "CL_HNK", "CL_DHNK"):
+        b.let(f"{c}_i", f"{c} * s_q", "L/h", f"{c} scaled to the patient's weight")
+    b.let("CL_NK_i", "CL_NK * s_cl", "L/h", "norketamine clearance scaled to the patient")
     for e in ENANTIOMERS:
         _enantiomer(b, e, routes)
     _outputs(b)
 
 
 def _enantiomer(b: ModelBuilder, e: str, routes: set[str]) -> None:
-    k, p1, p2 = f"K_{e}_c", f"K_{e}_p1", f"K_{e}_p2"
+    k, p1, p2, p3 = f"K_{e}_c", f"K_{e}_p1", f"K_{e}_p2", f"K_{e}_p3"
     b.state(k, "umol", f"{e}-ketamine, central", amount=True)
     b.state(p1, "umol", f"{e}-ketamine, fast peripheral", amount=True)
     b.state(p2, "umol", f"{e}-ketamine, slow peripheral", amount=True)
-    b.let(f"CLK_{e}_i", f"CL_K_{e} * s_cl * (1 + (cl_cyp2b6_pm - 1)*CYP2B6_PM)", "L/h",
+    b.state(p3, "umol", f"{e}-ketamine, deep peripheral (low-concentration tail)", amount=True)
+    b.let(f"CLK_{e}_i", f"CL_K_{e} * eta_CL_K * s_cl * (1 + (cl_cyp2b6_pm - 1)*CYP2B6_PM)", "L/h",
           f"{e}-ketamine clearance of this patient")
     b.let(f"C_K_{e}", f"{k}/V1_K_i", "uM", f"plasma {e}-ketamine")
     b.flux(f"dist1_K_{e}", k, p1, f"Q2_K_i*(C_K_{e} - {p1}/V2_K_i)", "fast distribution")
     b.flux(f"dist2_K_{e}", k, p2, f"Q3_K_i*(C_K_{e} - {p2}/V3_K_i)", "slow distribution")
+    b.flux(f"dist3_K_{e}", k, p3, f"Q4_K_i*(C_K_{e} - {p3}/V4_K_i)", "deep distribution")
     # norketamine formation through a two-compartment transit chain (Simons 2022)
     t1, t2, nk, nkp = f"NKt1_{e}", f"NKt2_{e}", f"NK_{e}_c", f"NK_{e}_p"
     b.state(t1, "umol", f"{e}-norketamine in formation (transit 1)", amount=True)
@@ -103,6 +113,17 @@ def _enantiomer(b: ModelBuilder, e: str, routes: set[str]) -> None:
             b.flux(f"loss_{route}_{e}", dep, "elim_ket", f"(1 - {f})*(1 - fm_fp)*{ka}*{dep}")
         else:
             b.flux(f"loss_{route}_{e}", dep, "elim_ket", f"(1 - {f})*{ka}*{dep}", "presystemic loss")
+    if "intranasal" in routes:
+        # deposit -> mucosa -> plasma: the two-step chain delays the peak input (Simons 2022 used a
+        # zero-order mucosal phase of 13 min) so that Tmax falls 20-40 min after the last device
+        for form, ka in NASAL_FORMS.items():
+            dep, muc = f"dep_nasal{form}_{e}", f"muc_nasal{form}_{e}"
+            kind = "esketamine device" if not form else "racemic solution spray"
+            b.state(dep, "umol", f"{e}-ketamine deposited in the nose ({kind})", amount=True)
+            b.state(muc, "umol", f"{e}-ketamine in the nasal mucosa ({kind})", amount=True)
+            b.dose_input(f"intranasal{form}_K_{e}", dep)
+            b.flux(f"tr_nasal{form}_{e}", dep, muc, f"{ka}*{dep}", "uptake into the mucosa")
+            b.flux(f"abs_nasal{form}_{e}", muc, k, f"{ka}*{muc}", "nasal absorption")
     if routes & {"oral", "intranasal", "sublingual"}:
         g = f"gut_{e}"
         b.state(g, "umol", f"{e}-ketamine swallowed, in the gut", amount=True)

@@ -4,7 +4,8 @@ Every entry names its source and flag (P primary, T transcription, S secondary, 
 with a plausible range). Human values are for a 70 kg adult; rodent values for a 25 g mouse
 and a 250 g rat; volumes scale with weight, clearances with weight^0.75 (allometry).
 Parameters flagged A with "calibrated" were tuned within their range so that the model meets
-calibration-targets.yaml; the fit is reproduced by tests/test_exposure_calibration.py.
+calibration-targets.yaml and the figures of ketasim.exposure.figures; every figure is asserted by
+tests/test_exposure.py and tabulated beside its published value in docs/exposure.md.
 """
 
 from __future__ import annotations
@@ -46,8 +47,9 @@ def _shared(species: str) -> list[Param]:
            "fraction of ketamine clearance forming norketamine"),
         _p("fm_HNK", 0.55, "dimensionless", SIMONS + " (NK->HNK fm 0.7 before DHNK is split off); " + CAL,
            "A", "fraction of norketamine clearance forming 6-HNK", low=0.3, high=0.7),
-        _p("fm_DHNK", 0.15, "dimensionless", CAL + " (DHNK peaks 5-20 ng/mL, parameters.md 2.3)", "A",
-           "fraction of norketamine clearance forming DHNK", low=0.05, high=0.3),
+        _p("fm_DHNK", 0.3, "dimensionless", CAL + " (DHNK peaks 5-20 ng/mL, parameters.md 2.3; "
+           "quantifiable at 24 h, Zhao 2012)", "A", "fraction of norketamine clearance forming DHNK",
+           low=0.05, high=0.35),
         _p("fu_K", 0.55, "dimensionless", "Spravato label (plasma protein binding 43-45%)", "S",
            "unbound fraction of ketamine in plasma", low=0.55, high=0.65),
         _p("fu_NK", 0.6, "dimensionless", "assumed like the parent (no data retrieved)", "A",
@@ -61,19 +63,32 @@ HUMAN: list[Param] = [
     *_shared("human"),
     # parent (per enantiomer; both share the distribution volumes)
     _p("CL_K_S", 95.0, "L/h", FANTA + "; Hasan 2021 97 L/h", "T", "S-ketamine clearance",
-       low=69.0, high=116.0, iiv=0.161, iiv_source="Fanta 2015 omega^2 0.026"),
+       low=69.0, high=116.0),
     _p("CL_K_R", 86.0, "L/h", HASAN + " (R 92 vs S 97 L/h); Wang 2019 S:R 1.16", "P",
-       "R-ketamine clearance", low=69.0, high=116.0, iiv=0.161, iiv_source="as S (Fanta 2015)"),
-    _p("V1_K", 9.3, "L", "Domino 1982 (4.4 L) to Kamp 2020 arterial models; " + CAL, "A",
+       "R-ketamine clearance", low=69.0, high=116.0),
+    _p("eta_CL_K", 1.0, "dimensionless", "typical value 1; between-patient SD " + FANTA + " (omega^2 0.026)", "T",
+       "between-patient multiplier of S- and R-ketamine clearance (the same enzymes clear both)",
+       iiv=0.161, iiv_source="Fanta 2015 omega^2 0.026 (CV 16%)"),
+    _p("V1_K", 17.8, "L", "between Domino 1982 (4.4 L) and Clements 1981 (123 L); " + CAL
+       + " (end-of-infusion Cmax 185 ng/mL, Zarate 2006)", "A",
        "central volume of ketamine (venous sampling)", low=4.4, high=133.0, iiv=0.29,
        iiv_source="Fanta 2015 omega^2 0.084"),
-    _p("Q2_K", 357.0, "L/h", "Domino 1982 (156 L/h); " + CAL + " (redistribution t1/2 about 4 min, Zhao 2012)",
-       "A", "fast inter-compartmental clearance of ketamine", low=100.0, high=500.0),
-    _p("V2_K", 50.0, "L", "Domino 1982 (10.6 L); " + CAL, "A", "fast peripheral volume", low=10.0, high=120.0),
-    _p("Q3_K", 106.0, "L/h", "Domino 1982 (156 L/h) and Fanta (23-157 L/h); " + CAL, "A",
-       "slow inter-compartmental clearance", low=20.0, high=160.0),
-    _p("V3_K", 181.0, "L", KAMP + "; Vss 200-500 L; " + CAL + " (terminal t1/2 2.5 h, Zhao 2012)", "A",
-       "slow peripheral volume", low=150.0, high=450.0),
+    _p("Q2_K", 500.0, "L/h", "Domino 1982 (156 L/h to 10.6 L); " + CAL + " (mixes within a minute)", "A",
+       "fast inter-compartmental clearance of ketamine", low=100.0, high=600.0),
+    _p("V2_K", 16.8, "L", "Domino 1982 (10.6 L); " + CAL, "A", "fast peripheral volume", low=10.0, high=120.0),
+    _p("Q3_K", 214.0, "L/h", "Domino 1982 (156 L/h), Flint 2017 (196 L/h); " + CAL
+       + " (redistribution t1/2 about 4 min, Zhao 2012)", "A",
+       "slow inter-compartmental clearance", low=20.0, high=250.0, iiv=0.3,
+       iiv_source="assumed (Perez-Ruixo 2021: 49% on the first peripheral volume)"),
+    _p("V3_K", 240.0, "L", KAMP + "; " + CAL + " (terminal t1/2 2.5 h, Zhao 2012)", "A",
+       "slow peripheral volume", low=150.0, high=450.0, iiv=0.3,
+       iiv_source="assumed (Perez-Ruixo 2021: 49% on the first peripheral volume)"),
+    _p("Q4_K", 7.0, "L/h", "Perez-Ruixo 2021 (37.6 L/h to a 417 L deep compartment); " + CAL
+       + " (esketamine terminal t1/2 7-12 h, Spravato label; 5-6 h with a sensitive assay, Hasan 2021; "
+       "asymptotic t1/2 10.6 h)", "A",
+       "deep inter-compartmental clearance (slow low-concentration tail)", low=3.0, high=40.0),
+    _p("V4_K", 97.5, "L", PEREZ + " (Vp2 417 L); " + CAL + " (Vss within Kamp 2020's 200-500 L)",
+       "A", "deep peripheral volume", low=50.0, high=420.0),
     # norketamine
     _p("CL_NK", 57.7, "L/h", FANTA, "T", "norketamine clearance", low=40.0, high=80.0, iiv=0.321,
        iiv_source="Fanta 2015 omega^2 0.103"),
@@ -84,14 +99,15 @@ HUMAN: list[Param] = [
     _p("ktr_NK", 4.75, "1/h", SIMONS + " (transit MTT 20.1 min: 2/MTT = 6 /h); " + CAL + " (NK Tmax 1.3 h)",
        "A", "transit rate of norketamine formation (2-compartment chain)", low=1.0, high=8.0),
     # HNK and DHNK
-    _p("CL_HNK", 38.0, "L/h", "Simons 2022 CLH1 56 L/h; rat (2S,6S)-HNK scaled allometrically 12 L/h; " + CAL, "A",
+    _p("CL_HNK", 50.0, "L/h", "Simons 2022 CLH1 56 L/h; rat (2S,6S)-HNK scaled allometrically 12 L/h; " + CAL
+       + " (HNK Tmax 3.8 h, Zhao 2012)", "A",
        "6-HNK clearance", low=8.0, high=60.0, iiv=0.3, iiv_source="assumed (no human data)"),
     _p("V_HNK", 92.0, "L", SIMONS + " (VH1 4.4 + VH2 87.5 L)",
        "T", "6-HNK volume", low=90.0, high=520.0, iiv=0.2, iiv_source="assumed"),
-    _p("ktr_HNK", 10.0, "1/h", CAL + " (HNK and DHNK Tmax 3.8 h after NK's 1.3 h)", "A",
+    _p("ktr_HNK", 30.0, "1/h", "Simons 2022 (NK->HNK transit 1.12 min); " + CAL + " (HNK and DHNK Tmax 3.8 h)", "A",
        "rate of the hydroxylation/dehydrogenation step (formation delay)", low=1.0, high=100.0),
-    _p("CL_DHNK", 30.0, "L/h", CAL + "; assumed like HNK", "A", "DHNK clearance", low=8.0, high=60.0,
-       iiv=0.3, iiv_source="assumed"),
+    _p("CL_DHNK", 50.0, "L/h", CAL + " (DHNK Tmax 3.8 h, Zhao 2012); assumed like HNK", "A", "DHNK clearance",
+       low=8.0, high=60.0, iiv=0.3, iiv_source="assumed"),
     _p("V_DHNK", 92.0, "L", "assumed like HNK (Simons 2022)", "A", "DHNK volume", low=90.0, high=520.0),
     # brain (effect site)
     _p("ke0_K", 10.0, "1/h", "Olofsen et al. 2012, Anesthesiology 117:353 (t1/2ke0 0-11.8 min, mean 6.1); "
@@ -135,18 +151,26 @@ HUMAN: list[Param] = [
        "T", "fraction of first-pass-extracted ketamine leaving the liver as norketamine"),
     _p("F_oral_HNK", 0.46, "dimensionless", "Highland et al. 2019 (mouse 46-52%, rat 42%, dog 58%)", "P",
        "oral bioavailability of (2R,6R)-HNK given directly", low=0.4, high=0.6),
-    _p("ka_nasal", 2.93, "1/h", PEREZ, "T", "nasal absorption rate", low=1.5, high=6.0, iiv=0.615,
+    _p("ka_nasal", 2.93, "1/h", PEREZ + " (first-order ka,n); used for each step of a two-step mucosal chain "
+       "(Simons 2022: zero-order mucosal phase 13 min), giving Tmax 20-40 min after the last device", "A",
+       "rate of each step of the nasal mucosal chain (esketamine device)", low=1.5, high=6.0, iiv=0.615,
        iiv_source="Perez-Ruixo 2021 (61.5% CV)"),
+    _p("ka_nasal_sol", 12.0, "1/h", "Pharmacotherapy 2022;42:298 (Tmax 14-23 min, Cmax 77.6 ng/mL at 50 mg); "
+       + CAL, "A", "rate of each step of the mucosal chain for racemic solution sprays", low=3.0, high=20.0,
+       iiv=0.615, iiv_source="as the esketamine device (Perez-Ruixo 2021)"),
     _p("FRn_esk", 0.58, "dimensionless", PEREZ + " (0.54); raised within its logit SD 0.708 so that F(56 mg)=0.54 "
        "with Fanta's oral F", "A", "nasal fraction of the first esketamine device", low=0.45, high=0.65,
        iiv=0.708, iiv_scale="logit", iiv_source="Perez-Ruixo 2021 (logit SD 0.708)"),
     _p("FRn_dec", 0.62, "dimensionless", PEREZ + " (2nd and 3rd device each 0.62 x FRn, not compounded)", "T",
        "nasal fraction of later devices relative to the first"),
-    _p("FRn_max_sol", 0.45, "dimensionless", YANAGIHARA + " (F 0.45, small volume)", "P",
-       "nasal fraction of a small racemic solution spray", low=0.3, high=0.55),
-    _p("D50_sol", 12.0, "mg", "Pharmacotherapy 2022;42:298 (F 0.17/0.13/0.11 at 10/30/50 mg); " + CAL, "A",
-       "spray dose (base) that halves the nasal fraction (volume run-off)", low=5.0, high=40.0),
-    _p("f_swallow_sol", 0.5, "dimensionless", "assumed: run-off split between swallowed and lost", "A",
+    _p("FRn_max_sol", 0.30, "dimensionless", YANAGIHARA + " (F 0.45, small volume); " + CAL
+       + " (F 0.17/0.13/0.11 and Cmax 77.6 ng/mL at 10/30/50 mg, Pharmacotherapy 2022)", "A",
+       "nasal fraction of a very small racemic solution session", low=0.2, high=0.55),
+    _p("D50_sol", 30.0, "mg", "Pharmacotherapy 2022;42:298 (F falls from 0.17 to 0.11 over 10-50 mg); " + CAL, "A",
+       "cumulative session dose (base) that halves the nasal fraction (mucosal capacity, run-off)",
+       low=1.0, high=60.0, internal_unit="mg"),
+    _p("f_swallow_sol", 0.3, "dimensionless", "assumed: run-off split between swallowed and lost; " + CAL
+       + " (NK/ketamine Cmax ratio about 1 after nasal, Pharmacotherapy 2022)", "A",
        "swallowed share of the unabsorbed racemic spray", low=0.2, high=1.0),
 ]
 
@@ -156,7 +180,7 @@ def _rodent(species: str) -> list[Param]:
     src = "Maxwell et al. 2006, J Pharmacol Exp Ther 316:315 (mouse serum t1/2 13 min)" if mouse else \
         "parameters.md 6: rat t1/2 0.5-1.5 h assumed (dog and rabbit 50-60 min)"
     w = 0.025 if mouse else 0.25
-    cl_per_kg = 8.0 if mouse else 4.0  # L/h/kg
+    cl_per_kg = 9.5 if mouse else 2.5  # L/h/kg; calibrated: mouse t1/2 13 min, rat mid-range 0.8 h
     by_name = {p.name: p for p in HUMAN}
 
     def same(name: str) -> Param:
@@ -164,11 +188,12 @@ def _rodent(species: str) -> list[Param]:
 
     return [
         *_shared(species),
-        _p("CL_K_S", cl_per_kg * w, "L/h", src + "; CL = 0.693 Vss / t1/2 with Vss 2.5 L/kg", "A",
-           "S-ketamine clearance", low=0.5 * cl_per_kg * w, high=2 * cl_per_kg * w, iiv=0.2, iiv_source="assumed"),
+        _p("CL_K_S", cl_per_kg * w, "L/h", src + "; CL = 0.693 Vss / t1/2 with Vss 2.5 L/kg; " + CAL, "A",
+           "S-ketamine clearance", low=0.5 * cl_per_kg * w, high=2 * cl_per_kg * w),
+        _p("eta_CL_K", 1.0, "dimensionless", "typical value 1; between-animal SD assumed", "A",
+           "between-animal multiplier of ketamine clearance", low=0.6, high=1.6, iiv=0.2, iiv_source="assumed"),
         _p("CL_K_R", 0.93 * cl_per_kg * w, "L/h", src + "; R slightly slower as in humans (Hasan 2021)", "A",
-           "R-ketamine clearance", low=0.5 * cl_per_kg * w, high=2 * cl_per_kg * w, iiv=0.2,
-           iiv_source="assumed"),
+           "R-ketamine clearance", low=0.5 * cl_per_kg * w, high=2 * cl_per_kg * w),
         _p("V1_K", 0.8 * w, "L", "parameters.md 6: one-compartment V about 2 L/kg assumed", "A",
            "central volume", low=0.3 * w, high=2.0 * w, iiv=0.2, iiv_source="assumed"),
         _p("Q2_K", 40.0 * w, "L/h", "assumed fast distribution", "A", "inter-compartmental clearance",
@@ -178,6 +203,11 @@ def _rodent(species: str) -> list[Param]:
            low=0.1 * w, high=5.0 * w),
         _p("V3_K", 0.2 * w, "L", "assumed small slow compartment", "A", "slow peripheral volume",
            low=0.05 * w, high=1.0 * w),
+        _p("Q4_K", 0.5 * w, "L/h", "assumed: no slow tail reported in rodents, so the deep compartment "
+           "is small and fast (structure shared with humans)", "A",
+           "deep inter-compartmental clearance", low=0.1 * w, high=2.0 * w),
+        _p("V4_K", 0.05 * w, "L", "assumed small (see Q4_K)", "A", "deep peripheral volume",
+           low=0.01 * w, high=0.2 * w),
         _p("CL_NK", 0.6 * cl_per_kg * w, "L/h", "assumed: NK outlasts the parent (Cohen 1973)", "A",
            "norketamine clearance", low=0.2 * cl_per_kg * w, high=cl_per_kg * w),
         _p("V_NK", 1.5 * w, "L", "assumed", "A", "norketamine central volume", low=0.5 * w, high=4.0 * w),
@@ -203,9 +233,14 @@ def _rodent(species: str) -> list[Param]:
         _p("Kp_NK", 4.0, "dimensionless", "assumed below parent", "A", "brain:plasma ratio of norketamine",
            low=1.0, high=7.0),
         same("Kp_HNK"),
-        *[same(n) for n in ("ka_im", "F_im", "ka_sc", "F_sc", "ka_ip", "F_ip", "ka_sl", "Fsl_mucosal",
-                            "ka_oral", "F_oral_S", "F_oral_R", "fm_fp", "F_oral_HNK", "ka_nasal", "FRn_esk",
-                            "FRn_dec", "FRn_max_sol", "D50_sol", "f_swallow_sol")],
+        _p("ka_sc", 15.0, "1/h", "assumed: rodent s.c. Tmax 5-10 min like i.p. (parameters.md 6); Lord 2013 "
+           "occupancy maximal at 15 min after 30 mg/kg s.c.", "A", "s.c. absorption rate (rodents)",
+           low=6.0, high=40.0),
+        _p("ka_im", 15.0, "1/h", "assumed as s.c. in rodents", "A", "i.m. absorption rate (rodents)",
+           low=6.0, high=40.0),
+        *[same(n) for n in ("F_im", "F_sc", "ka_ip", "F_ip", "ka_sl", "Fsl_mucosal",
+                            "ka_oral", "F_oral_S", "F_oral_R", "fm_fp", "F_oral_HNK", "ka_nasal", "ka_nasal_sol",
+                            "FRn_esk", "FRn_dec", "FRn_max_sol", "D50_sol", "f_swallow_sol")],
     ]
 
 

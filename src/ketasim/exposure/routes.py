@@ -18,6 +18,18 @@ def validate_route(drug: Drug, route: str, field: str) -> None:
                                f"{', '.join(drug.routes)}")
 
 
+def _solution_nasal_fraction(spray_index: int, spray_mg_base: float) -> str:
+    """Nasal fraction of spray number `spray_index` of a racemic solution session.
+
+    The amount absorbed nasally after a cumulative D mg (base) is A(D) = FRn_max_sol*D50*D/(D50 + D)
+    (mucosal capacity and run-off of the volume); spray k of d mg absorbs A(k d) - A((k-1) d),
+    i.e. the fraction FRn_max_sol*D50^2/((D50 + k d)(D50 + (k-1) d)). So the bioavailability of
+    a session depends on its total dose only: one 50 mg spray and five 10 mg sprays absorb the same.
+    """
+    k, d = spray_index, spray_mg_base
+    return f"(FRn_max_sol*D50_sol**2/((D50_sol + {k * d!r})*(D50_sol + {(k - 1) * d!r})))"
+
+
 def _ketamine_targets(drug: Drug, route: str, spray_index: int, spray_mg_base: float) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for analyte, share in drug.analytes.items():
@@ -38,9 +50,9 @@ def _ketamine_targets(drug: Drug, route: str, spray_index: int, spray_mg_base: f
                 frn = "FRn_esk" if spray_index == 1 else "FRn_esk*FRn_dec"
                 out.append((f"intranasal_K_{e}", f"{share}*{frn}"))
                 out.append((f"oral_K_{e}", f"{share}*(1 - {frn})"))
-            else:  # racemic solution sprays: nasal fraction falls with the spray's dose
-                frn = f"(FRn_max_sol*D50_sol/(D50_sol + {spray_mg_base!r}))"
-                out.append((f"intranasal_K_{e}", f"{share}*{frn}"))
+            else:  # racemic solution sprays: nasal uptake saturates with the session's cumulative dose
+                frn = _solution_nasal_fraction(spray_index, spray_mg_base)
+                out.append((f"intranasal_sol_K_{e}", f"{share}*{frn}"))
                 out.append((f"oral_K_{e}", f"{share}*(1 - {frn})*f_swallow_sol"))
                 out.append(("loss_ket", f"{share}*(1 - {frn})*(1 - f_swallow_sol)"))
         else:  # im, sc, ip depots

@@ -1,0 +1,144 @@
+"""`ketasim simulate`: runs, prints the PK table, writes the files; bad input exits 2 cleanly."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ketasim.cli.main import main
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    out, err = capsys.readouterr()
+    return int(exc.value.code or 0), out, err
+
+
+@pytest.fixture(scope="module")
+def standard(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """One standard-infusion run shared by the tests below (capsys is function-scoped)."""
+    out = tmp_path_factory.mktemp("sim") / "standard"
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf), pytest.raises(SystemExit) as exc:
+        main(["simulate", "--drug", "ketamine", "--route", "iv", "--dose", "0.5 mg/kg", "--duration", "40 min",
+              "--days", "2", "--out", str(out)])
+    assert exc.value.code == 0
+    return out, buf.getvalue()
+
+
+def test_prints_a_table_per_analyte(standard: tuple[Path, str]) -> None:
+    _, text = standard
+    for label in ("ketamine (S+R)", "S-ketamine", "R-ketamine", "norketamine", "HNK (all)", "(2R,6R)-HNK", "DHNK"):
+        assert label in text
+    row = next(line for line in text.splitlines() if line.startswith("ketamine (S+R)"))
+    cmax, tmax = (float(x) for x in row.split()[2:4])
+    assert 150 <= cmax <= 250 and tmax == pytest.approx(0.667, abs=0.01)  # end of the 40-min infusion
+
+
+def test_writes_trajectories_and_figure(standard: tuple[Path, str]) -> None:
+    out, _ = standard
+    frame = pd.read_parquet(out / "trajectories.parquet")
+    assert list(frame.columns[:2]) == ["patient", "time_h"]
+    for col in ("plasma_ketamine", "plasma_2r6r_hnk", "brain_ketamine", "plasma_dhnk"):
+        assert col in frame.columns
+    assert frame["patient"].unique().tolist() == [0]
+    assert frame["time_h"].iloc[0] == 0.0 and frame["time_h"].iloc[-1] == pytest.approx(48.0)
+    assert frame["time_h"].is_monotonic_increasing
+    png = (out / "figure.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+    assert sorted(p.name for p in out.parent.iterdir()) == ["standard"]  # no temporary folder left
+
+
+def test_population_is_sampled_and_reproducible(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    frames = []
+    for name in ("a", "b"):
+        code, out, _ = run(["simulate", "--drug", "esketamine", "--route", "intranasal", "--dose", "28 mg",
+                            "--sprays", "2", "--patients", "3", "--seed", "11", "--days", "1",
+                            "--out", str(tmp_path / name)], capsys)
+        assert code == 0 and "3 sampled patients" in out and "[" in out  # percentile ranges
+        frames.append(pd.read_parquet(tmp_path / name / "trajectories.parquet"))
+    assert frames[0]["patient"].unique().tolist() == [0, 1, 2]
+    pd.testing.assert_frame_equal(frames[0], frames[1])
+    peaks = frames[0].groupby("patient")["plasma_s_ketamine"].max()
+    assert peaks.nunique() == 3  # patients differ
+    assert frames[0]["plasma_2r6r_hnk"].max() == 0.0  # esketamine forms no (2R,6R)-HNK
+
+
+def test_schedule_and_covariates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["simulate", "--route", "oral", "--dose", "50 mg", "--every", "1 d", "--count", "2",
+                        "--days", "3", "--weight", "90 kg", "--sex", "female", "--cyp2b6", "poor",
+                        "--out", str(tmp_path / "o")], capsys)
+    assert code == 0
+    frame = pd.read_parquet(tmp_path / "o" / "trajectories.parquet")
+    at_24 = frame.loc[(frame["time_h"] - 24.0).abs().idxmin(), "plasma_ketamine"]
+    after = frame.loc[(frame["time_h"] - 25.0).abs().idxmin(), "plasma_ketamine"]
+    assert after > 10 * at_24  # the second dose at 24 h was given
+
+
+BAD = {
+    "negative dose": (["--dose", "-0.5 mg/kg"], "--dose"),
+    "zero weight": (["--weight", "0 kg"], "--weight"),
+    "dose with wrong dimension": (["--dose", "0.5 mg/h"], "--dose"),
+    "dose without unit": (["--dose", "0.5"], "--dose"),
+    "weight with wrong dimension": (["--weight", "70 min"], "--weight"),
+    "duration on an oral dose": (["--route", "oral", "--dose", "50 mg", "--duration", "40 min"], "--duration"),
+    "unknown drug": (["--drug", "aspirin"], "--drug"),
+    "unknown route": (["--route", "rectal"], "--route"),
+    "sprays on iv": (["--sprays", "3"], "--sprays"),
+    "every without count": (["--every", "1 d"], "--every"),
+    "no patients": (["--patients", "0"], "--patients"),
+    "negative time": (["--at", "-1 h"], "--at"),
+    "last dose after the end": (["--at", "10 d"], "--days"),
+    "unknown species": (["--species", "dog"], "--species"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_input_exits_2_with_one_line_and_no_files(case: str, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    args, field = BAD[case]
+    out = tmp_path / "out"
+    code, stdout, err = run(["simulate", *args, "--out", str(out)], capsys)
+    assert code == 2, f"{case}: exit {code}, stderr {err!r}"
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ketasim: error:") and field in lines[0], err
+    assert "Traceback" not in err
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_missing_out_is_a_user_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["simulate"], capsys)
+    assert code == 2 and "--out" in err
+
+
+def test_help_documents_the_options(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["simulate", "--help"], capsys)
+    assert code == 0
+    for opt in ("--drug", "--route", "--dose", "--duration", "--at", "--every", "--count", "--sprays",
+                "--spray-interval", "--species", "--weight", "--sex", "--cyp2b6", "--patients", "--seed",
+                "--days", "--hypothesis", "--out"):
+        assert opt in out
+
+
+def test_figure_has_one_panel_per_mechanistic_group_present(tmp_path: Path) -> None:
+    """Panels appear only for the outputs the model has (the mechanistic layers add them)."""
+    import numpy as np
+
+    from ketasim.cli.simulate import SimulationResult, make_figure
+    from ketasim.engines.reference import Trajectory
+
+    t = np.linspace(0, 24 * 28, 2000)
+    decay = np.exp(-t / 3)
+    outputs = {"plasma_ketamine": 100 * decay, "brain_ketamine": 400 * decay, "nmdar_block_int": 0.5 * decay,
+               "nmdar_block_pyr_syn": 0.3 * decay, "glutamate": 100 + 50 * decay, "bdnf": 1 + decay,
+               "MADRS": 32 - 10 * (1 - decay), "SBP": 120 + 20 * decay, "DBP": 80 + 10 * decay}
+    result = SimulationResult(None, t, [Trajectory(t, np.zeros((1, t.size)), outputs, 1.0)], [0.0])  # type: ignore[arg-type]
+    titles = make_figure(result, tmp_path / "f.png", "synthetic")
+    assert titles == ["Plasma and brain concentrations", "NMDA receptor block", "Cortical glutamate",
+                      "BDNF and mTORC1", "Depression (MADRS)", "Blood pressure"]
+    assert (tmp_path / "f.png").stat().st_size > 20_000
