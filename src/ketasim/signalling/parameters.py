@@ -86,8 +86,10 @@ def parameter_table(species: str) -> list[Param]:
         A("e_trkb", 1.0, "dimensionless", 0.5, 2.0, "assumed", "ERK sensitivity to TrkB"),
         A("e_act", 1.0, "dimensionless", 0.5, 2.0, "Kohtala 2019 (ERK falls at anaesthetic doses)",
           "ERK sensitivity to pyramidal activity"),
+        A("erk_basal", 0.2, "dimensionless", 0.0, 0.5, "assumed", "activity-independent share of ERK "
+          "phosphorylation"),
         A("a_trkb", 1.0, "dimensionless", 0.5, 2.0, "assumed", "Akt sensitivity to TrkB (PI3K)"),
-        A("fb_s6k", 0.5, "dimensionless", 0.0, 1.0, "mTORC1-S6K1 inhibits PI3K (system.md 4)",
+        A("fb_s6k", 0.2, "dimensionless", 0.0, 1.0, "mTORC1-S6K1 inhibits PI3K (system.md 4)",
           "feedback of mTORC1 on Akt"),
         A("g_xm", 1.0, "dimensionless", 0.3, 3.0, "assumed (extrasynaptic variant)", "mTOR brake release per "
           "unit fall of extrasynaptic eEF2K drive (log-log)"),
@@ -105,10 +107,11 @@ def parameter_table(species: str) -> list[Param]:
           "induced synthesis of synaptic proteins per unit translation-drive excess (per pool lifetime)"),
         A("g_prot_low", 1.0, "dimensionless", 0.0, 3.0, "assumed: basal translation continues",
           "fall of synthesis per unit translation drive below baseline"),
-        A("tau_prot", 36.0, "h", 12.0, 72.0, LI2010 + " (up from about 2 h for about 72 h)",
-          "synaptic-protein pool time constant"),
+        A("tau_prot", 12.0, "h", 4.0, 48.0, LI2010 + " (up from about 2 h)", "synaptic-protein pool time constant"),
+        A("g_mecp2_prot", 0.04, "dimensionless", 0.02, 0.3, LI2010 + " (up for about 72 h); Kim et al. 2021 "
+          "(MeCP2 S421A loses the sustained effect)", "synaptic-protein synthesis sustained per unit MeCP2-P excess"),
         A("k_mecp2", 2.0, "1/h", 0.5, 10.0, "Kim et al. 2021 (BDNF-dependent MeCP2 Ser421 phosphorylation)",
           "MeCP2 phosphorylation rate per unit excess TrkB"),
-        A("tau_mecp2", 4.0, "d", 1.0, 7.0, "Kim et al. 2021 (needed for days-long effect)",
+        A("tau_mecp2", 5.0, "d", 1.0, 7.0, "Kim et al. 2021 (needed for days-long effect)",
           "MeCP2-P time constant"),
     ]

@@ -24,9 +24,11 @@ def parameter_table() -> list[Param]:
         A("k_form", 20.0, "1/d", 5.0, 40.0, "calibrated: stressed-rat spines at 24 h >= 90% of healthy "
           "(Li et al. 2011, Biol Psychiatry 69:754)", "spine regrowth rate per unit synaptic-protein excess "
           "and per unit missing spines"),
-        A("k_elim_new", 0.8, "1/d", 0.3, 2.0, MODA + "; Kim et al. 2021 (effect lost after 1-7 d in MeCP2 "
+        A("tau_mat", 10.0, "h", 4.0, 24.0, MODA + " (more spines by 12-24 h, behaviour by 3 h)",
+          "maturation time of new protrusions into counted spines"),
+        A("k_elim_new", 1.6, "1/d", 0.3, 3.0, MODA + "; Kim et al. 2021 (effect lost after 1-7 d in MeCP2 "
           "S421A mice)", "elimination rate of unprotected new spines (half-life about 1 d)"),
-        A("g_mec", 2.0, "dimensionless", 0.5, 10.0, "calibrated: elevated spines through day 5, near baseline "
+        A("g_mec", 3.5, "dimensionless", 0.5, 10.0, "calibrated: elevated spines through day 5, near baseline "
           "by 10-14 d (Li et al. 2010)", "protection of new spines per unit MeCP2-P excess"),
         A("k_elim_sl", 0.2, "1/d", 0.1, 0.5, "new-spine half-life 2-7 d (cortical imaging; parameters.md 11)",
           "new-spine elimination in the spine-lifetime variant"),
@@ -44,7 +46,7 @@ def parameter_table() -> list[Param]:
           "decay time of potentiation not supported by new spines"),
         A("g_gsk_q", 1.0, "dimensionless", 0.0, 3.0, "GSK3beta promotes AMPAR internalisation (Beurel 2011)",
           "dependence of potentiation decay on GSK3beta activity"),
-        A("g_gk", 2.0, "dimensionless", 0.5, 5.0, "assumed (GSK3 variant)", "strengthening per unit GSK3 "
+        A("g_gk", 8.0, "dimensionless", 2.0, 20.0, "assumed (GSK3 variant)", "strengthening per unit GSK3 "
           "inhibition"),
         A("k_hs", 0.5, "1/h", 0.05, 2.0, "assumed (homeostatic variant)", "set-point shift rate per unit "
           "excitation"),
