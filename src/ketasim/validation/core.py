@@ -335,10 +335,16 @@ class Context:
 
 
 def events_for(doses: Sequence[Dose], weight_kg: float) -> list[DoseEvent]:
-    """Dose events of all regimen items for a subject of `weight_kg`."""
+    """Dose events of all regimen items for a subject of `weight_kg`.
+
+    An empty regimen (vehicle, saline placebo) becomes one event of zero amount, so that the
+    dose plan has a breakpoint at time zero.
+    """
     events: list[DoseEvent] = []
     for d in doses:
         events.extend(dose_events(d, weight_kg))
+    if not events:
+        events.append(DoseEvent(0.0, 0.0, 0.0, (("loss_ket", "1"),), "placebo (nothing given)"))
     return events
 
 

@@ -66,6 +66,8 @@ class Population:
         self.ctx = ctx
         self.diagnosis = diagnosis
         self.model = ctx.model("human", pairs)
+        if "MADRS" not in self.model.outputs:  # every population target reads the recorded MADRS
+            raise MissingOutputError("MADRS")
         self.n = n
         seed = stable_hash(ctx.seed, diagnosis)
         self.covariates: list[dict[str, float]] = []

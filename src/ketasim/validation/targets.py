@@ -38,6 +38,9 @@ class Target:
     def expected_text(self) -> str:
         """The published value or acceptable band, in one line (for the scorecard)."""
         if self.range is None:
+            if isinstance(self.value, dict):
+                unit = self.units if isinstance(self.units, str) else ""
+                return "; ".join(f"{k} {v}" for k, v in self.value.items()) + (f" {unit}" if unit else "")
             return str(self.value)
         if isinstance(self.range, dict):
             parts = []
