@@ -140,6 +140,35 @@ def stable_hash(*parts: Any) -> int:
     return zlib.crc32(repr(parts).encode())
 
 
+def single_threaded_blas() -> bool:
+    """Limit the bundled OpenBLAS libraries of NumPy and SciPy to one thread (best effort).
+
+    Radau's small dense products on long state vectors are many times slower with threaded BLAS
+    on a busy machine (measured 5-7x on the population runs). Returns True if a limit was set.
+    """
+    import ctypes
+    import glob
+    import os
+
+    import scipy
+
+    done = False
+    for pkg in (np, scipy):
+        folder = os.path.join(os.path.dirname(os.path.dirname(pkg.__file__ or "")), f"{pkg.__name__}.libs")
+        for path in glob.glob(os.path.join(folder, "lib*openblas*.so*")):
+            try:
+                lib = ctypes.CDLL(path)
+            except OSError:
+                continue
+            for sym in ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
+                        "openblas_set_num_threads64_", "openblas_set_num_threads"):
+                if hasattr(lib, sym):
+                    getattr(lib, sym)(1)
+                    done = True
+                    break
+    return done
+
+
 # ---------------------------------------------------------------------------------------- runs
 @dataclass(frozen=True)
 class Sim:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import UserError
-from .core import EVALUATORS, Context, MissingOutputError, MissingParameterError, fmt
+from .core import EVALUATORS, Context, MissingOutputError, MissingParameterError, fmt, single_threaded_blas
 from .targets import Target, load_targets
 
 
@@ -143,6 +143,7 @@ def run_validation(
 
     check_hypothesis(hypothesis)
     targets = select_targets(only)
+    single_threaded_blas()
     ctx = Context(hypothesis, n_patients=n_patients, seed=seed)
     ctx.progress = progress
     results = []
