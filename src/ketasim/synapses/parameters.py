@@ -1,0 +1,52 @@
+"""Synapse-layer parameters: spine formation, elimination, stabilisation and the fast
+synaptic-efficacy (AMPAR insertion) state. Priors from parameters.md 11; A values calibrated
+to calibration-targets.yaml (synapse and clinical layers).
+"""
+
+from __future__ import annotations
+
+from ..model.description import Param
+from ..targets.common import A, perturbation, switch
+
+MODA = "Moda-Sava et al. 2019, Science 364:eaat8078"
+
+
+def parameter_table() -> list[Param]:
+    """Synapse parameters (rates per day or hour, converted to 1/h)."""
+    return [
+        switch("hyp_homeostatic", 0.0, "strong excitation shifts the spine set-point upward (homeostatic "
+               "scaling; lengthens with repeated doses)"),
+        switch("hyp_spine_lifetime", 0.0, "new spines die by microglial pruning at a fixed lifetime instead of "
+               "being protected by MeCP2-P"),
+        perturbation("spine_deletion", "fraction of newly formed spines removed (optogenetic deletion)", MODA),
+        A("microglia_pruning", 1.0, "dimensionless", 0.3, 3.0, "complement-tagged pruning, inflammation "
+          "(system.md 5); exercise/enrichment may lower it", "relative rate of new-spine elimination"),
+        A("k_form", 20.0, "1/d", 5.0, 40.0, "calibrated: stressed-rat spines at 24 h >= 90% of healthy "
+          "(Li et al. 2011, Biol Psychiatry 69:754)", "spine regrowth rate per unit synaptic-protein excess "
+          "and per unit missing spines"),
+        A("k_elim_new", 0.8, "1/d", 0.3, 2.0, MODA + "; Kim et al. 2021 (effect lost after 1-7 d in MeCP2 "
+          "S421A mice)", "elimination rate of unprotected new spines (half-life about 1 d)"),
+        A("g_mec", 2.0, "dimensionless", 0.5, 10.0, "calibrated: elevated spines through day 5, near baseline "
+          "by 10-14 d (Li et al. 2010)", "protection of new spines per unit MeCP2-P excess"),
+        A("k_elim_sl", 0.2, "1/d", 0.1, 0.5, "new-spine half-life 2-7 d (cortical imaging; parameters.md 11)",
+          "new-spine elimination in the spine-lifetime variant"),
+        A("k_stab", 0.05, "1/d", 0.01, 0.5, "assumed: repeated doses consolidate new spines (median relapse 18 d "
+          "after six infusions, Murrough 2013)", "consolidation rate of new spines per unit MeCP2-P excess"),
+        A("k_st_loss", 0.035, "1/d", 0.01, 0.1, "assumed: consolidated spines last weeks (half-life about "
+          "20 d) before the disease set-point returns", "loss rate of consolidated spines"),
+        A("f_bipolar", 1.0, "dimensionless", 0.3, 3.0, "Diazgranados 2010 (effect fades within a week)",
+          "extra elimination (spines and potentiation) in bipolar depression"),
+        A("k_ins", 0.8, "1/h", 0.2, 5.0, "calibrated: separation from placebo from 40 min-2 h, robust at 4 h "
+          "(Zarate 2006; Kishimoto 2016)", "AMPAR insertion rate per unit mTORC1/TrkB excess"),
+        A("tau_q", 12.0, "h", 6.0, 36.0, MODA + " (initial effect survives spine deletion, later effect not)",
+          "decay time of potentiation not supported by new spines"),
+        A("g_gsk_q", 1.0, "dimensionless", 0.0, 3.0, "GSK3beta promotes AMPAR internalisation (Beurel 2011)",
+          "dependence of potentiation decay on GSK3beta activity"),
+        A("g_gk", 2.0, "dimensionless", 0.5, 5.0, "assumed (GSK3 variant)", "strengthening per unit GSK3 "
+          "inhibition"),
+        A("k_hs", 0.5, "1/h", 0.05, 2.0, "assumed (homeostatic variant)", "set-point shift rate per unit "
+          "excitation"),
+        A("tau_hs", 21.0, "d", 7.0, 60.0, "assumed (homeostatic variant)", "set-point memory"),
+        A("sv2a_gain", 0.7, "dimensionless", 0.4, 1.0, "Holmes et al. 2022 (SV2A-PET; partial-volume dilution)",
+          "share of spine change seen by the SV2A-like index"),
+    ]
