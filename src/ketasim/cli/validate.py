@@ -20,7 +20,7 @@ from ..errors import UserError
 @click.option("--json", "json_file", type=click.Path(dir_okay=False), default=None,
               help="also write the scorecard as JSON to this file")
 @click.option("--only", default=None, help="comma-separated target-id patterns (globs or substrings)")
-@click.option("--patients", default=100, show_default=True, type=click.IntRange(10, 2000),
+@click.option("--patients", default=60, show_default=True, type=click.IntRange(10, 2000),
               help="virtual patients per population for the clinical targets")
 @click.option("--seed", default=20240611, show_default=True, type=int, help="seed of the virtual populations")
 def command(hypothesis: str, json_file: str | None, only: str | None, patients: int, seed: int) -> None:

@@ -100,7 +100,7 @@ def _onset(ctx: Context, target: Target) -> Outcome:
 
 @evaluator("clin-peak-effect-size")
 def _effect_size(ctx: Context, target: Target) -> Outcome:
-    t, g = g_curve(ctx, "mdd")
+    t, g = g_curve(ctx, "trd")
     g24 = float(g[np.argmin(np.abs(t - 24.0))])
     m = t >= 1.0
     tpk = float(t[m][np.argmin(g[m])])
@@ -112,7 +112,7 @@ def _effect_size(ctx: Context, target: Target) -> Outcome:
 
 @evaluator("clin-single-dose-duration")
 def _duration(ctx: Context, target: Target) -> Outcome:
-    t, g = g_curve(ctx, "mdd")
+    t, g = g_curve(ctx, "trd")
     m = t >= 1.0
     tpk = float(t[m][np.argmin(g[m])])
     lost = first_time(t, g > G_SUPERIOR, after=tpk) / 24.0
@@ -144,7 +144,7 @@ def _murrough(ctx: Context, target: Target) -> Outcome:
 
 @evaluator("clin-pooled-response-timecourse")
 def _han(ctx: Context, target: Target) -> Outcome:
-    k = arm(ctx, "mdd", "ketamine")
+    k = arm(ctx, "trd", "ketamine")
     res = {}
     for label, t_h in (("24h", 24.0), ("72h", 72.0), ("7d", 168.0)):
         res[f"response_{label}"] = float(responders(k, t_h).mean())
@@ -173,7 +173,7 @@ SIX_GRID = grid((0.0, 4.0, 25), extra=[TE + 2.0, *[24.0 * d for d in range(1, 73
 
 @evaluator("clin-six-infusion-course")
 def _six(ctx: Context, target: Target) -> Outcome:
-    pop = ctx.population("trd", KET_MID)
+    pop = ctx.population("trd", KET_MID, n=min(ctx.n_patients, 40))
     six = pop.arm("six", [Dose("ketamine", "iv", SIX_TIMES, mg_per_kg=0.5, duration_h=TE)], SIX_GRID)
     rec = six.recorded("MADRS")
     base = rec[:, 0]
@@ -314,7 +314,7 @@ MEM_VISITS = (24.0, 48.0, 72.0, *[24.0 * 7 * w for w in range(1, 9)])
 
 @evaluator("clin-memantine-negative")
 def _memantine(ctx: Context, target: Target) -> Outcome:
-    pop = ctx.population("mdd", frozenset({("memantine", "oral")}), n=min(ctx.n_patients, 40))
+    pop = ctx.population("trd", frozenset({("memantine", "oral")}), n=min(ctx.n_patients, 20))
     doses = [Dose("memantine", "oral", MEM_DAYS[7 * k: 7 * (k + 1)] if k < 3 else MEM_DAYS[21:],
                   amount_mg=5.0 * (k + 1)) for k in range(4)]
     times = grid(extra=[0.0, *MEM_VISITS])
@@ -349,12 +349,12 @@ SSRI_VISITS = (24.0, *[24.0 * 7 * w for w in range(1, SSRI_WEEKS + 1)])
 @evaluator("clin-ssri-slow-onset")
 def _ssri(ctx: Context, target: Target) -> Outcome:
     """Citalopram 20 mg/day for 4 weeks, then 40 mg/day to week 14 (STAR*D level 1, simplified)."""
-    pop = ctx.population("mdd", frozenset({("ssri", "oral")}), n=min(ctx.n_patients, 60))
+    pop = ctx.population("mdd", frozenset({("ssri", "oral")}), n=min(ctx.n_patients, 30))
     days = [24.0 * d for d in range(7 * SSRI_WEEKS)]
     doses = [Dose("ssri", "oral", tuple(days[:28]), amount_mg=20.0),
              Dose("ssri", "oral", tuple(days[28:]), amount_mg=40.0)]
     times = grid(extra=[0.0, *SSRI_VISITS])
-    ssri, pbo = pop.arm("ssri", doses, times), pop.arm("placebo", [], times)
+    ssri, pbo = pop.arm("ssri", doses, times), pop.arm("placebo", [], (0.0, 24.0))
     rec = ssri.recorded("MADRS")
     weekly = [ssri.index(24.0 * 7 * w) for w in range(1, SSRI_WEEKS + 1)]
     resp = rec[:, weekly] <= 0.5 * rec[:, :1]

@@ -134,7 +134,7 @@ def evaluate(ctx: Context, target: Target) -> TargetResult:
 def run_validation(
     hypothesis: str = "default",
     only: str | None = None,
-    n_patients: int = 100,
+    n_patients: int = 60,
     seed: int = 20240611,
     progress: Callable[[str], None] | None = None,
 ) -> Scorecard:
@@ -197,7 +197,7 @@ def markdown(card: Scorecard) -> str:
 
 
 def write_scorecards(directory: str | Path = "docs/scorecards", hypotheses: Iterable[str] | None = None,
-                     n_patients: int = 100, progress: Callable[[str], None] | None = None) -> list[Path]:
+                     n_patients: int = 60, progress: Callable[[str], None] | None = None) -> list[Path]:
     """Run the scorecard of every variant (or those given) and write DIR/<hypothesis>.md and .json."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
