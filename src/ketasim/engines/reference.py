@@ -20,6 +20,7 @@ from .dosing import make_plan
 
 RTOL = 1e-10
 ATOL = 1e-12
+MAX_SEGMENT_H = 168.0
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,11 @@ def simulate_reference(
     x = np.asarray(cm.initial(p), dtype=float)
     u = np.zeros(len(model.inputs))
     t_end = float(t_out[-1])
-    breaks = sorted({0.0, t_end, *[t for t in plan.times if t <= t_end]})
+    # restart the integrator at least every MAX_SEGMENT_H: SciPy's finite-difference Jacobian grows its
+    # step factor without bound for columns nothing depends on (elimination sinks) and overflows on
+    # long runs; a fresh solver resets it
+    chunks = np.arange(0.0, t_end, MAX_SEGMENT_H)
+    breaks = sorted({0.0, t_end, *chunks.tolist(), *[t for t in plan.times if t <= t_end]})
     plan_index = {t: i for i, t in enumerate(plan.times)}
     result = np.empty((len(model.states), t_out.size))
     for i, t0 in enumerate(breaks):

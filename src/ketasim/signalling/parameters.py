@@ -71,9 +71,10 @@ def parameter_table(species: str) -> list[Param]:
           "share of BDNF release that needs endogenous opioid signalling (opioid variant)"),
         A("g_td", 3.0, "dimensionless", 1.0, 10.0, "Casarotto et al. 2021 (allosteric potentiation; assumed)",
           "TrkB signalling gain per unit drug occupancy of TrkB (TrkB variant)"),
-        A("g_ssri", 0.5, "dimensionless", 0.2, 2.0, "calibrated: STAR*D time to response about 6 weeks",
+        A("g_ssri", 0.06, "dimensionless", 0.02, 0.3, "calibrated: STAR*D mean time to response 5.7 weeks "
+          "(Trivedi 2006)",
           "TrkB signalling gain of the adapted SSRI state"),
-        A("tau_ssri", 21.0, "d", 7.0, 42.0, "conventional antidepressants need weeks (Trivedi 2006)",
+        A("tau_ssri", 28.0, "d", 7.0, 56.0, "conventional antidepressants need weeks (Trivedi 2006)",
           "time constant of SSRI-induced neuroplastic adaptation"),
         A("g_enc", 2.0, "dimensionless", 0.5, 5.0, "Kohtala et al. 2019 (TrkB up in rebound slow waves)",
           "TrkB activation per unit slow-wave index (ENCORE-D variant)"),

@@ -35,8 +35,10 @@ def add_synapses(b: ModelBuilder, species: str, hypothesis: str, families: set[s
     b.let("bip", "1 + f_bipolar*DIAG_BIPOLAR", "dimensionless", "faster loss in bipolar depression")
     b.let("k_el", "microglia_pruning*bip*((1 - hyp_spine_lifetime)*k_elim_new/(1 + g_mec*mecp2_excess)"
           " + hyp_spine_lifetime*k_elim_sl)", "1/h", "new-spine elimination rate")
-    b.rate("S_new", "form - (k_el + k_stab*mecp2_excess)*S_new")
-    b.rate("S_st", "k_stab*mecp2_excess*S_new - k_st_loss*S_st")
+    b.let("k_cons", "k_stab*mecp2_excess**n_stab", "1/h",
+          "consolidation of new spines: needs MeCP2-P to build up over repeated doses")
+    b.rate("S_new", "form - (k_el + k_cons)*S_new")
+    b.rate("S_st", "k_cons*S_new - k_st_loss*S_st")
     b.let("drive_q", f"gsk_gate*ind_mtor + {pos('p_trkb - 1')}*hyp_trkb", "dimensionless",
           "drive of AMPAR insertion")
     b.rate("q", "k_ins*drive_q*(1 - q) - bip*gsk3**g_gsk_q*q/tau_q")

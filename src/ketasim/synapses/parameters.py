@@ -30,10 +30,12 @@ def parameter_table() -> list[Param]:
           "by 10-14 d (Li et al. 2010)", "protection of new spines per unit MeCP2-P excess"),
         A("k_elim_sl", 0.2, "1/d", 0.1, 0.5, "new-spine half-life 2-7 d (cortical imaging; parameters.md 11)",
           "new-spine elimination in the spine-lifetime variant"),
-        A("k_stab", 0.05, "1/d", 0.01, 0.5, "assumed: repeated doses consolidate new spines (median relapse 18 d "
+        A("k_stab", 0.1, "1/d", 0.01, 0.5, "assumed: repeated doses consolidate new spines (median relapse 18 d "
           "after six infusions, Murrough 2013)", "consolidation rate of new spines per unit MeCP2-P excess"),
-        A("k_st_loss", 0.035, "1/d", 0.01, 0.1, "assumed: consolidated spines last weeks (half-life about "
-          "20 d) before the disease set-point returns", "loss rate of consolidated spines"),
+        A("n_stab", 2.0, "dimensionless", 1.0, 3.0, "assumed: single doses consolidate little, courses more",
+          "supralinearity of consolidation in MeCP2-P"),
+        A("k_st_loss", 0.02, "1/d", 0.005, 0.1, "calibrated: median relapse 18 d after six infusions (Murrough "
+          "2013, Biol Psychiatry 74:250); half-life about 35 d", "loss rate of consolidated spines"),
         A("f_bipolar", 1.0, "dimensionless", 0.3, 3.0, "Diazgranados 2010 (effect fades within a week)",
           "extra elimination (spines and potentiation) in bipolar depression"),
         A("k_ins", 0.8, "1/h", 0.2, 5.0, "calibrated: separation from placebo from 40 min-2 h, robust at 4 h "

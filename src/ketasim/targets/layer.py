@@ -52,7 +52,8 @@ def present_groups(b: ModelBuilder) -> list[str]:
 def _kd_multiplier(table: str, pop: str) -> str:
     """Kd multiplier of a population: subunit mix (harmonic) with its Mg2+ shift."""
     weights = POPULATIONS[pop][1]
-    terms = [f"({w})/(sub_{table}_{s}*(1 + (mg_{table}_{s} - 1)*mgw_{pop}))" for s, w in weights.items()
+    mgw = f"mgw_{pop}*mg_rest_mem" if (table, pop) == ("MEM", "rest") else f"mgw_{pop}"
+    terms = [f"({w})/(sub_{table}_{s}*(1 + (mg_{table}_{s} - 1)*{mgw}))" for s, w in weights.items()
              if s in SUBUNITS]
     return "1/(" + " + ".join(terms) + ")"
 

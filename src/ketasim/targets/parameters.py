@@ -120,6 +120,9 @@ def _populations(species: str) -> list[Param]:
           "Mg2+ block strength in LHb neurons"),
         A("mgw_rest", 1.0, "dimensionless", 0.8, 1.3, "definition: 1 mM Mg2+ near -66 mV (Gideons 2014 setting)",
           "Mg2+ block strength at rest"),
+        A("mg_rest_mem", 2.5, "dimensionless", 1.0, 4.0, "Gideons, Kavalali & Monteggia 2014, PNAS 111:8649 "
+          "(physiological Mg2+ prevents memantine, not ketamine, from blocking resting NMDAR minis); set so "
+          "memantine's resting block is < 1/3 of ketamine's", "extra Mg2+ competition with memantine at rest"),
         A("Po_int0", 0.05, "dimensionless", 0.01, 0.2, "tonically active, often-open interneuron NMDARs "
           "(Homayoun & Moghaddam 2007); assumed", "time-averaged open probability, interneurons at baseline"),
         A("Po_pyr0", 0.004, "dimensionless", 0.001, 0.03, "assumed: phasic synaptic activation", "open "
