@@ -1,0 +1,472 @@
+"""The fast engine: many patients at once, with a stiff Rosenbrock method vectorised in NumPy.
+
+Everything model-specific is generated from the model description (model/codegen.py):
+the right-hand side split into a linear part (sparse matrix-vector product) and a nonlinear
+remainder, its analytic Jacobian (chain rule through the lets, common-subexpression
+elimination, parameter-only subexpressions hoisted out of the time loop) and the sparsity
+pattern that the batched sparse LU (engines/fast_linalg.py) plans its elimination for.
+
+Integrator: RODAS4 (Hairer & Wanner 1996, Solving ODEs II, section VI.4: 6 stages, order 4,
+stiffly accurate, L-stable, embedded order-3 error estimate and an order-3 continuous output),
+with the step size adapted per patient: all patients advance together in NumPy calls, but
+each has its own time, step size and acceptance. Output times are served by the continuous
+output, so they do not shorten steps; dose breakpoints are hit exactly (bolus jumps and
+infusion-rate steps from `dosing.make_plan`), and the step size is re-initialised after each.
+A patient whose integration fails (non-finite values, step size underflow, too many steps) is
+reported in `BatchResult.failed` with a message; its results are NaN from there on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from weakref import WeakKeyDictionary
+
+import numpy as np
+import scipy.sparse as sps
+
+from ..model.codegen import CompiledFast, compile_fast, compile_model
+from ..model.description import Model
+from ..regimen import DoseEvent
+from .dosing import make_plan
+from .fast_linalg import SparseLU
+from .reference import Trajectory
+
+RTOL = 1e-7
+ATOL = 1e-11
+MAX_STEPS = 100_000
+CHUNK = 4096
+
+# RODAS4 in the transformed form W k_i = f(t + alpha_i h, y + sum_j a_ij k_j) + sum_j (c_ij/h) k_j
+# + gamma_i h df/dt with W = I/(gamma h) - J; coefficients of Hairer & Wanner's RODAS code.
+_GAMMA = 0.25
+_ALPHA = (0.0, 0.386, 0.21, 0.63, 1.0, 1.0)
+_GAMMAS = (0.25, -0.1043, 0.1035, -0.0362, 0.0, 0.0)
+_A = (
+    (),
+    (1.544,),
+    (0.9466785280815826, 0.2557011698983284),
+    (3.314825187068521, 2.896124015972201, 0.9986419139977817),
+    (1.221224509226641, 6.019134481288629, 12.53708332932087, -0.6878860361058950),
+    (1.221224509226641, 6.019134481288629, 12.53708332932087, -0.6878860361058950, 1.0),
+)
+_C = (
+    (),
+    (-5.6688,),
+    (-2.430093356833875, -0.2063599157091915),
+    (-0.1073529058151375, -9.594562251023355, -20.47028614809616),
+    (7.496443313967647, -10.24680431464352, -33.99990352819905, 11.70890893206160),
+    (8.083246795921522, -7.981132988064893, -31.52159432874371, 16.31930543123136, -6.058818238834054),
+)
+# continuous output y(t0 + s h) = (1-s) y0 + s (y1 + (1-s) (d1 + s d2)), d = sum_j h_j k_j
+_H2 = (10.12623508344586, -7.487995877610167, -34.80091861555747, -7.992771707568823, 1.025137723295662)
+_H3 = (-0.6762803392801253, 6.087714651680015, 16.43084320892478, 24.76722511418386, -6.594389125716872)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Results of a batch: states (n_states, n_patients, n_times), outputs (n_patients, n_times).
+
+    `failed[i]` is True when patient i's integration failed; `messages[i]` says why (empty
+    when it did not); that patient's values are NaN from the failure on.
+    """
+
+    times_h: np.ndarray
+    states: np.ndarray
+    outputs: dict[str, np.ndarray]
+    failed: np.ndarray
+    messages: list[str]
+    dosed_umol: np.ndarray
+    steps: np.ndarray = field(repr=False)  # accepted steps per patient
+    rejected: np.ndarray = field(repr=False)  # rejected steps per patient
+
+    @property
+    def n_patients(self) -> int:
+        return int(self.failed.size)
+
+    def trajectory(self, i: int) -> Trajectory:
+        """Patient i's results in the reference solver's form."""
+        return Trajectory(self.times_h, self.states[:, i, :],
+                          {k: v[i] for k, v in self.outputs.items()}, float(self.dosed_umol[i]))
+
+
+# -- compiled model, sparse structure ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Engine:
+    cf: CompiledFast
+    lu: SparseLU
+    n: int
+    lin_cols: np.ndarray  # column (state) of each linear coefficient
+    lin_summer: object  # (n, n_lin) 0/1 matrix adding each row's products
+    const_rows: np.ndarray
+    rem_rows: np.ndarray
+    jac_pos: np.ndarray  # LU positions of the Jacobian pattern
+    dyn_pos: np.ndarray  # LU positions of the state-dependent Jacobian entries
+    ft_rows: np.ndarray
+
+
+_ENGINES: WeakKeyDictionary[Model, _Engine] = WeakKeyDictionary()
+
+
+def _engine(model: Model) -> _Engine:
+    """The compiled functions and LU plan of `model` (cached per model)."""
+    if model not in _ENGINES:
+        cf = compile_fast(model)
+        info = cf.info
+        n = len(model.states)
+        pattern = list(zip(info.jac_rows, info.jac_cols, strict=True))
+        lu = SparseLU(n, pattern)
+        rows = np.array(info.lin_rows, dtype=np.intp)
+        summer = sps.csr_array((np.ones(rows.size), (rows, np.arange(rows.size))), shape=(n, rows.size))
+        jac_pos = np.array([lu.position[e] for e in pattern], dtype=np.intp)
+        _ENGINES[model] = _Engine(
+            cf=cf, lu=lu, n=n,
+            lin_cols=np.array(info.lin_cols, dtype=np.intp),
+            lin_summer=summer,
+            const_rows=np.array(info.const_rows, dtype=np.intp),
+            rem_rows=np.array(info.rem_rows, dtype=np.intp),
+            jac_pos=jac_pos,
+            dyn_pos=jac_pos[np.array(info.jac_dynamic, dtype=np.intp)],
+            ft_rows=np.array(info.ft_rows, dtype=np.intp),
+        )
+    return _ENGINES[model]
+
+
+def _as_rows(values: list, m: int) -> np.ndarray:
+    out = np.empty((len(values), m))
+    for k, v in enumerate(values):
+        out[k] = v
+    return out
+
+
+@dataclass
+class _Ctx:
+    """Per-patient constants of the active patients (columns = patients).
+
+    c: constants of the generated remainder code; A, b: linear coefficients and offsets;
+    W0: -J's constant part laid out for the sparse LU; u: current infusion rates.
+    """
+
+    c: list
+    A: np.ndarray
+    b: np.ndarray
+    W0: np.ndarray
+    u: np.ndarray
+
+    def take(self, idx: np.ndarray) -> _Ctx:
+        c = [v[idx] if isinstance(v, np.ndarray) and v.ndim else v for v in self.c]
+        return _Ctx(c, self.A[:, idx], self.b[:, idx], self.W0[:, idx], self.u[:, idx])
+
+
+def _rhs(eng: _Engine, t: np.ndarray, y: np.ndarray, ctx: _Ctx) -> np.ndarray:
+    """f(t, y) for every column: sparse linear part + offsets + generated remainder."""
+    f = eng.lin_summer @ (ctx.A * y[eng.lin_cols]) if eng.lin_cols.size else np.zeros_like(y)
+    if eng.const_rows.size:
+        f[eng.const_rows] += ctx.b
+    if eng.rem_rows.size:
+        f[eng.rem_rows] += eng.cf.rem(t, y, ctx.c, ctx.u)
+    return f
+
+
+def _rhs_w(eng: _Engine, t: np.ndarray, y: np.ndarray, h: np.ndarray, ctx: _Ctx
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """f(t, y), the LU values of W = I/(gamma h) - J(t, y), and df/dt (non-autonomous rows)."""
+    f = eng.lin_summer @ (ctx.A * y[eng.lin_cols]) if eng.lin_cols.size else np.zeros_like(y)
+    if eng.const_rows.size:
+        f[eng.const_rows] += ctx.b
+    vals = ctx.W0.copy()
+    ft = np.empty((0, y.shape[1]))
+    if eng.rem_rows.size:
+        r, d, ft = eng.cf.rem_jac(t, y, ctx.c, ctx.u)
+        f[eng.rem_rows] += r
+        if eng.dyn_pos.size:
+            vals[eng.dyn_pos] -= d
+    vals[eng.lu.diag] += 1.0 / (_GAMMA * h)
+    return f, vals, ft
+
+
+# -- dosing plans per group of patients ----------------------------------------------------------
+
+def _schedule_key(events: Sequence[DoseEvent]) -> tuple:
+    return tuple(sorted((float(e.time_h), float(e.duration_h), tuple(e.targets)) for e in events))
+
+
+def _group_plan(model: Model, events_per: list[list[DoseEvent]], p: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Plan (times, jumps, rates, dosed) for patients sharing breakpoint times.
+
+    Amounts may differ between patients (mg/kg times weight): the plan is linear in each
+    event's amount, so each event's unit-amount plan is scaled per patient and summed.
+    """
+    first = sorted(events_per[0], key=lambda e: (e.time_h, e.duration_h, e.targets))
+    per = [sorted(ev, key=lambda e: (e.time_h, e.duration_h, e.targets)) for ev in events_per]
+    amounts = np.array([[e.amount_umol for e in ev] for ev in per]).reshape(len(per), len(first))
+    if np.all(amounts == amounts[:1]):
+        plan = make_plan(model, first, p)
+        return plan.times, plan.jumps, plan.rates, np.broadcast_to(plan.dosed_umol, (p.shape[1],)).copy()
+    times = make_plan(model, [replace(e, amount_umol=1.0) for e in first], p[:, :1]).times
+    m = p.shape[1]
+    jumps = np.zeros((times.size, len(model.states), m))
+    rates = np.zeros((times.size, len(model.inputs), m))
+    dosed = np.zeros(m)
+    for k, ev in enumerate(first):
+        unit = make_plan(model, [replace(ev, amount_umol=1.0)], p)
+        a = amounts[:, k]
+        where = np.searchsorted(times, unit.times)
+        for q, w in enumerate(where):
+            jumps[w] += a * unit.jumps[q]
+            upto = where[q + 1] if q + 1 < where.size else times.size
+            rates[w:upto] += a * unit.rates[q]
+        dosed += a * unit.dosed_umol
+    return times, jumps, rates, dosed
+
+
+# -- the integrator ------------------------------------------------------------------------------
+
+def _norm(v: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    return np.sqrt(np.mean((v / scale) ** 2, axis=0))
+
+
+def _initial_step(eng: _Engine, t: np.ndarray, y: np.ndarray, ctx: _Ctx, room: np.ndarray,
+                  rtol: float, atol: float) -> np.ndarray:
+    """Starting step size per patient (Hairer, Norsett & Wanner, Solving ODEs I, II.4)."""
+    f0 = _rhs(eng, t, y, ctx)
+    sc = atol + rtol * np.abs(y)
+    d0, d1 = _norm(y, sc), _norm(f0, sc)
+    h0 = np.where((d0 > 1e-5) & (d1 > 1e-5), 0.01 * d0 / np.maximum(d1, 1e-300), 1e-6)
+    h0 = np.minimum(h0, room)
+    f1 = _rhs(eng, t + h0, y + h0 * f0, ctx)
+    d2 = _norm(f1 - f0, sc) / h0
+    big = np.maximum(d1, d2)
+    h1 = np.where(big > 1e-15, (0.01 / np.maximum(big, 1e-300)) ** 0.2, np.maximum(1e-6, h0 * 1e-3))
+    h = np.minimum(100 * h0, h1)
+    return np.where(np.isfinite(h) & (h > 0), np.minimum(h, room), np.minimum(1e-6, room))
+
+
+_A_ROWS = [np.array(a) for a in _A]
+_C_ROWS = [np.array(c) for c in _C]
+_DENSE = np.array([_H2, _H3])
+
+
+def _rodas_step(eng: _Engine, t: np.ndarray, y: np.ndarray, h: np.ndarray, ctx: _Ctx
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """One RODAS4 step for every column; returns y1 and the stage vectors k, shape (6, n, m)."""
+    n, m = y.shape
+    ks = np.empty((6, n, m))
+    with np.errstate(all="ignore"):
+        ks[0], vals, ft = _rhs_w(eng, t, y, h, ctx)
+        inv_diag = eng.lu.factor(vals)
+        inv_h = 1.0 / h
+        ys = y
+        for s in range(6):
+            if s:
+                # stage combinations over the stored stages (einsum: no BLAS threads)
+                ys = y + np.einsum("s,snm->nm", _A_ROWS[s], ks[:s])
+                ks[s] = _rhs(eng, t + _ALPHA[s] * h, ys, ctx)
+                ks[s] += np.einsum("s,snm->nm", _C_ROWS[s], ks[:s]) * inv_h
+            if eng.ft_rows.size and _GAMMAS[s]:
+                ks[s][eng.ft_rows] += (_GAMMAS[s] * h) * ft
+            eng.lu.solve(vals, inv_diag, ks[s])
+        y1 = ys + ks[5]
+    return y1, ks
+
+
+@dataclass
+class _Chunk:
+    """What one chunk's integration writes: states at the output times and the bookkeeping."""
+
+    out: np.ndarray  # (m, n_times, n_states): one contiguous record per patient and time
+    failed: np.ndarray
+    messages: list[str]
+    steps: np.ndarray
+    rejected: np.ndarray
+
+
+def _integrate(eng: _Engine, ctx: _Ctx, y: np.ndarray, plan_t: np.ndarray, jumps: np.ndarray,
+               rates: np.ndarray, t_out: np.ndarray, rtol: float, atol: float, max_steps: int) -> _Chunk:
+    """Integrate one chunk of patients (the columns of y) from t = 0 through t_out."""
+    n, m = y.shape
+    nt = t_out.size
+    res = _Chunk(np.full((m, nt, n), np.nan), np.zeros(m, dtype=bool), [""] * m,
+                 np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.int64))
+    out = res.out
+    t_end = float(t_out[-1])
+    stops = np.unique(np.concatenate([plan_t[(plan_t > 0) & (plan_t <= t_end)], [t_end]]))
+    stop_plan = np.full(stops.size, -1)
+    for k, tb in enumerate(plan_t):
+        if tb == 0:  # doses at t = 0 act on the initial state
+            y = y + jumps[k]
+            ctx.u = rates[k].copy()
+        elif tb <= t_end:
+            stop_plan[np.searchsorted(stops, tb)] = k
+    k0 = int(np.searchsorted(t_out, 0.0, side="right"))
+    out[:, :k0, :] = y.T[:, None, :]
+    if t_end <= 0:
+        return res
+    pid = np.arange(m)
+    ko = np.full(m, k0)
+    t = np.zeros(m)
+    ks = np.zeros(m, dtype=np.intp)
+    nsteps = np.zeros(m, dtype=np.int64)
+    nrej = np.zeros(m, dtype=np.int64)
+    last_rejected = np.zeros(m, dtype=bool)
+    h = _initial_step(eng, t, y, ctx, stops[ks] - t, rtol, atol)
+    while pid.size:
+        room = stops[ks] - t
+        land = h >= room * (1 - 1e-9)
+        hs = np.where(land, room, h)
+        y1, kst = _rodas_step(eng, t, y, hs, ctx)
+        with np.errstate(all="ignore"):
+            sc = atol + rtol * np.maximum(np.abs(y), np.abs(y1))
+            err = _norm(kst[5], sc)
+            good = np.isfinite(err) & np.isfinite(y1.sum(axis=0))
+        err = np.where(good, err, np.inf)
+        ok = err <= 1.0
+        t1 = np.where(land, stops[ks], t + hs)
+        # continuous output for the output times inside accepted steps (at a breakpoint itself,
+        # outputs are taken after the dose, below)
+        nxt = t_out[np.minimum(ko, nt - 1)]
+        want = ok & (ko < nt) & ((nxt < t1) | (~land & (nxt <= t1)))
+        if want.any():
+            w = np.flatnonzero(want)
+            d = np.einsum("ds,snm->dnm", _DENSE, kst[:5, :, w])  # (2, n, len(w))
+            y0w, y1w, t0w, hw, t1w, landw = y[:, w], y1[:, w], t[w], hs[w], t1[w], land[w]
+            sub = np.arange(w.size)
+            while sub.size:
+                q = w[sub]
+                s = ((t_out[ko[q]] - t0w[sub]) / hw[sub])[None, :]
+                val = (1 - s) * y0w[:, sub] + s * (y1w[:, sub] + (1 - s) * (d[0][:, sub] + s * d[1][:, sub]))
+                out[pid[q], ko[q], :] = val.T
+                ko[q] += 1
+                nxt_q = t_out[np.minimum(ko[q], nt - 1)]
+                more = (ko[q] < nt) & ((nxt_q < t1w[sub]) | (~landw[sub] & (nxt_q <= t1w[sub])))
+                sub = sub[more]
+        y = np.where(ok, y1, y)
+        t = np.where(ok, t1, t)
+        nsteps += ok
+        nrej += ~ok
+        # step size control (Hairer & Wanner: safety 0.9, factor 0.2..6, no growth after a rejection)
+        with np.errstate(all="ignore"):
+            fac = 0.9 * np.maximum(err, 1e-10) ** -0.25
+        fac = np.clip(fac, 0.2, np.where(last_rejected | ~ok, 1.0, 6.0))
+        h = hs * np.where(good, fac, 0.25)
+        last_rejected = ~ok
+        # arrivals at breakpoints: apply the dose, take the outputs at that time, restart the step size
+        arrived = np.flatnonzero(ok & land)
+        done = np.zeros(pid.size, dtype=bool)
+        if arrived.size:
+            reset = []
+            for k in np.unique(ks[arrived]):
+                sel = arrived[ks[arrived] == k]
+                j = stop_plan[k]
+                if j >= 0:
+                    y[:, sel] += jumps[j][:, pid[sel]]
+                    ctx.u[:, sel] = rates[j][:, pid[sel]]
+                    reset.append(sel)
+                while True:
+                    hit = sel[(ko[sel] < nt) & (t_out[np.minimum(ko[sel], nt - 1)] <= stops[k])]
+                    if not hit.size:
+                        break
+                    out[pid[hit], ko[hit], :] = y[:, hit].T
+                    ko[hit] += 1
+            ks[arrived] += 1
+            done = ks >= stops.size
+            if reset:
+                r = np.concatenate(reset)
+                r = r[~done[r]]
+                if r.size:
+                    h[r] = _initial_step(eng, t[r], y[:, r], ctx.take(r), stops[ks[r]] - t[r], rtol, atol)
+        too_many = nsteps + nrej >= max_steps
+        fail = ((h < 1e-12 * np.maximum(1.0, np.abs(t))) | too_many) & ~done
+        for q in np.flatnonzero(fail):
+            why = "too many steps" if too_many[q] else "step size underflow"
+            if not good[q]:
+                why += " after non-finite values"
+            res.failed[pid[q]] = True
+            res.messages[pid[q]] = f"fast engine failed at t = {t[q]:.6g} h: {why}"
+            out[pid[q], ko[q]:, :] = np.nan
+        res.steps[pid] = nsteps
+        res.rejected[pid] = nrej
+        keep = ~(done | fail)
+        if not keep.all():
+            idx = np.flatnonzero(keep)
+            pid, t, h, y, ks, ko = pid[idx], t[idx], h[idx], y[:, idx], ks[idx], ko[idx]
+            nsteps, nrej, last_rejected = nsteps[idx], nrej[idx], last_rejected[idx]
+            ctx = ctx.take(idx)
+    return res
+
+
+def _prepare(eng: _Engine, p: np.ndarray, n_inputs: int) -> _Ctx:
+    """Evaluate the parameter-only quantities once for a chunk (scalars where all patients agree)."""
+    m = p.shape[1]
+    plist = [float(row[0]) if np.all(row == row[0]) else row.copy() for row in p]
+    c, a, b, j0 = eng.cf.prep(plist)
+    w0 = np.zeros((eng.lu.nnz, m))
+    w0[eng.jac_pos] = -_as_rows(j0, m)
+    return _Ctx(c, _as_rows(a, m), _as_rows(b, m), w0, np.zeros((n_inputs, m)))
+
+
+def simulate_batch(
+    model: Model,
+    events: Sequence[DoseEvent] | Sequence[Sequence[DoseEvent]],
+    params: np.ndarray | Sequence[Sequence[float]],
+    times_h: Sequence[float] | np.ndarray,
+    rtol: float = RTOL,
+    atol: float = ATOL,
+    max_steps: int = MAX_STEPS,
+    chunk: int = CHUNK,
+) -> BatchResult:
+    """Simulate many patients from t = 0 through `times_h` (sorted, >= 0).
+
+    `params` has shape (n_params, n_patients) (internal units; one vector is one patient).
+    `events` is one list of dose events shared by all patients, or one list per patient;
+    patients whose events have the same times, durations and targets are integrated together
+    (their amounts may differ). Outputs at a dose time are reported after that dose.
+    """
+    p = np.asarray(params, dtype=float)
+    if p.ndim == 1:
+        p = p[:, None]
+    if p.ndim != 2 or p.shape[0] != len(model.params):
+        raise ValueError(f"params must have shape ({len(model.params)}, n_patients), got {p.shape}")
+    n_pat = p.shape[1]
+    t_out = np.asarray(times_h, dtype=float)
+    if t_out.ndim != 1 or t_out.size == 0 or np.any(np.diff(t_out) < 0) or t_out[0] < 0:
+        raise ValueError("times_h must be a non-empty, sorted array of non-negative hours")
+    ev_list = list(events)
+    shared = not ev_list or isinstance(ev_list[0], DoseEvent)
+    if not shared and len(ev_list) != n_pat:
+        raise ValueError(f"events: got {len(ev_list)} lists for {n_pat} patients")
+    per: list[list[DoseEvent]] = [ev_list] * n_pat if shared else [list(e) for e in ev_list]  # type: ignore[list-item]
+    groups: dict[tuple, list[int]] = {}
+    for i, ev in enumerate(per):
+        groups.setdefault(() if shared else _schedule_key(ev), []).append(i)
+
+    eng = _engine(model)
+    cm = compile_model(model)
+    n = eng.n
+    states = np.empty((n, n_pat, t_out.size))
+    failed = np.zeros(n_pat, dtype=bool)
+    messages = [""] * n_pat
+    dosed = np.zeros(n_pat)
+    steps = np.zeros(n_pat, dtype=np.int64)
+    rejected = np.zeros(n_pat, dtype=np.int64)
+    for members in groups.values():
+        for start in range(0, len(members), chunk):
+            idx = np.array(members[start:start + chunk])
+            pc = p[:, idx]
+            plan_t, jumps, rates, dose = _group_plan(model, [per[i] for i in idx], pc)
+            ctx = _prepare(eng, pc, len(model.inputs))
+            y0 = np.array(cm.initial(pc), dtype=float).reshape(n, idx.size)
+            res = _integrate(eng, ctx, y0, plan_t, jumps, rates, t_out, rtol, atol, max_steps)
+            states[:, idx, :] = res.out.transpose(2, 0, 1)
+            dosed[idx] = dose
+            failed[idx] = res.failed
+            steps[idx] = res.steps
+            rejected[idx] = res.rejected
+            for k, i in enumerate(idx):
+                messages[i] = res.messages[k]
+    with np.errstate(all="ignore"):
+        outs = cm.outputs(t_out, states, p[:, :, None])
+    outputs = {k: np.asarray(v, dtype=float) for k, v in outs.items()}
+    return BatchResult(t_out, states, outputs, failed, messages, dosed, steps, rejected)
