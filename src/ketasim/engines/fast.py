@@ -23,13 +23,12 @@ from dataclasses import dataclass, field, replace
 from weakref import WeakKeyDictionary
 
 import numpy as np
-import scipy.sparse as sps
 
 from ..model.codegen import CompiledFast, compile_fast, compile_model
 from ..model.description import Model
 from ..regimen import DoseEvent
 from .dosing import make_plan
-from .fast_linalg import SparseLU
+from .fast_linalg import SparseLU, bucket_rows
 from .reference import Trajectory
 
 RTOL = 1e-7
@@ -37,30 +36,76 @@ ATOL = 1e-11
 MAX_STEPS = 100_000
 CHUNK = 4096
 
-# RODAS4 in the transformed form W k_i = f(t + alpha_i h, y + sum_j a_ij k_j) + sum_j (c_ij/h) k_j
-# + gamma_i h df/dt with W = I/(gamma h) - J; coefficients of Hairer & Wanner's RODAS code.
-_GAMMA = 0.25
-_ALPHA = (0.0, 0.386, 0.21, 0.63, 1.0, 1.0)
-_GAMMAS = (0.25, -0.1043, 0.1035, -0.0362, 0.0, 0.0)
-_A = (
-    (),
-    (1.544,),
-    (0.9466785280815826, 0.2557011698983284),
-    (3.314825187068521, 2.896124015972201, 0.9986419139977817),
-    (1.221224509226641, 6.019134481288629, 12.53708332932087, -0.6878860361058950),
-    (1.221224509226641, 6.019134481288629, 12.53708332932087, -0.6878860361058950, 1.0),
+@dataclass(frozen=True)
+class Tableau:
+    """A Rosenbrock method in the transformed form of Hairer & Wanner's RODAS code.
+
+    W k_i = f(t + alpha_i h, y + sum_j a_ij k_j) + sum_j (c_ij / h) k_j + gamma_i h df/dt,
+    W = I/(gamma h) - J; y1 = y + sum_j a_sj k_j + k_s (stiffly accurate); error estimate k_s.
+    Continuous output: y(t + s h) = (1-s) y + s (y1 + (1-s) (d_1 + s (d_2 + s d_3 ...))),
+    d_q = sum_j dense[q, j] k_j.
+    """
+
+    name: str
+    gamma: float
+    alpha: tuple[float, ...]
+    gammas: tuple[float, ...]
+    a: tuple[tuple[float, ...], ...]
+    c: tuple[tuple[float, ...], ...]
+    dense: tuple[tuple[float, ...], ...]
+    error_order: int  # the error estimate is O(h^error_order)
+
+    @property
+    def stages(self) -> int:
+        return len(self.alpha)
+
+
+_A4 = (1.221224509226641, 6.019134481288629, 12.53708332932087, -0.6878860361058950)
+#: RODAS4 (Hairer & Wanner 1996): 6 stages, order 4(3), L-stable, continuous output of order 3
+RODAS4 = Tableau(
+    name="RODAS4",
+    gamma=0.25,
+    alpha=(0.0, 0.386, 0.21, 0.63, 1.0, 1.0),
+    gammas=(0.25, -0.1043, 0.1035, -0.0362, 0.0, 0.0),
+    a=((), (1.544,), (0.9466785280815826, 0.2557011698983284),
+       (3.314825187068521, 2.896124015972201, 0.9986419139977817), _A4, (*_A4, 1.0)),
+    c=((), (-5.6688,), (-2.430093356833875, -0.2063599157091915),
+       (-0.1073529058151375, -9.594562251023355, -20.47028614809616),
+       (7.496443313967647, -10.24680431464352, -33.99990352819905, 11.70890893206160),
+       (8.083246795921522, -7.981132988064893, -31.52159432874371, 16.31930543123136, -6.058818238834054)),
+    dense=((10.12623508344586, -7.487995877610167, -34.80091861555747, -7.992771707568823, 1.025137723295662, 0.0),
+           (-0.6762803392801253, 6.087714651680015, 16.43084320892478, 24.76722511418386, -6.594389125716872, 0.0)),
+    error_order=4,
 )
-_C = (
-    (),
-    (-5.6688,),
-    (-2.430093356833875, -0.2063599157091915),
-    (-0.1073529058151375, -9.594562251023355, -20.47028614809616),
-    (7.496443313967647, -10.24680431464352, -33.99990352819905, 11.70890893206160),
-    (8.083246795921522, -7.981132988064893, -31.52159432874371, 16.31930543123136, -6.058818238834054),
+_A5 = (-7.502846399306121, 2.561846144803919, -11.627539656261098, -0.18268767659942256, 0.030198172008377946)
+#: RODAS5P (Steinebach 2023, BIT 63:27): 8 stages, order 5(4), continuous output of order 4
+RODAS5P = Tableau(
+    name="RODAS5P",
+    gamma=0.21193756319429014,
+    alpha=(0.0, 0.6358126895828704, 0.4095798393397535, 0.9769306725060716, 0.4288403609558664, 1.0, 1.0, 1.0),
+    gammas=(0.21193756319429014, -0.42387512638858027, -0.3384627126235924, 1.8046452872882734,
+            2.325825639765069, 0.0, 0.0, 0.0),
+    a=((), (3.0,), (2.849394379747939, 0.45842242204463923),
+       (-6.954028509809101, 2.489845061869568, -10.358996098473584),
+       (2.8029986275628964, 0.5072464736228206, -0.3988312541770524, -0.04721187230404641),
+       _A5, (*_A5, 1.0), (*_A5, 1.0, 1.0)),
+    c=((), (-14.155112264123755,), (-17.97296035885952, -2.859693295451294),
+       (147.12150275711716, -1.41221402718213, 71.68940251302358),
+       (165.43517024871676, -0.4592823456491126, 42.90938336958603, -5.961986721573306),
+       (24.854864614690072, -3.0009227002832186, 47.4931110020768, 5.5814197821558125, -0.6610691825249471),
+       (30.91273214028599, -3.1208243349937974, 77.79954646070892, 34.28646028294783, -19.097331116725623,
+        -28.087943162872662),
+       (37.80277123390563, -3.2571969029072276, 112.26918849496327, 66.9347231244047, -40.06618937091002,
+        -54.66780262877968, -9.48861652309627)),
+    dense=((25.948786856663858, -2.5579724845846235, 10.433815404888879, -2.3679251022685204, 0.524948541321073,
+            1.1241088310450404, 0.4272876194431874, -0.17202221070155493),
+           (-9.91568850695171, -0.9689944594115154, 3.0438037242978453, -24.495224566215796, 20.176138334709044,
+            15.98066361424651, -6.789040303419874, -6.710236069923372),
+           (11.419903575922262, 2.8879645146136994, 72.92137995996029, 80.12511834622643, -52.072871366152654,
+            -59.78993625266729, -0.15582684282751913, 4.883087185713722)),
+    error_order=5,
 )
-# continuous output y(t0 + s h) = (1-s) y0 + s (y1 + (1-s) (d1 + s d2)), d = sum_j h_j k_j
-_H2 = (10.12623508344586, -7.487995877610167, -34.80091861555747, -7.992771707568823, 1.025137723295662)
-_H3 = (-0.6762803392801253, 6.087714651680015, 16.43084320892478, 24.76722511418386, -6.594389125716872)
+METHODS = {t.name: t for t in (RODAS4, RODAS5P)}
 
 
 @dataclass(frozen=True)
@@ -97,8 +142,8 @@ class _Engine:
     cf: CompiledFast
     lu: SparseLU
     n: int
-    lin_cols: np.ndarray  # column (state) of each linear coefficient
-    lin_summer: object  # (n, n_lin) 0/1 matrix adding each row's products
+    lin_order: np.ndarray  # linear coefficients from generated order to block order
+    lin_blocks: tuple[tuple[int, int, np.ndarray, np.ndarray], ...]  # (start, k, rows, cols)
     const_rows: np.ndarray
     rem_rows: np.ndarray
     jac_pos: np.ndarray  # LU positions of the Jacobian pattern
@@ -117,13 +162,23 @@ def _engine(model: Model) -> _Engine:
         n = len(model.states)
         pattern = list(zip(info.jac_rows, info.jac_cols, strict=True))
         lu = SparseLU(n, pattern)
-        rows = np.array(info.lin_rows, dtype=np.intp)
-        summer = sps.csr_array((np.ones(rows.size), (rows, np.arange(rows.size))), shape=(n, rows.size))
+        entries: dict[int, list[int]] = {i: [] for i in range(n)}
+        index: dict[tuple[int, int], int] = {}
+        for q, (i, j) in enumerate(zip(info.lin_rows, info.lin_cols, strict=True)):
+            entries[i].append(j)
+            index[(i, j)] = q
+        order: list[int] = []
+        blocks = []
+        for k, rws in bucket_rows(entries, list(range(n))):
+            start = len(order)
+            bcols = [entries[i][q] for q in range(k) for i in rws]
+            order += [index[(i, entries[i][q])] for q in range(k) for i in rws]
+            blocks.append((start, k, np.array(rws, dtype=np.intp), np.array(bcols, dtype=np.intp)))
         jac_pos = np.array([lu.position[e] for e in pattern], dtype=np.intp)
         _ENGINES[model] = _Engine(
             cf=cf, lu=lu, n=n,
-            lin_cols=np.array(info.lin_cols, dtype=np.intp),
-            lin_summer=summer,
+            lin_order=np.array(order, dtype=np.intp),
+            lin_blocks=tuple(blocks),
             const_rows=np.array(info.const_rows, dtype=np.intp),
             rem_rows=np.array(info.rem_rows, dtype=np.intp),
             jac_pos=jac_pos,
@@ -159,9 +214,19 @@ class _Ctx:
         return _Ctx(c, self.A[:, idx], self.b[:, idx], self.W0[:, idx], self.u[:, idx])
 
 
+def _linear(eng: _Engine, y: np.ndarray, ctx: _Ctx) -> np.ndarray:
+    """The linear part A y, block by block (rows with the same number of coefficients)."""
+    f = np.zeros_like(y)
+    m = y.shape[1]
+    for start, k, rows, cols in eng.lin_blocks:
+        prod = ctx.A[start:start + k * rows.size] * y[cols]
+        f[rows] = prod if k == 1 else prod.reshape(k, rows.size, m).sum(axis=0)
+    return f
+
+
 def _rhs(eng: _Engine, t: np.ndarray, y: np.ndarray, ctx: _Ctx) -> np.ndarray:
     """f(t, y) for every column: sparse linear part + offsets + generated remainder."""
-    f = eng.lin_summer @ (ctx.A * y[eng.lin_cols]) if eng.lin_cols.size else np.zeros_like(y)
+    f = _linear(eng, y, ctx)
     if eng.const_rows.size:
         f[eng.const_rows] += ctx.b
     if eng.rem_rows.size:
@@ -169,10 +234,10 @@ def _rhs(eng: _Engine, t: np.ndarray, y: np.ndarray, ctx: _Ctx) -> np.ndarray:
     return f
 
 
-def _rhs_w(eng: _Engine, t: np.ndarray, y: np.ndarray, h: np.ndarray, ctx: _Ctx
+def _rhs_w(eng: _Engine, t: np.ndarray, y: np.ndarray, gh: np.ndarray, ctx: _Ctx
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """f(t, y), the LU values of W = I/(gamma h) - J(t, y), and df/dt (non-autonomous rows)."""
-    f = eng.lin_summer @ (ctx.A * y[eng.lin_cols]) if eng.lin_cols.size else np.zeros_like(y)
+    """f(t, y), the LU values of W = I/gh - J(t, y), and df/dt (non-autonomous rows)."""
+    f = _linear(eng, y, ctx)
     if eng.const_rows.size:
         f[eng.const_rows] += ctx.b
     vals = ctx.W0.copy()
@@ -182,7 +247,7 @@ def _rhs_w(eng: _Engine, t: np.ndarray, y: np.ndarray, h: np.ndarray, ctx: _Ctx
         f[eng.rem_rows] += r
         if eng.dyn_pos.size:
             vals[eng.dyn_pos] -= d
-    vals[eng.lu.diag] += 1.0 / (_GAMMA * h)
+    vals[eng.lu.diag] += 1.0 / gh
     return f, vals, ft
 
 
@@ -244,31 +309,27 @@ def _initial_step(eng: _Engine, t: np.ndarray, y: np.ndarray, ctx: _Ctx, room: n
     return np.where(np.isfinite(h) & (h > 0), np.minimum(h, room), np.minimum(1e-6, room))
 
 
-_A_ROWS = [np.array(a) for a in _A]
-_C_ROWS = [np.array(c) for c in _C]
-_DENSE = np.array([_H2, _H3])
-
-
-def _rodas_step(eng: _Engine, t: np.ndarray, y: np.ndarray, h: np.ndarray, ctx: _Ctx
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """One RODAS4 step for every column; returns y1 and the stage vectors k, shape (6, n, m)."""
+def _rosenbrock_step(eng: _Engine, tab: Tableau, t: np.ndarray, y: np.ndarray, h: np.ndarray, ctx: _Ctx
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """One Rosenbrock step for every column; returns y1 and the stage vectors k, (stages, n, m)."""
     n, m = y.shape
-    ks = np.empty((6, n, m))
+    ns = tab.stages
+    ks = np.empty((ns, n, m))
     with np.errstate(all="ignore"):
-        ks[0], vals, ft = _rhs_w(eng, t, y, h, ctx)
+        ks[0], vals, ft = _rhs_w(eng, t, y, tab.gamma * h, ctx)
         inv_diag = eng.lu.factor(vals)
         inv_h = 1.0 / h
         ys = y
-        for s in range(6):
+        for s in range(ns):
             if s:
                 # stage combinations over the stored stages (einsum: no BLAS threads)
-                ys = y + np.einsum("s,snm->nm", _A_ROWS[s], ks[:s])
-                ks[s] = _rhs(eng, t + _ALPHA[s] * h, ys, ctx)
-                ks[s] += np.einsum("s,snm->nm", _C_ROWS[s], ks[:s]) * inv_h
-            if eng.ft_rows.size and _GAMMAS[s]:
-                ks[s][eng.ft_rows] += (_GAMMAS[s] * h) * ft
+                ys = y + np.einsum("s,snm->nm", tab.a[s], ks[:s])
+                ks[s] = _rhs(eng, t + tab.alpha[s] * h, ys, ctx)
+                ks[s] += np.einsum("s,snm->nm", tab.c[s], ks[:s]) * inv_h
+            if eng.ft_rows.size and tab.gammas[s]:
+                ks[s][eng.ft_rows] += (tab.gammas[s] * h) * ft
             eng.lu.solve(vals, inv_diag, ks[s])
-        y1 = ys + ks[5]
+        y1 = ys + ks[ns - 1]
     return y1, ks
 
 
@@ -283,7 +344,7 @@ class _Chunk:
     rejected: np.ndarray
 
 
-def _integrate(eng: _Engine, ctx: _Ctx, y: np.ndarray, plan_t: np.ndarray, jumps: np.ndarray,
+def _integrate(eng: _Engine, tab: Tableau, ctx: _Ctx, y: np.ndarray, plan_t: np.ndarray, jumps: np.ndarray,
                rates: np.ndarray, t_out: np.ndarray, rtol: float, atol: float, max_steps: int) -> _Chunk:
     """Integrate one chunk of patients (the columns of y) from t = 0 through t_out."""
     n, m = y.shape
@@ -312,14 +373,15 @@ def _integrate(eng: _Engine, ctx: _Ctx, y: np.ndarray, plan_t: np.ndarray, jumps
     nrej = np.zeros(m, dtype=np.int64)
     last_rejected = np.zeros(m, dtype=bool)
     h = _initial_step(eng, t, y, ctx, stops[ks] - t, rtol, atol)
+    dense = np.array(tab.dense)
     while pid.size:
         room = stops[ks] - t
         land = h >= room * (1 - 1e-9)
         hs = np.where(land, room, h)
-        y1, kst = _rodas_step(eng, t, y, hs, ctx)
+        y1, kst = _rosenbrock_step(eng, tab, t, y, hs, ctx)
         with np.errstate(all="ignore"):
             sc = atol + rtol * np.maximum(np.abs(y), np.abs(y1))
-            err = _norm(kst[5], sc)
+            err = _norm(kst[-1], sc)
             good = np.isfinite(err) & np.isfinite(y1.sum(axis=0))
         err = np.where(good, err, np.inf)
         ok = err <= 1.0
@@ -330,13 +392,16 @@ def _integrate(eng: _Engine, ctx: _Ctx, y: np.ndarray, plan_t: np.ndarray, jumps
         want = ok & (ko < nt) & ((nxt < t1) | (~land & (nxt <= t1)))
         if want.any():
             w = np.flatnonzero(want)
-            d = np.einsum("ds,snm->dnm", _DENSE, kst[:5, :, w])  # (2, n, len(w))
+            d = np.einsum("ds,snm->dnm", dense, kst[:, :, w])  # (n_dense, n, len(w))
             y0w, y1w, t0w, hw, t1w, landw = y[:, w], y1[:, w], t[w], hs[w], t1[w], land[w]
             sub = np.arange(w.size)
             while sub.size:
                 q = w[sub]
                 s = ((t_out[ko[q]] - t0w[sub]) / hw[sub])[None, :]
-                val = (1 - s) * y0w[:, sub] + s * (y1w[:, sub] + (1 - s) * (d[0][:, sub] + s * d[1][:, sub]))
+                inner = d[-1][:, sub]
+                for dq in d[-2::-1]:
+                    inner = dq[:, sub] + s * inner
+                val = (1 - s) * y0w[:, sub] + s * (y1w[:, sub] + (1 - s) * inner)
                 out[pid[q], ko[q], :] = val.T
                 ko[q] += 1
                 nxt_q = t_out[np.minimum(ko[q], nt - 1)]
@@ -348,7 +413,7 @@ def _integrate(eng: _Engine, ctx: _Ctx, y: np.ndarray, plan_t: np.ndarray, jumps
         nrej += ~ok
         # step size control (Hairer & Wanner: safety 0.9, factor 0.2..6, no growth after a rejection)
         with np.errstate(all="ignore"):
-            fac = 0.9 * np.maximum(err, 1e-10) ** -0.25
+            fac = 0.9 * np.maximum(err, 1e-10) ** (-1.0 / tab.error_order)
         fac = np.clip(fac, 0.2, np.where(last_rejected | ~ok, 1.0, 6.0))
         h = hs * np.where(good, fac, 0.25)
         last_rejected = ~ok
@@ -404,7 +469,7 @@ def _prepare(eng: _Engine, p: np.ndarray, n_inputs: int) -> _Ctx:
     c, a, b, j0 = eng.cf.prep(plist)
     w0 = np.zeros((eng.lu.nnz, m))
     w0[eng.jac_pos] = -_as_rows(j0, m)
-    return _Ctx(c, _as_rows(a, m), _as_rows(b, m), w0, np.zeros((n_inputs, m)))
+    return _Ctx(c, _as_rows(a, m)[eng.lin_order], _as_rows(b, m), w0, np.zeros((n_inputs, m)))
 
 
 def simulate_batch(
@@ -416,6 +481,7 @@ def simulate_batch(
     atol: float = ATOL,
     max_steps: int = MAX_STEPS,
     chunk: int = CHUNK,
+    method: str = "RODAS4",
 ) -> BatchResult:
     """Simulate many patients from t = 0 through `times_h` (sorted, >= 0).
 
@@ -423,7 +489,11 @@ def simulate_batch(
     `events` is one list of dose events shared by all patients, or one list per patient;
     patients whose events have the same times, durations and targets are integrated together
     (their amounts may differ). Outputs at a dose time are reported after that dose.
+    `method` is "RODAS4" or "RODAS5P".
     """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
+    tab = METHODS[method]
     p = np.asarray(params, dtype=float)
     if p.ndim == 1:
         p = p[:, None]
@@ -458,7 +528,7 @@ def simulate_batch(
             plan_t, jumps, rates, dose = _group_plan(model, [per[i] for i in idx], pc)
             ctx = _prepare(eng, pc, len(model.inputs))
             y0 = np.array(cm.initial(pc), dtype=float).reshape(n, idx.size)
-            res = _integrate(eng, ctx, y0, plan_t, jumps, rates, t_out, rtol, atol, max_steps)
+            res = _integrate(eng, tab, ctx, y0, plan_t, jumps, rates, t_out, rtol, atol, max_steps)
             states[:, idx, :] = res.out.transpose(2, 0, 1)
             dosed[idx] = dose
             failed[idx] = res.failed

@@ -4,10 +4,15 @@ The fast engine solves (I/(h*gamma) - J) k = r for every patient at every Rosenb
 All patients share the Jacobian's sparsity pattern (it comes from the model description), so
 the elimination is planned once, symbolically: a fill-reducing Markowitz pivot order on the
 diagonal (no numerical pivoting, as in KPP for stiff chemistry: the matrix is dominated by its
-diagonal 1/(h*gamma) for the small steps where it matters; a failed pivot makes the engine
-reject the step and retry smaller), the fill-in, and level schedules that group independent
-operations. At run time every operation is one NumPy call on an array of shape
-(entries, n_patients), so the Python overhead is paid per level, not per patient.
+diagonal 1/(h*gamma) for the small steps where it matters; a failed pivot gives non-finite
+values and the engine rejects the step and retries smaller), the fill-in, and level schedules
+that group independent operations. At run time every operation is one NumPy call on an array
+of shape (entries, n_patients), so the Python overhead is paid per level, not per patient.
+
+Storage: the values of all patients are one array (nnz, n_patients). Entries are numbered so
+that each group of rows of a substitution level with the same number of entries is one
+contiguous block, laid out entry-major; the substitutions then read the matrix through views
+and sum with `.sum(axis=0)` on a (k, rows, patients) array (no gathers, no sparse-matrix calls).
 """
 
 from __future__ import annotations
@@ -15,18 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sps
-
-
-def row_summer(counts: list[int]) -> sps.csr_array | None:
-    """A 0/1 matrix that adds consecutive runs of `counts` rows (None if every run is one row).
-
-    (Multiplying by it is much faster than `np.add.reduceat` along the first axis.)
-    """
-    if not counts or all(c == 1 for c in counts):
-        return None
-    rows = np.repeat(np.arange(len(counts)), counts)
-    return sps.csr_array((np.ones(rows.size), (rows, np.arange(rows.size))), shape=(len(counts), rows.size))
 
 
 @dataclass(frozen=True)
@@ -38,12 +31,22 @@ class _FactorLevel:
 
 
 @dataclass(frozen=True)
-class _SolveLevel:
-    rows: np.ndarray  # rows finished at this level
-    pos: np.ndarray  # matrix entries used, sorted by row
-    cols: np.ndarray  # the solution components they multiply
-    summer: sps.csr_array | None  # sums the products of each row (None: one entry per row)
-    sum_rows: np.ndarray  # rows that receive a sum (subset of rows, those with entries)
+class _Block:
+    """Rows of one substitution level with k entries each: values vals[start:start + k*len(rows)]."""
+
+    start: int
+    k: int
+    rows: np.ndarray
+    cols: np.ndarray  # (k * len(rows),) entry-major
+
+
+def bucket_rows(entries: dict[int, list[int]], rows: list[int]) -> list[tuple[int, list[int]]]:
+    """Group `rows` by their number of entries (rows without entries are left out)."""
+    by_k: dict[int, list[int]] = {}
+    for i in rows:
+        if entries[i]:
+            by_k.setdefault(len(entries[i]), []).append(i)
+    return sorted(by_k.items())
 
 
 class SparseLU:
@@ -64,25 +67,49 @@ class SparseLU:
         # Markowitz order with fill, pivoting on the diagonal
         remaining = set(range(n))
         order: list[int] = []
-        entries: set[tuple[int, int]] = {(i, i) for i in range(n)} | {(i, j) for i, j in pattern}
         while remaining:
             k = min(remaining, key=lambda q: (len(rows[q] & remaining) * len(cols[q] & remaining), q))
             remaining.discard(k)
             order.append(k)
-            r_set = cols[k] & remaining
-            c_set = rows[k] & remaining
-            for i in r_set:
-                for j in c_set:
-                    if i != j and (i, j) not in entries:
-                        entries.add((i, j))
+            for i in cols[k] & remaining:
+                for j in rows[k] & remaining:
+                    if i != j and j not in rows[i]:
                         rows[i].add(j)
                         cols[j].add(i)
         rank = {k: r for r, k in enumerate(order)}
         self.order = order
-        self.position = {e: p for p, e in enumerate(sorted(entries, key=lambda e: (rank[e[0]], rank[e[1]])))}
-        self.nnz = len(self.position)
-        pos = self.position
-        self.diag = np.array([pos[(i, i)] for i in range(n)])
+        lower = {i: sorted((j for j in rows[i] if rank[j] < rank[i]), key=rank.__getitem__) for i in range(n)}
+        upper = {i: sorted((j for j in rows[i] if rank[j] > rank[i]), key=rank.__getitem__) for i in range(n)}
+
+        # entry numbering: substitution blocks first (forward L, backward U), then the diagonal
+        pos: dict[tuple[int, int], int] = {}
+
+        def plan(deps: dict[int, list[int]], seq: list[int]) -> tuple[_Block, ...]:
+            level: dict[int, int] = {}
+            for i in seq:
+                level[i] = 1 + max((level[j] for j in deps[i]), default=-1)
+            blocks = []
+            for lev in range(max(level.values(), default=-1) + 1):
+                for k, rws in bucket_rows(deps, [i for i in seq if level[i] == lev]):
+                    start = len(pos)
+                    bcols = []
+                    for q in range(k):
+                        for i in rws:
+                            pos[(i, deps[i][q])] = len(pos)
+                            bcols.append(deps[i][q])
+                    blocks.append(_Block(start, k, np.array(rws, dtype=np.intp), np.array(bcols, dtype=np.intp)))
+            return tuple(blocks)
+
+        self._forward = plan(lower, order)
+        self._backward = plan(upper, order[::-1])
+        for i in range(n):
+            pos[(i, i)] = len(pos)
+        self.position = pos
+        self.nnz = len(pos)
+        self.diag = np.array([pos[(i, i)] for i in range(n)], dtype=np.intp)
+        u_entries = [(pos[(i, j)], i) for i in range(n) for j in upper[i]]
+        self._u_pos = np.array([e[0] for e in u_entries], dtype=np.intp)
+        self._u_row = np.array([e[1] for e in u_entries], dtype=np.intp)
 
         # elimination: levels of independent pivots
         level: dict[int, int] = {}
@@ -97,7 +124,7 @@ class SparseLU:
             updates: list[tuple[int, int, int]] = []
             for pi, k in enumerate(pivots):
                 below = sorted((i for i in cols[k] if rank[i] > rank[k]), key=rank.__getitem__)
-                right = sorted((j for j in rows[k] if rank[j] > rank[k]), key=rank.__getitem__)
+                right = upper[k]
                 for i in below:
                     l_pos.append(pos[(i, k)])
                     l_piv.append(pi)
@@ -114,40 +141,15 @@ class SparseLU:
                 else:
                     rounds.append([upd])
                     used.append({upd[0]})
-            if not pivots:
+            if not l_pos and not rounds:
                 continue
             factor_levels.append(_FactorLevel(
-                piv_diag=np.array([pos[(k, k)] for k in pivots]),
+                piv_diag=np.array([pos[(k, k)] for k in pivots], dtype=np.intp),
                 l_pos=np.array(l_pos, dtype=np.intp),
                 l_piv=np.array(l_piv, dtype=np.intp),
                 rounds=tuple(tuple(np.array(a, dtype=np.intp) for a in zip(*rd, strict=True)) for rd in rounds),
             ))
         self._factor_levels = tuple(factor_levels)
-
-        # forward (unit L) and backward (U) substitution levels
-        def schedule(deps_of: dict[int, list[int]], seq: list[int]) -> tuple[_SolveLevel, ...]:
-            lev_of: dict[int, int] = {}
-            for i in seq:
-                lev_of[i] = 1 + max((lev_of[j] for j in deps_of[i]), default=-1)
-            out = []
-            for lev in range(max(lev_of.values(), default=-1) + 1):
-                rws = [i for i in seq if lev_of[i] == lev]
-                with_entries = [i for i in rws if deps_of[i]]
-                e_pos = [pos[(i, j)] for i in with_entries for j in deps_of[i]]
-                e_col = [j for i in with_entries for j in deps_of[i]]
-                counts = [len(deps_of[i]) for i in with_entries]
-                out.append(_SolveLevel(np.array(rws, dtype=np.intp), np.array(e_pos, dtype=np.intp),
-                                       np.array(e_col, dtype=np.intp), row_summer(counts),
-                                       np.array(with_entries, dtype=np.intp)))
-            return tuple(out)
-
-        lower = {i: sorted((j for j in rows[i] if rank[j] < rank[i]), key=rank.__getitem__) for i in range(n)}
-        upper = {i: sorted((j for j in rows[i] if rank[j] > rank[i]), key=rank.__getitem__) for i in range(n)}
-        self._forward = tuple(lv for lv in schedule(lower, order) if lv.sum_rows.size)
-        self._backward = tuple(lv for lv in schedule(upper, order[::-1]) if lv.sum_rows.size)
-        u_entries = [(pos[(i, j)], i) for i in range(n) for j in upper[i]]
-        self._u_pos = np.array([e[0] for e in u_entries], dtype=np.intp)
-        self._u_row = np.array([e[1] for e in u_entries], dtype=np.intp)
 
     def factor(self, vals: np.ndarray) -> np.ndarray:
         """Factor in place (vals: (nnz, m)); returns 1/diag(U), shape (n, m), for `solve`.
@@ -168,16 +170,14 @@ class SparseLU:
 
     def solve(self, vals: np.ndarray, inv_diag: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Solve (L U) x = b for every patient; b has shape (n, m) and is overwritten."""
-        y = b
-        for lv in self._forward:
-            prod = vals[lv.pos] * y[lv.cols]
-            if lv.summer is not None:
-                prod = lv.summer @ prod
-            y[lv.sum_rows] -= prod
-        y *= inv_diag
-        for lv in self._backward:
-            prod = vals[lv.pos] * y[lv.cols]
-            if lv.summer is not None:
-                prod = lv.summer @ prod
-            y[lv.sum_rows] -= prod
-        return y
+        m = b.shape[1]
+        for blk in self._forward:
+            r = blk.rows.size
+            prod = vals[blk.start:blk.start + blk.k * r] * b[blk.cols]
+            b[blk.rows] -= prod if blk.k == 1 else prod.reshape(blk.k, r, m).sum(axis=0)
+        b *= inv_diag
+        for blk in self._backward:
+            r = blk.rows.size
+            prod = vals[blk.start:blk.start + blk.k * r] * b[blk.cols]
+            b[blk.rows] -= prod if blk.k == 1 else prod.reshape(blk.k, r, m).sum(axis=0)
+        return b
