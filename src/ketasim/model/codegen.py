@@ -238,7 +238,7 @@ class _Hoister:
         if e.is_Number or e.is_Symbol:
             return e
         if e not in self.table:
-            sym = sp.Symbol(f"_k{len(self.defs)}", real=True)
+            sym = sp.Symbol(f"_hk{len(self.defs)}_", real=True)
             self.table[e] = sym
             self.defs.append((sym, e))
         return self.table[e]
@@ -261,6 +261,9 @@ class _Hoister:
 
 def generate_fast_source(model: Model) -> FastSource:
     """Source of `prep(p)`, `rem(t, x, c, u)` and `rem_jac(t, x, c, u)` for the fast engine.
+
+    (In the generated code the arguments and locals carry underscores, `_x_`, `_c_`..., so that
+    model names such as a state called `x` cannot shadow them.)
 
     prep(p) -> (c, A, b, J0): constants used by the remainder code, the linear coefficients
     (pattern lin_rows/lin_cols), the constant offsets (const_rows) and the constant part of
@@ -314,7 +317,7 @@ def generate_fast_source(model: Model) -> FastSource:
             if g.free_symbols <= sp_.static or g.is_Number:
                 entries[v] = g
             else:
-                gs = sp.Symbol(f"_d{len(grad_defs)}", real=True)
+                gs = sp.Symbol(f"_gd{len(grad_defs)}_", real=True)
                 grad_defs.append((gs, g))
                 entries[v] = gs
         grad_sym[sym] = entries
@@ -348,15 +351,15 @@ def generate_fast_source(model: Model) -> FastSource:
     ft_exprs = [hoist(ft[i]) for i in ft_rows]
 
     pr = _FastPrinter({"fully_qualified_modules": True})
-    body_rem, res_rem = _ordered_cse(let_lines, rem_exprs, "_r")
-    body_jac, res_jac = _ordered_cse(let_lines + grad_lines, rem_exprs + dyn_exprs + ft_exprs, "_j")
+    body_rem, res_rem = _ordered_cse(let_lines, rem_exprs, "_cr")
+    body_jac, res_jac = _ordered_cse(let_lines + grad_lines, rem_exprs + dyn_exprs + ft_exprs, "_cj")
 
     used: set[sp.Symbol] = set()
     for _, e in body_jac:
         used |= e.free_symbols
     for e in res_jac:
         used |= e.free_symbols
-    consts = sorted((s for s in used if s in sp_.static or s.name.startswith("_k")), key=lambda s: s.name)
+    consts = sorted((s for s in used if s in sp_.static or s.name.startswith("_hk")), key=lambda s: s.name)
     const_index = {s: k for k, s in enumerate(consts)}
 
     def head(body: list[tuple[sp.Symbol, sp.Expr]], results: list[sp.Expr]) -> list[str]:
@@ -365,40 +368,40 @@ def generate_fast_source(model: Model) -> FastSource:
             syms |= e.free_symbols
         for e in results:
             syms |= e.free_symbols
-        lines = [f"    {s.name} = x[{i}]" for s, i in sp_.state_syms.items() if s in syms]
-        lines += [f"    {s.name} = c[{const_index[s]}]" for s in consts if s in syms]
-        lines += [f"    u_{nm} = u[{i}]" for i, nm in enumerate(model.input_names)
+        lines = [f"    {s.name} = _x_[{i}]" for s, i in sp_.state_syms.items() if s in syms]
+        lines += [f"    {s.name} = _c_[{const_index[s]}]" for s in consts if s in syms]
+        lines += [f"    u_{nm} = _u_[{i}]" for i, nm in enumerate(model.input_names)
                   if sp.Symbol(f"u_{nm}", real=True) in syms]
-        lines.append("    m = x.shape[1]")
+        lines.append("    _m_ = _x_.shape[1]")
         return lines
 
     def block(name: str, results: list[sp.Expr]) -> list[str]:
-        out = [f"    {name} = numpy.empty(({len(results)}, m))"]
+        out = [f"    {name} = numpy.empty(({len(results)}, _m_))"]
         out += [f"    {name}[{k}] = {pr.doprint(e)}" for k, e in enumerate(results)]
         return out
 
-    src = ["import numpy", "", "", "def prep(p):"]
-    src += [f"    {p.name} = p[{i}]" for i, p in enumerate(model.params)]
+    src = ["import numpy", "", "", "def prep(_p_):"]
+    src += [f"    {p.name} = _p_[{i}]" for i, p in enumerate(model.params)]
     src += [f"    {s.name} = {pr.doprint(e)}" for s, e in sp_.static_lets]
     src += [f"    {s.name} = {pr.doprint(e)}" for s, e in hoist.defs]
-    src.append("    c = [" + ", ".join(s.name for s in consts) + "]")
-    src.append("    A = [" + ", ".join(pr.doprint(lin[k]) for k in sorted(lin)) + "]")
-    src.append("    b = [" + ", ".join(pr.doprint(const[i]) for i in sorted(const)) + "]")
-    src.append("    J0 = [" + ", ".join(pr.doprint(jac[k]) for k in jac_keys) + "]")
-    src.append("    return c, A, b, J0")
-    src += ["", "", "def rem(t, x, c, u):"]
+    src.append("    _c_ = [" + ", ".join(s.name for s in consts) + "]")
+    src.append("    _A_ = [" + ", ".join(pr.doprint(lin[k]) for k in sorted(lin)) + "]")
+    src.append("    _b_ = [" + ", ".join(pr.doprint(const[i]) for i in sorted(const)) + "]")
+    src.append("    _J0_ = [" + ", ".join(pr.doprint(jac[k]) for k in jac_keys) + "]")
+    src.append("    return _c_, _A_, _b_, _J0_")
+    src += ["", "", "def rem(t, _x_, _c_, _u_):"]
     src += head(body_rem, res_rem)
     src += [f"    {s.name} = {pr.doprint(e)}" for s, e in body_rem]
-    src += block("R", res_rem)
-    src.append("    return R")
-    src += ["", "", "def rem_jac(t, x, c, u):"]
+    src += block("_R_", res_rem)
+    src.append("    return _R_")
+    src += ["", "", "def rem_jac(t, _x_, _c_, _u_):"]
     src += head(body_jac, res_jac)
     src += [f"    {s.name} = {pr.doprint(e)}" for s, e in body_jac]
     nr, nd = len(rem_rows), len(dyn_keys)
-    src += block("R", res_jac[:nr])
-    src += block("D", res_jac[nr:nr + nd])
-    src += block("FT", res_jac[nr + nd:])
-    src.append("    return R, D, FT")
+    src += block("_R_", res_jac[:nr])
+    src += block("_D_", res_jac[nr:nr + nd])
+    src += block("_FT_", res_jac[nr + nd:])
+    src.append("    return _R_, _D_, _FT_")
     lin_keys = sorted(lin)
     return FastSource(
         source="\n".join(src) + "\n",
