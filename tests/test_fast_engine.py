@@ -114,7 +114,7 @@ def test_generated_jacobian_matches_finite_differences() -> None:
     ctx.u = rng.uniform(0, 1, ctx.u.shape)
     y = rng.uniform(0.1, 0.9, (eng.n, 3))
     t = np.full(3, 2.0)
-    _, vals, _ = _rhs_w(eng, t, y, np.full(3, 1e300), ctx)  # W = -J (+ 1e-300 on the diagonal)
+    vals, _ = _rhs_w(eng, t, y, np.full(3, 1e300), ctx, np.empty_like(y))  # W = -J (+ 1e-300 on the diagonal)
     jac = np.zeros((3, eng.n, eng.n))
     for (i, j), q in eng.lu.position.items():
         jac[:, i, j] = -vals[q]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from weakref import WeakKeyDictionary
 
 import numpy as np
@@ -34,7 +35,7 @@ from .reference import Trajectory
 RTOL = 1e-5
 ATOL = 1e-10
 MAX_STEPS = 100_000
-CHUNK = 4096
+CHUNK = 1024
 
 @dataclass(frozen=True)
 class Tableau:
@@ -58,6 +59,17 @@ class Tableau:
     @property
     def stages(self) -> int:
         return len(self.alpha)
+
+    @cached_property
+    def poly(self) -> np.ndarray:
+        """Q with y(t + s h) = y + s (q_1 + s (q_2 + ...)), q_i = sum_j Q[i, j] k_j (the continuous
+        output expanded in powers of s; y1 - y = sum_j m_j k_j with m from the last stage)."""
+        d = np.array(self.dense)
+        mvec = np.array((*self.a[-1], 1.0))
+        rows = [mvec + d[0]]
+        rows += [d[q] - d[q - 1] for q in range(1, d.shape[0])]
+        rows.append(-d[-1])
+        return np.array(rows)
 
 
 _A4 = (1.221224509226641, 6.019134481288629, 12.53708332932087, -0.6878860361058950)
@@ -145,6 +157,8 @@ class _Engine:
     lu: SparseLU
     n: int
     lin_order: np.ndarray  # linear coefficients from generated order to block order
+    lin_cols: np.ndarray  # the state each coefficient multiplies, in block order
+    zero_rows: np.ndarray  # rows without linear terms
     lin_blocks: tuple[tuple[int, int, np.ndarray, np.ndarray], ...]  # (start, k, rows, cols)
     const_rows: np.ndarray
     rem_rows: np.ndarray
@@ -180,6 +194,8 @@ def _engine(model: Model) -> _Engine:
         _ENGINES[model] = _Engine(
             cf=cf, lu=lu, n=n,
             lin_order=np.array(order, dtype=np.intp),
+            lin_cols=np.array([info.lin_cols[q] for q in order], dtype=np.intp),
+            zero_rows=np.array(sorted(set(range(n)) - {i for b in blocks for i in b[2]}), dtype=np.intp),
             lin_blocks=tuple(blocks),
             const_rows=np.array(info.const_rows, dtype=np.intp),
             rem_rows=np.array(info.rem_rows, dtype=np.intp),
@@ -216,19 +232,24 @@ class _Ctx:
         return _Ctx(c, self.A[:, idx], self.b[:, idx], self.W0[:, idx], self.u[:, idx])
 
 
-def _linear(eng: _Engine, y: np.ndarray, ctx: _Ctx) -> np.ndarray:
-    """The linear part A y, block by block (rows with the same number of coefficients)."""
-    f = np.zeros_like(y)
+def _linear(eng: _Engine, y: np.ndarray, ctx: _Ctx, out: np.ndarray | None = None) -> np.ndarray:
+    """The linear part A y (into `out`): one gather and product, then row sums block by block."""
+    f = np.empty_like(y) if out is None else out
     m = y.shape[1]
-    for start, k, rows, cols in eng.lin_blocks:
-        prod = ctx.A[start:start + k * rows.size] * y[cols]
-        f[rows] = prod if k == 1 else prod.reshape(k, rows.size, m).sum(axis=0)
+    if eng.zero_rows.size:
+        f[eng.zero_rows] = 0.0
+    if eng.lin_blocks:
+        prod = y[eng.lin_cols]
+        prod *= ctx.A
+        for start, k, rows, _ in eng.lin_blocks:
+            blk = prod[start:start + k * rows.size]
+            f[rows] = blk if k == 1 else blk.reshape(k, rows.size, m).sum(axis=0)
     return f
 
 
-def _rhs(eng: _Engine, t: np.ndarray, y: np.ndarray, ctx: _Ctx) -> np.ndarray:
-    """f(t, y) for every column: sparse linear part + offsets + generated remainder."""
-    f = _linear(eng, y, ctx)
+def _rhs(eng: _Engine, t: np.ndarray, y: np.ndarray, ctx: _Ctx, out: np.ndarray | None = None) -> np.ndarray:
+    """f(t, y) for every column (into `out`): sparse linear part + offsets + generated remainder."""
+    f = _linear(eng, y, ctx, out)
     if eng.const_rows.size:
         f[eng.const_rows] += ctx.b
     if eng.rem_rows.size:
@@ -236,10 +257,10 @@ def _rhs(eng: _Engine, t: np.ndarray, y: np.ndarray, ctx: _Ctx) -> np.ndarray:
     return f
 
 
-def _rhs_w(eng: _Engine, t: np.ndarray, y: np.ndarray, gh: np.ndarray, ctx: _Ctx
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """f(t, y), the LU values of W = I/gh - J(t, y), and df/dt (non-autonomous rows)."""
-    f = _linear(eng, y, ctx)
+def _rhs_w(eng: _Engine, t: np.ndarray, y: np.ndarray, gh: np.ndarray, ctx: _Ctx, out: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """f(t, y) into `out`; returns the LU values of W = I/gh - J(t, y) and df/dt (non-autonomous rows)."""
+    f = _linear(eng, y, ctx, out)
     if eng.const_rows.size:
         f[eng.const_rows] += ctx.b
     vals = ctx.W0.copy()
@@ -250,7 +271,7 @@ def _rhs_w(eng: _Engine, t: np.ndarray, y: np.ndarray, gh: np.ndarray, ctx: _Ctx
         if eng.dyn_pos.size:
             vals[eng.dyn_pos] -= d
     vals[eng.lu.diag] += 1.0 / gh
-    return f, vals, ft
+    return vals, ft
 
 
 # -- dosing plans per group of patients ----------------------------------------------------------
@@ -320,7 +341,7 @@ def _rosenbrock_step(eng: _Engine, tab: Tableau, t: np.ndarray, y: np.ndarray, h
     ns = tab.stages
     ks = np.empty((ns, n, m))
     with np.errstate(all="ignore"):
-        ks[0], vals, ft = _rhs_w(eng, t, y, tab.gamma * h, ctx)
+        vals, ft = _rhs_w(eng, t, y, tab.gamma * h, ctx, ks[0])
         inv_diag = eng.lu.factor(vals)
         inv_h = 1.0 / h
         ys = y
@@ -331,8 +352,10 @@ def _rosenbrock_step(eng: _Engine, tab: Tableau, t: np.ndarray, y: np.ndarray, h
                     ys = ys + ks[s - 1]  # stiffly accurate tail: y_s = y_{s-1} + k_{s-1}
                 else:
                     ys = y + np.einsum("s,snm->nm", tab.a[s], ks[:s])
-                ks[s] = _rhs(eng, t + tab.alpha[s] * h, ys, ctx)
-                ks[s] += np.einsum("s,snm->nm", tab.c[s], ks[:s]) * inv_h
+                _rhs(eng, t + tab.alpha[s] * h, ys, ctx, ks[s])
+                comb = np.einsum("s,snm->nm", tab.c[s], ks[:s])
+                comb *= inv_h
+                ks[s] += comb
             if eng.ft_rows.size and tab.gammas[s]:
                 ks[s][eng.ft_rows] += (tab.gammas[s] * h) * ft
             eng.lu.solve(vals, inv_diag, ks[s])
@@ -346,6 +369,37 @@ def _continuous(y0: np.ndarray, y1: np.ndarray, d: np.ndarray, s: np.ndarray) ->
     for dq in d[-2::-1]:
         inner = dq + s * inner
     return (1 - s) * y0 + s * (y1 + (1 - s) * inner)
+
+
+def _dense_outputs(w: np.ndarray, out: np.ndarray, pid: np.ndarray, ko: np.ndarray, t_out: np.ndarray,
+                   t: np.ndarray, hs: np.ndarray, t1: np.ndarray, land: np.ndarray, y: np.ndarray,
+                   kst: np.ndarray, poly: np.ndarray) -> None:
+    """Write the continuous output at the output times inside the accepted steps of columns w."""
+    nt = t_out.size
+    everyone = w.size == y.shape[1]
+    # the continuous output as a polynomial in s: y + s (q1 + s (q2 + ...))
+    if everyone:
+        q, y0w = np.einsum("ds,snm->dnm", poly, kst), y
+    elif 2 * w.size > y.shape[1]:
+        q, y0w = np.einsum("ds,snm->dnm", poly, kst)[:, :, w], y[:, w]
+    else:
+        q, y0w = np.einsum("ds,snm->dnm", poly, kst[:, :, w]), y[:, w]
+    sub = np.arange(w.size)
+    while sub.size:
+        full = sub.size == w.size
+        pw = w[sub]
+        s = ((t_out[ko[pw]] - t[pw]) / hs[pw])[None, :]
+        val = q[-1] if full else q[-1][:, sub]
+        for qi in q[-2::-1]:
+            val = val * s
+            val += qi if full else qi[:, sub]
+        val *= s
+        val += y0w if full else y0w[:, sub]
+        out[pid[pw], ko[pw], :] = val.T
+        ko[pw] += 1
+        nxt = t_out[np.minimum(ko[pw], nt - 1)]
+        more = (ko[pw] < nt) & ((nxt < t1[pw]) | (~land[pw] & (nxt <= t1[pw])))
+        sub = sub[more]
 
 
 @dataclass
@@ -364,7 +418,7 @@ def _integrate(eng: _Engine, tab: Tableau, ctx: _Ctx, y: np.ndarray, plan_t: np.
     """Integrate one chunk of patients (the columns of y) from t = 0 through t_out."""
     n, m = y.shape
     nt = t_out.size
-    res = _Chunk(np.full((m, nt, n), np.nan), np.zeros(m, dtype=bool), [""] * m,
+    res = _Chunk(np.empty((m, nt, n)), np.zeros(m, dtype=bool), [""] * m,
                  np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.int64))
     out = res.out
     t_end = float(t_out[-1])
@@ -388,7 +442,7 @@ def _integrate(eng: _Engine, tab: Tableau, ctx: _Ctx, y: np.ndarray, plan_t: np.
     nrej = np.zeros(m, dtype=np.int64)
     last_rejected = np.zeros(m, dtype=bool)
     h = _initial_step(eng, t, y, ctx, stops[ks] - t, rtol, atol)
-    dense = np.array(tab.dense)
+    poly = tab.poly
     while pid.size:
         room = stops[ks] - t
         land = h >= room * (1 - 1e-9)
@@ -406,19 +460,7 @@ def _integrate(eng: _Engine, tab: Tableau, ctx: _Ctx, y: np.ndarray, plan_t: np.
         nxt = t_out[np.minimum(ko, nt - 1)]
         want = ok & (ko < nt) & ((nxt < t1) | (~land & (nxt <= t1)))
         if want.any():
-            w = np.flatnonzero(want)
-            d = np.einsum("ds,snm->dnm", dense, kst[:, :, w])  # (n_dense, n, len(w))
-            y0w, y1w, t0w, hw, t1w, landw = y[:, w], y1[:, w], t[w], hs[w], t1[w], land[w]
-            sub = np.arange(w.size)
-            while sub.size:
-                q = w[sub]
-                s = ((t_out[ko[q]] - t0w[sub]) / hw[sub])[None, :]
-                val = _continuous(y0w[:, sub], y1w[:, sub], d[:, :, sub], s)
-                out[pid[q], ko[q], :] = val.T
-                ko[q] += 1
-                nxt_q = t_out[np.minimum(ko[q], nt - 1)]
-                more = (ko[q] < nt) & ((nxt_q < t1w[sub]) | (~landw[sub] & (nxt_q <= t1w[sub])))
-                sub = sub[more]
+            _dense_outputs(np.flatnonzero(want), out, pid, ko, t_out, t, hs, t1, land, y, kst, poly)
         y = np.where(ok, y1, y)
         t = np.where(ok, t1, t)
         nsteps += ok
@@ -550,7 +592,7 @@ def simulate_batch(
             ctx = _prepare(eng, pc, len(model.inputs))
             y0 = np.array(cm.initial(pc), dtype=float).reshape(n, idx.size)
             res = _integrate(eng, tab, ctx, y0, plan_t, jumps, rates, t_out, rtol, atol, max_steps)
-            x = res.out.transpose(2, 0, 1)  # (n_states, m, n_times) view
+            x = np.ascontiguousarray(res.out.transpose(2, 0, 1))  # (n_states, m, n_times)
             with np.errstate(all="ignore"):
                 outs = cm.outputs(t_out, x, pc[:, :, None])
             for k in names:
