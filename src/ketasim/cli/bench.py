@@ -29,6 +29,7 @@ from pathlib import Path
 import click
 import numpy as np
 
+from ..engines.fast import ATOL, RTOL
 from ..errors import UserError
 from ..model.build import build_model
 from ..model.description import Model
@@ -124,7 +125,7 @@ def run_bench(n_patients: int, days: float, n_reference: int = 3, n_roadrunner: 
     err = max(max_rel_error({k: v[i] for k, v in kept.items()}, refs[i]) for i in range(n_ref))
     engines["fast"] = {"patients_per_s": n_patients / wall, "max_rel_error": err, "n_patients": n_patients,
                        "wall_s": wall, "cpu_s": cpu, "setup_s": setup, "failed": failed,
-                       "settings": "RODAS5P, rtol 1e-5, atol 1e-10, per-patient step size, NumPy, one process"}
+                       "settings": f"RODAS5P, rtol {RTOL:g}, atol {ATOL:g}, per-patient step size, NumPy, one process"}
     echo(f"fast        {n_patients / wall:12.2f} patients/s  max_rel_error {err:.2e}")
 
     # libRoadRunner on the exported SBML, when the export is available

@@ -33,8 +33,9 @@ from .fast_linalg import SparseLU, bucket_rows
 from .reference import Trajectory
 
 RTOL = 1e-5
-ATOL = 1e-10
+ATOL = 1e-9
 MAX_STEPS = 100_000
+FIRST_GROWTH = 100.0  # step growth allowed after the first step of a segment (CVODE allows 1e4)
 CHUNK = 1024
 
 @dataclass(frozen=True)
@@ -441,6 +442,7 @@ def _integrate(eng: _Engine, tab: Tableau, ctx: _Ctx, y: np.ndarray, plan_t: np.
     nsteps = np.zeros(m, dtype=np.int64)
     nrej = np.zeros(m, dtype=np.int64)
     last_rejected = np.zeros(m, dtype=bool)
+    fresh = np.ones(m, dtype=bool)  # first step after a (re)start: the initial guess may be timid
     h = _initial_step(eng, t, y, ctx, stops[ks] - t, rtol, atol)
     poly = tab.poly
     while pid.size:
@@ -468,9 +470,10 @@ def _integrate(eng: _Engine, tab: Tableau, ctx: _Ctx, y: np.ndarray, plan_t: np.
         # step size control (Hairer & Wanner: safety 0.9, factor 0.2..6, no growth after a rejection)
         with np.errstate(all="ignore"):
             fac = 0.9 * np.maximum(err, 1e-10) ** (-1.0 / tab.error_order)
-        fac = np.clip(fac, 0.2, np.where(last_rejected | ~ok, 1.0, 6.0))
+        fac = np.clip(fac, 0.2, np.where(last_rejected | ~ok, 1.0, np.where(fresh, FIRST_GROWTH, 6.0)))
         h = hs * np.where(good, fac, 0.25)
         last_rejected = ~ok
+        fresh &= ~ok
         # arrivals at breakpoints: apply the dose, take the outputs at that time, restart the step size
         arrived = np.flatnonzero(ok & land)
         done = np.zeros(pid.size, dtype=bool)
@@ -495,6 +498,7 @@ def _integrate(eng: _Engine, tab: Tableau, ctx: _Ctx, y: np.ndarray, plan_t: np.
                 r = np.concatenate(reset)
                 r = r[~done[r]]
                 if r.size:
+                    fresh[r] = True
                     h[r] = _initial_step(eng, t[r], y[:, r], ctx.take(r), stops[ks[r]] - t[r], rtol, atol)
         too_many = nsteps + nrej >= max_steps
         fail = ((h < 1e-12 * np.maximum(1.0, np.abs(t))) | too_many) & ~done
@@ -511,7 +515,7 @@ def _integrate(eng: _Engine, tab: Tableau, ctx: _Ctx, y: np.ndarray, plan_t: np.
         if not keep.all():
             idx = np.flatnonzero(keep)
             pid, t, h, y, ks, ko = pid[idx], t[idx], h[idx], y[:, idx], ks[idx], ko[idx]
-            nsteps, nrej, last_rejected = nsteps[idx], nrej[idx], last_rejected[idx]
+            nsteps, nrej, last_rejected, fresh = nsteps[idx], nrej[idx], last_rejected[idx], fresh[idx]
             ctx = ctx.take(idx)
     return res
 
