@@ -51,6 +51,23 @@ def measure(model, n: int, days: float, n_doses: int = 1) -> dict:  # noqa: ANN0
             "failed": int(res.failed.sum())}
 
 
+def roadrunner_ms(model, n: int = 5) -> float | None:  # noqa: ANN001
+    """CPU ms per patient of libRoadRunner on the same model and regimen (None if unavailable)."""
+    try:
+        from ketasim.engines.roadrunner_engine import simulate_roadrunner
+    except ImportError:
+        return None
+    params, _ = virtual_patients(model, n, seed=1)
+    weights = params[model.param_index["WT"]]
+    dose = Dose("ketamine", "iv", (0.0,), mg_per_kg=0.5, duration_h=40 / 60)
+    times = output_times(28)
+    simulate_roadrunner(model, dose_events(dose, float(weights[0])), params[:, 0], times, rtol=1e-6, atol=1e-10)
+    cpu = time.process_time()
+    for i in range(n):
+        simulate_roadrunner(model, dose_events(dose, float(weights[i])), params[:, i], times, rtol=1e-6, atol=1e-10)
+    return 1000 * (time.process_time() - cpu) / n
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
@@ -67,24 +84,32 @@ def main() -> None:
     for regions in ([0, 2] if q else [0, 2, 5, 10]):
         model = full if regions == 0 else synthetic_model(regions)
         rows["states"].append(measure(model, 50 if q else 500, 28))
-        print(f"states {len(model.states)}: {rows['states'][-1]['ms_per_patient']:.2f} ms/patient", flush=True)
+        rows["states"][-1]["roadrunner_ms_per_patient"] = roadrunner_ms(model)
+        print(f"states {len(model.states)}: {rows['states'][-1]}", flush=True)
 
-    lines = ["| varied | patients | days | doses | states | CPU s | ms/patient | steps/patient |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| varied | patients | days | doses | states | CPU s | ms/patient | steps/patient "
+             "| libRoadRunner ms/patient |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for dim, rs in rows.items():
         for r in rs:
+            rr = r.get("roadrunner_ms_per_patient")
             lines.append(f"| {dim} | {r['patients']} | {r['days']:g} | {r['doses']} | {r['states']} | "
-                         f"{r['cpu_s']:.2f} | {r['ms_per_patient']:.3f} | {r['steps']:.0f} |")
+                         f"{r['cpu_s']:.2f} | {r['ms_per_patient']:.3f} | {r['steps']:.0f} | "
+                         f"{'' if rr is None else f'{rr:.2f}'} |")
     table = "\n".join(lines)
     print(table)
 
     fig, axes = plt.subplots(1, 4, figsize=(15, 3.6))
     for ax, (dim, rs) in zip(axes, rows.items(), strict=True):
         x = [r[dim] for r in rs]
-        ax.plot(x, [r["ms_per_patient"] for r in rs], "o-", label="ms per patient (CPU)")
+        ax.plot(x, [r["ms_per_patient"] for r in rs], "o-", label="fast engine")
+        rr = [r.get("roadrunner_ms_per_patient") for r in rs]
+        if any(v is not None for v in rr):
+            ax.plot(x, rr, "^:", color="tab:green", label="libRoadRunner")
+            ax.legend(loc="upper left", fontsize=8)
         ax.set_xlabel({"patients": "patients in the batch", "days": "simulated days",
                        "doses": "infusions (3.5 days apart)", "states": "model states"}[dim])
-        ax.set_ylabel("ms per patient")
+        ax.set_ylabel("CPU ms per patient")
         if dim == "patients":
             ax.set_xscale("log")
         ax.set_ylim(bottom=0)

@@ -25,7 +25,7 @@ from weakref import WeakKeyDictionary
 
 import numpy as np
 
-from ..model.codegen import CompiledFast, compile_fast, compile_model
+from ..model.codegen import CompiledFast, CompiledModel, compile_fast, compile_model
 from ..model.description import Model
 from ..regimen import DoseEvent
 from .dosing import make_plan
@@ -155,6 +155,7 @@ class BatchResult:
 @dataclass(frozen=True)
 class _Engine:
     cf: CompiledFast
+    cm: CompiledModel  # initial state and outputs
     lu: SparseLU
     n: int
     lin_order: np.ndarray  # linear coefficients from generated order to block order
@@ -193,7 +194,7 @@ def _engine(model: Model) -> _Engine:
             blocks.append((start, k, np.array(rws, dtype=np.intp), np.array(bcols, dtype=np.intp)))
         jac_pos = np.array([lu.position[e] for e in pattern], dtype=np.intp)
         _ENGINES[model] = _Engine(
-            cf=cf, lu=lu, n=n,
+            cf=cf, cm=compile_model(model), lu=lu, n=n,
             lin_order=np.array(order, dtype=np.intp),
             lin_cols=np.array([info.lin_cols[q] for q in order], dtype=np.intp),
             zero_rows=np.array(sorted(set(range(n)) - {i for b in blocks for i in b[2]}), dtype=np.intp),
@@ -579,7 +580,7 @@ def simulate_batch(
     if unknown:
         raise ValueError(f"output_names: unknown outputs {unknown}")
     eng = _engine(model)
-    cm = compile_model(model)
+    cm = eng.cm
     n = eng.n
     states = np.empty((n, n_pat, t_out.size) if keep_states else (n, 0, t_out.size))
     outputs = {k: np.empty((n_pat, t_out.size)) for k in names}
