@@ -24,6 +24,7 @@ from functools import cached_property
 from weakref import WeakKeyDictionary
 
 import numpy as np
+import sympy as sp
 
 from ..model.codegen import CompiledFast, CompiledModel, compile_fast, compile_model
 from ..model.description import Model
@@ -375,9 +376,13 @@ def _continuous(y0: np.ndarray, y1: np.ndarray, d: np.ndarray, s: np.ndarray) ->
 
 def _dense_outputs(w: np.ndarray, out: np.ndarray, pid: np.ndarray, ko: np.ndarray, t_out: np.ndarray,
                    t: np.ndarray, hs: np.ndarray, t1: np.ndarray, land: np.ndarray, y: np.ndarray,
-                   kst: np.ndarray, poly: np.ndarray) -> None:
-    """Write the continuous output at the output times inside the accepted steps of columns w."""
+                   kst: np.ndarray, poly: np.ndarray, rows: np.ndarray | None) -> None:
+    """Write the continuous output at the output times inside the accepted steps of columns w.
+
+    Only the state `rows` are recorded (None: all)."""
     nt = t_out.size
+    if rows is not None:
+        y, kst = y[rows], kst[:, rows]
     everyone = w.size == y.shape[1]
     # the continuous output as a polynomial in s: y + s (q1 + s (q2 + ...))
     if everyone:
@@ -416,9 +421,14 @@ class _Chunk:
 
 
 def _integrate(eng: _Engine, tab: Tableau, ctx: _Ctx, y: np.ndarray, plan_t: np.ndarray, jumps: np.ndarray,
-               rates: np.ndarray, t_out: np.ndarray, rtol: float, atol: float, max_steps: int) -> _Chunk:
-    """Integrate one chunk of patients (the columns of y) from t = 0 through t_out."""
-    n, m = y.shape
+               rates: np.ndarray, t_out: np.ndarray, rtol: float, atol: float, max_steps: int,
+               rows: np.ndarray | None = None) -> _Chunk:
+    """Integrate one chunk of patients (the columns of y) from t = 0 through t_out.
+
+    The states at the output times are recorded for the state `rows` only (None: all)."""
+    m = y.shape[1]
+    n = y.shape[0] if rows is None else rows.size
+    sel_rows = slice(None) if rows is None else rows
     nt = t_out.size
     res = _Chunk(np.empty((m, nt, n)), np.zeros(m, dtype=bool), [""] * m,
                  np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.int64))
@@ -433,7 +443,7 @@ def _integrate(eng: _Engine, tab: Tableau, ctx: _Ctx, y: np.ndarray, plan_t: np.
         elif tb <= t_end:
             stop_plan[np.searchsorted(stops, tb)] = k
     k0 = int(np.searchsorted(t_out, 0.0, side="right"))
-    out[:, :k0, :] = y.T[:, None, :]
+    out[:, :k0, :] = y[sel_rows].T[:, None, :]
     if t_end <= 0:
         return res
     pid = np.arange(m)
@@ -463,7 +473,7 @@ def _integrate(eng: _Engine, tab: Tableau, ctx: _Ctx, y: np.ndarray, plan_t: np.
         nxt = t_out[np.minimum(ko, nt - 1)]
         want = ok & (ko < nt) & ((nxt < t1) | (~land & (nxt <= t1)))
         if want.any():
-            _dense_outputs(np.flatnonzero(want), out, pid, ko, t_out, t, hs, t1, land, y, kst, poly)
+            _dense_outputs(np.flatnonzero(want), out, pid, ko, t_out, t, hs, t1, land, y, kst, poly, rows)
         y = np.where(ok, y1, y)
         t = np.where(ok, t1, t)
         nsteps += ok
@@ -491,7 +501,7 @@ def _integrate(eng: _Engine, tab: Tableau, ctx: _Ctx, y: np.ndarray, plan_t: np.
                     hit = sel[(ko[sel] < nt) & (t_out[np.minimum(ko[sel], nt - 1)] <= stops[k])]
                     if not hit.size:
                         break
-                    out[pid[hit], ko[hit], :] = y[:, hit].T
+                    out[pid[hit], ko[hit], :] = y[sel_rows][:, hit].T
                     ko[hit] += 1
             ks[arrived] += 1
             done = ks >= stops.size
@@ -519,6 +529,20 @@ def _integrate(eng: _Engine, tab: Tableau, ctx: _Ctx, y: np.ndarray, plan_t: np.
             nsteps, nrej, last_rejected, fresh = nsteps[idx], nrej[idx], last_rejected[idx], fresh[idx]
             ctx = ctx.take(idx)
     return res
+
+
+def _output_rows(model: Model, names: list[str]) -> np.ndarray:
+    """Indices of the states that the outputs `names` depend on (through the lets)."""
+    lets = {sp.Symbol(let.name, real=True): let.expr for let in model.lets}
+    states = {sp.Symbol(s.name, real=True): i for i, s in enumerate(model.states)}
+    seen: set[sp.Symbol] = set()
+    stack = [sym for k in names for sym in model.outputs[k].expr.free_symbols]
+    while stack:
+        sym = stack.pop()
+        if sym not in seen:
+            seen.add(sym)
+            stack.extend(lets[sym].free_symbols if sym in lets else ())
+    return np.array(sorted(states[s] for s in seen if s in states), dtype=np.intp)
 
 
 def _prepare(eng: _Engine, p: np.ndarray, n_inputs: int) -> _Ctx:
@@ -582,6 +606,7 @@ def simulate_batch(
     eng = _engine(model)
     cm = eng.cm
     n = eng.n
+    rows = None if keep_states else _output_rows(model, names)
     states = np.empty((n, n_pat, t_out.size) if keep_states else (n, 0, t_out.size))
     outputs = {k: np.empty((n_pat, t_out.size)) for k in names}
     failed = np.zeros(n_pat, dtype=bool)
@@ -596,8 +621,12 @@ def simulate_batch(
             plan_t, jumps, rates, dose = _group_plan(model, [per[i] for i in idx], pc)
             ctx = _prepare(eng, pc, len(model.inputs))
             y0 = np.array(cm.initial(pc), dtype=float).reshape(n, idx.size)
-            res = _integrate(eng, tab, ctx, y0, plan_t, jumps, rates, t_out, rtol, atol, max_steps)
-            x = np.ascontiguousarray(res.out.transpose(2, 0, 1))  # (n_states, m, n_times)
+            res = _integrate(eng, tab, ctx, y0, plan_t, jumps, rates, t_out, rtol, atol, max_steps, rows)
+            if rows is None:
+                x = np.ascontiguousarray(res.out.transpose(2, 0, 1))  # (n_states, m, n_times)
+            else:  # states the outputs do not use stay zero
+                x = np.zeros((n, idx.size, t_out.size))
+                x[rows] = res.out.transpose(2, 0, 1)
             with np.errstate(all="ignore"):
                 outs = cm.outputs(t_out, x, pc[:, :, None])
             for k in names:
