@@ -350,13 +350,17 @@ def _rosenbrock_step(eng: _Engine, tab: Tableau, t: np.ndarray, y: np.ndarray, h
         ys = y
         for s in range(ns):
             if s:
-                # stage combinations over the stored stages (einsum: no BLAS threads)
+                # stage combinations over the stored stages (einsum: no BLAS threads); where both
+                # are needed, one pass over the stages gives sum a_sj k_j and sum c_sj k_j
                 if tab.a[s][:-1] == tab.a[s - 1] and tab.a[s][-1] == 1.0:
                     ys = ys + ks[s - 1]  # stiffly accurate tail: y_s = y_{s-1} + k_{s-1}
+                    comb = np.einsum("s,snm->nm", tab.c[s], ks[:s])
                 else:
-                    ys = y + np.einsum("s,snm->nm", tab.a[s], ks[:s])
+                    both = np.einsum("ks,snm->knm", np.array([tab.a[s], tab.c[s]]), ks[:s])
+                    ys = both[0]
+                    ys += y
+                    comb = both[1]
                 _rhs(eng, t + tab.alpha[s] * h, ys, ctx, ks[s])
-                comb = np.einsum("s,snm->nm", tab.c[s], ks[:s])
                 comb *= inv_h
                 ks[s] += comb
             if eng.ft_rows.size and tab.gammas[s]:
