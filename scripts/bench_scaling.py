@@ -112,7 +112,9 @@ def main() -> None:
         ax.set_ylabel("CPU ms per patient")
         if dim == "patients":
             ax.set_xscale("log")
-        ax.set_ylim(bottom=0)
+            ax.set_yscale("log")
+        else:
+            ax.set_ylim(bottom=0)
         ax2 = ax.twinx()
         ax2.plot(x, [r["steps"] for r in rs], "s--", color="tab:orange", label="steps per patient")
         ax2.set_ylim(bottom=0)

@@ -188,16 +188,17 @@ def _engine(model: Model) -> _Engine:
             index[(i, j)] = q
         order: list[int] = []
         blocks = []
+        pad = len(info.lin_rows)  # index of a zero coefficient
         for k, rws in bucket_rows(entries, list(range(n))):
             start = len(order)
-            bcols = [entries[i][q] for q in range(k) for i in rws]
-            order += [index[(i, entries[i][q])] for q in range(k) for i in rws]
+            bcols = [entries[i][q] if q < len(entries[i]) else i for q in range(k) for i in rws]
+            order += [index[(i, entries[i][q])] if q < len(entries[i]) else pad for q in range(k) for i in rws]
             blocks.append((start, k, np.array(rws, dtype=np.intp), np.array(bcols, dtype=np.intp)))
         jac_pos = np.array([lu.position[e] for e in pattern], dtype=np.intp)
         _ENGINES[model] = _Engine(
             cf=cf, cm=compile_model(model), lu=lu, n=n,
             lin_order=np.array(order, dtype=np.intp),
-            lin_cols=np.array([info.lin_cols[q] for q in order], dtype=np.intp),
+            lin_cols=np.array([b for *_, bc in blocks for b in bc], dtype=np.intp),
             zero_rows=np.array(sorted(set(range(n)) - {i for b in blocks for i in b[2]}), dtype=np.intp),
             lin_blocks=tuple(blocks),
             const_rows=np.array(info.const_rows, dtype=np.intp),
@@ -557,7 +558,8 @@ def _prepare(eng: _Engine, p: np.ndarray, n_inputs: int) -> _Ctx:
     c = [v[0] if isinstance(v, np.ndarray) and v.ndim and np.all(v == v[0]) else v for v in c]
     w0 = np.zeros((eng.lu.nnz, m))
     w0[eng.jac_pos] = -_as_rows(j0, m)
-    return _Ctx(c, _as_rows(a, m)[eng.lin_order], _as_rows(b, m), w0, np.zeros((n_inputs, m)))
+    coeffs = np.vstack([_as_rows(a, m), np.zeros((1, m))])  # the last row pads blocks
+    return _Ctx(c, coeffs[eng.lin_order], _as_rows(b, m), w0, np.zeros((n_inputs, m)))
 
 
 def simulate_batch(

@@ -40,20 +40,34 @@ class _Block:
     cols: np.ndarray  # (k * len(rows),) entry-major
 
 
-def bucket_rows(entries: dict[int, list[int]], rows: list[int]) -> list[tuple[int, list[int]]]:
-    """Group `rows` by their number of entries (rows without entries are left out)."""
+def bucket_rows(entries: dict[int, list[int]], rows: list[int], slack: float = 1.6) -> list[tuple[int, list[int]]]:
+    """Group `rows` (those with entries) into blocks of k entries per row, k = the most in the block.
+
+    Rows with fewer entries are padded (with zero coefficients) when that keeps a block within
+    `slack` times its real entries: fewer, larger NumPy calls for a little extra arithmetic.
+    """
     by_k: dict[int, list[int]] = {}
     for i in rows:
         if entries[i]:
             by_k.setdefault(len(entries[i]), []).append(i)
-    return sorted(by_k.items())
+    groups: list[tuple[int, list[int]]] = []
+    real = 0
+    for k, rws in sorted(by_k.items()):
+        if groups and k * (len(groups[-1][1]) + len(rws)) <= slack * (real + k * len(rws)):
+            groups[-1] = (k, groups[-1][1] + rws)
+            real += k * len(rws)
+        else:
+            groups.append((k, list(rws)))
+            real = k * len(rws)
+    return groups
 
 
 class SparseLU:
     """A symbolic LU plan for a fixed pattern; `factor` and `solve` work on batches.
 
     `pattern` is a list of (row, col) pairs; the diagonal is always added. Values live in an
-    array of shape (nnz, n_patients) with the entry order of `position`.
+    array of shape (nnz, n_patients) with the entry order of `position`; the rows that no entry
+    maps to are padding and must be 0.
     """
 
     def __init__(self, n: int, pattern: list[tuple[int, int]]) -> None:
@@ -83,29 +97,35 @@ class SparseLU:
 
         # entry numbering: substitution blocks first (forward L, backward U), then the diagonal
         pos: dict[tuple[int, int], int] = {}
+        n_pad = 0  # padding entries of the substitution blocks: stay 0
 
         def plan(deps: dict[int, list[int]], seq: list[int]) -> tuple[_Block, ...]:
+            nonlocal n_pad
             level: dict[int, int] = {}
             for i in seq:
                 level[i] = 1 + max((level[j] for j in deps[i]), default=-1)
             blocks = []
             for lev in range(max(level.values(), default=-1) + 1):
                 for k, rws in bucket_rows(deps, [i for i in seq if level[i] == lev]):
-                    start = len(pos)
+                    start = len(pos) + n_pad
                     bcols = []
                     for q in range(k):
                         for i in rws:
-                            pos[(i, deps[i][q])] = len(pos)
-                            bcols.append(deps[i][q])
+                            if q < len(deps[i]):
+                                pos[(i, deps[i][q])] = len(pos) + n_pad
+                                bcols.append(deps[i][q])
+                            else:
+                                n_pad += 1
+                                bcols.append(i)
                     blocks.append(_Block(start, k, np.array(rws, dtype=np.intp), np.array(bcols, dtype=np.intp)))
             return tuple(blocks)
 
         self._forward = plan(lower, order)
         self._backward = plan(upper, order[::-1])
         for i in range(n):
-            pos[(i, i)] = len(pos)
+            pos[(i, i)] = len(pos) + n_pad
         self.position = pos
-        self.nnz = len(pos)
+        self.nnz = len(pos) + n_pad
         self.diag = np.array([pos[(i, i)] for i in range(n)], dtype=np.intp)
         u_entries = [(pos[(i, j)], i) for i in range(n) for j in upper[i]]
         self._u_pos = np.array([e[0] for e in u_entries], dtype=np.intp)
