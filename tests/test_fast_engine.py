@@ -1,0 +1,258 @@
+"""The fast engine agrees with the reference solver, conserves mass and reports failures per patient."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ketasim.engines.fast import (
+    RODAS4,
+    RODAS5P,
+    _continuous,
+    _engine,
+    _prepare,
+    _rhs,
+    _rhs_w,
+    _rosenbrock_step,
+    simulate_batch,
+)
+from ketasim.engines.fast_linalg import SparseLU
+from ketasim.engines.reference import simulate_reference
+from ketasim.exposure.ketamine import add_ketamine_family
+from ketasim.model.build import build_model
+from ketasim.model.description import Model, ModelBuilder, Param
+from ketasim.patients import individual_parameters, patient_rng
+from ketasim.regimen import Dose, DoseEvent, dose_events
+
+#: outputs below this value (in their own unit: ng/mL, nM, fractions) are compared absolutely
+FLOOR = 1e-3
+MAX_REL = 1e-4
+
+
+def max_rel_error(fast: dict[str, np.ndarray], ref: dict[str, np.ndarray]) -> float:
+    """max over outputs and times of |fast - ref| / max(|ref|, FLOOR)."""
+    return max(float(np.max(np.abs(fast[k] - ref[k]) / np.maximum(np.abs(ref[k]), FLOOR))) for k in ref)
+
+
+def patients(model: Model, dose: Dose, n: int, seed: int) -> tuple[np.ndarray, list[list[DoseEvent]]]:
+    """n patients with between-patient variability, different weights and sexes."""
+    params, events = [], []
+    for i in range(n):
+        rng = patient_rng(seed, i)
+        weight = float(rng.uniform(50, 110))
+        params.append(individual_parameters(model, rng, covariates={"WT": weight, "FEMALE": i % 2}))
+        events.append(dose_events(dose, weight))
+    return np.stack(params, axis=1), events
+
+
+REGIMENS = {
+    "standard infusion, 28 days": (Dose("ketamine", "iv", (0.0,), mg_per_kg=0.5, duration_h=40 / 60), 28),
+    "bolus at 1 h": (Dose("ketamine", "iv", (1.0,), mg_per_kg=0.5), 3),
+    "esketamine 56 mg, 4 sprays": (Dose("esketamine", "intranasal", (0.0,), amount_mg=14.0, sprays=4), 3),
+    "oral 1 mg/kg": (Dose("ketamine", "oral", (0.0,), mg_per_kg=1.0), 3),
+}
+
+
+@pytest.mark.parametrize("name", list(REGIMENS))
+def test_matches_reference_with_variability(name: str) -> None:
+    dose, days = REGIMENS[name]
+    model = build_model("human", frozenset({(dose.drug, dose.route)}), layers="all")
+    params, events = patients(model, dose, 2, seed=11)
+    times = np.unique(np.concatenate([np.linspace(0, 6, 25), np.linspace(6, 24 * days, 4 * days + 1)]))
+    res = simulate_batch(model, events, params, times)
+    assert not res.failed.any()
+    assert res.states.shape == (len(model.states), 2, times.size)
+    for i in range(2) if days == 28 else (1,):  # (the reference solver takes ~1 s per patient)
+        ref = simulate_reference(model, events[i], params[:, i], times)
+        fast = {k: v[i] for k, v in res.outputs.items()}
+        assert max_rel_error(fast, ref.outputs) <= MAX_REL, name
+        # the dose at 1 h is in the output at 1 h (outputs at a dose time are after the dose)
+        assert res.dosed_umol[i] == pytest.approx(ref.dosed_umol, rel=1e-12)
+
+
+def _nonlinear_model() -> Model:
+    """Ketamine PK plus a small stiff nonlinear layer (fast binding, saturable, time-dependent)."""
+    b = ModelBuilder(name="test_nonlinear")
+    add_ketamine_family(b, "human", {"iv"})
+    b.layer = "test"
+    for name, value, unit in (("k_on", 1500.0, "1/(uM*h)"), ("k_off", 600.0, "1/h"), ("k_act", 2.0, "1/h"),
+                              ("K_m", 0.3, "dimensionless"), ("k_slow", 0.01, "1/h")):
+        b.param(Param(name, value, unit, "test", "A", name, low=value / 10, high=value * 10, iiv=0.2))
+    b.state("O", "dimensionless", "free receptors", initial=1.0)
+    b.state("B", "dimensionless", "bound receptors")
+    b.state("S", "dimensionless", "signal")
+    b.state("D", "dimensionless", "slow state", initial=1.0)
+    b.let("occ", "B/(O + B)", "dimensionless", "occupancy")
+    b.rate("O", "k_off*B - k_on*(Cu_K_S + 0.3*Cu_K_R)*O")
+    b.rate("B", "k_on*(Cu_K_S + 0.3*Cu_K_R)*O - k_off*B")
+    b.rate("S", "k_act*occ*(1 - S)/(K_m + 1 - S) - k_act*0.5*S/(K_m + S)")
+    b.rate("D", "k_slow*(1 + 2*S - D) + 0.01*exp(-t/24)*Piecewise((1, D < 1.5), (0, True))")
+    b.output("occupancy", "occ", "dimensionless", "test occupancy")
+    b.output("slow", "D", "dimensionless", "test slow state")
+    return b.build()
+
+
+def test_nonlinear_stiff_model_matches_reference() -> None:
+    model = _nonlinear_model()
+    dose = Dose("ketamine", "iv", (0.0,), mg_per_kg=0.5, duration_h=40 / 60)
+    params, events = patients(model, dose, 2, seed=3)
+    times = np.linspace(0, 48, 97)
+    ref = simulate_reference(model, events[1], params[:, 1], times)
+    for method in ("RODAS5P", "RODAS4"):
+        res = simulate_batch(model, events, params, times, method=method)
+        assert not res.failed.any()
+        assert max_rel_error({k: v[1] for k, v in res.outputs.items()}, ref.outputs) <= MAX_REL
+        assert ref.outputs["occupancy"].max() > 0.3  # the fast binding really is exercised
+
+
+def test_generated_jacobian_matches_finite_differences() -> None:
+    model = _nonlinear_model()
+    eng = _engine(model)
+    rng = np.random.default_rng(0)
+    p = np.array(model.default_parameters)[:, None] * rng.uniform(0.8, 1.2, (len(model.params), 3))
+    ctx = _prepare(eng, p, len(model.inputs))
+    ctx.u = rng.uniform(0, 1, ctx.u.shape)
+    y = rng.uniform(0.1, 0.9, (eng.n, 3))
+    t = np.full(3, 2.0)
+    vals, _ = _rhs_w(eng, t, y, np.full(3, 1e300), ctx, np.empty_like(y))  # W = -J (+ 1e-300 on the diagonal)
+    jac = np.zeros((3, eng.n, eng.n))
+    for (i, j), q in eng.lu.position.items():
+        jac[:, i, j] = -vals[q]
+    eps = 1e-6
+    for j in range(eng.n):
+        dy = np.zeros_like(y)
+        dy[j] = eps
+        fd = (_rhs(eng, t, y + dy, ctx) - _rhs(eng, t, y - dy, ctx)) / (2 * eps)
+        assert np.allclose(jac[:, :, j].T, fd, rtol=1e-5, atol=1e-7), model.states[j].name
+
+
+def test_mass_balance_is_exact() -> None:
+    model = build_model("human", frozenset({("ketamine", "iv")}), layers="all")
+    dose = Dose("ketamine", "iv", (0.0, 48.0), mg_per_kg=0.5, duration_h=40 / 60)
+    params, events = patients(model, dose, 3, seed=5)
+    times = np.linspace(0, 96, 193)
+    res = simulate_batch(model, events, params, times)
+    amount = [i for i, s in enumerate(model.states) if s.amount]
+    body = res.states[amount].sum(axis=0)  # (patients, times)
+    after = (times >= 48 + 40 / 60)
+    assert np.allclose(body[:, after], res.dosed_umol[:, None], rtol=1e-10, atol=0)
+    assert res.states.min() > -1e-9
+
+
+def test_per_patient_schedules_and_amounts() -> None:
+    """Patients with different dose times and amounts give what each gives alone."""
+    model = build_model("human", frozenset({("ketamine", "iv")}), layers="all")
+    p = np.array(model.default_parameters)
+    ev_a = dose_events(Dose("ketamine", "iv", (0.0,), mg_per_kg=0.5, duration_h=40 / 60), 60.0)
+    ev_b = dose_events(Dose("ketamine", "iv", (2.0,), mg_per_kg=0.5, duration_h=40 / 60), 90.0)
+    ev_c = dose_events(Dose("ketamine", "iv", (0.0,), mg_per_kg=0.5, duration_h=40 / 60), 90.0)
+    times = np.linspace(0, 24, 49)
+    together = simulate_batch(model, [ev_a, ev_b, ev_c], np.stack([p, p, p], axis=1), times)
+    for i, ev in enumerate((ev_a, ev_b, ev_c)):
+        alone = simulate_batch(model, ev, p, times)
+        assert np.allclose(together.outputs["plasma_ketamine"][i], alone.outputs["plasma_ketamine"][0],
+                           rtol=1e-9, atol=0)
+    assert together.dosed_umol[1] == pytest.approx(together.dosed_umol[0] * 1.5)
+    assert together.outputs["plasma_ketamine"][1][times < 2.0].max() == 0.0
+
+
+def test_outputs_at_a_dose_time_include_the_dose() -> None:
+    model = build_model("human", frozenset({("ketamine", "iv")}), layers="all")
+    ev = dose_events(Dose("ketamine", "iv", (1.0,), mg_per_kg=0.5), 70.0)
+    res = simulate_batch(model, ev, np.array(model.default_parameters), [0.0, 0.5, 1.0, 2.0])
+    ref = simulate_reference(model, ev, model.default_parameters, [0.0, 0.5, 1.0, 2.0])
+    assert res.outputs["plasma_ketamine"][0, 1] == 0.0
+    assert res.outputs["plasma_ketamine"][0, 2] == pytest.approx(ref.outputs["plasma_ketamine"][2], rel=1e-9)
+
+
+def test_failure_is_reported_per_patient() -> None:
+    b = ModelBuilder(name="test_blowup")
+    b.param(Param("g", 0.0, "1/h", "test", "A", "growth", low=0.0, high=1.0))
+    b.state("x", "dimensionless", "blows up in finite time when g > 0", initial=1.0)
+    b.rate("x", "g*x**2 - 0.1*x")
+    b.output("x_out", "x", "dimensionless", "x")
+    model = b.build()
+    res = simulate_batch(model, [], np.array([[0.0, 1.0]]), [0.0, 0.5, 5.0])
+    assert list(res.failed) == [False, True]
+    assert res.messages[0] == "" and "failed at t = " in res.messages[1]
+    assert np.all(np.isfinite(res.outputs["x_out"][0]))
+    assert np.isnan(res.outputs["x_out"][1, -1]) and np.isfinite(res.outputs["x_out"][1, 1])
+    assert res.outputs["x_out"][0, -1] == pytest.approx(np.exp(-0.5), rel=1e-5)
+
+
+def test_reproducible_and_chunk_independent() -> None:
+    model = build_model("human", frozenset({("ketamine", "iv")}), layers="all")
+    dose = Dose("ketamine", "iv", (0.0,), mg_per_kg=0.5, duration_h=40 / 60)
+    params, events = patients(model, dose, 5, seed=9)
+    times = np.linspace(0, 48, 25)
+    a = simulate_batch(model, events, params, times)
+    b = simulate_batch(model, events, params, times, chunk=2, keep_states=False, output_names=["plasma_ketamine"])
+    again = simulate_batch(model, events, params, times)
+    assert np.array_equal(a.outputs["plasma_ketamine"], again.outputs["plasma_ketamine"])
+    # other chunkings agree to rounding (reductions over one patient may add in another order)
+    assert np.allclose(a.outputs["plasma_ketamine"], b.outputs["plasma_ketamine"], rtol=1e-12, atol=0)
+    assert set(b.outputs) == {"plasma_ketamine"} and b.states.shape[1] == 0
+
+
+def test_bad_arguments() -> None:
+    model = build_model("human", frozenset({("ketamine", "iv")}), layers="all")
+    p = np.array(model.default_parameters)
+    with pytest.raises(ValueError, match="times_h"):
+        simulate_batch(model, [], p, [1.0, 0.5])
+    with pytest.raises(ValueError, match="params"):
+        simulate_batch(model, [], p[:-1], [0.0, 1.0])
+    with pytest.raises(ValueError, match="method"):
+        simulate_batch(model, [], p, [0.0, 1.0], method="euler")
+    with pytest.raises(ValueError, match="output_names"):
+        simulate_batch(model, [], p, [0.0, 1.0], output_names=["nope"])
+
+
+def test_sparse_lu_solves_like_dense() -> None:
+    rng = np.random.default_rng(1)
+    n, m = 40, 4
+    pattern = [(i, j) for i in range(n) for j in range(n) if i != j and rng.random() < 0.08]
+    lu = SparseLU(n, pattern)
+    dense = np.zeros((m, n, n))
+    for i, j in pattern:
+        dense[:, i, j] = rng.normal(size=m)
+    dense[:, range(n), range(n)] = 8 + rng.random((m, n))
+    vals = np.zeros((lu.nnz, m))
+    for (i, j), q in lu.position.items():
+        vals[q] = dense[:, i, j]
+    inv_diag = lu.factor(vals)
+    rhs = rng.normal(size=(n, m))
+    x = lu.solve(vals, inv_diag, rhs.copy())
+    expected = np.linalg.solve(dense, rhs.T[:, :, None])[:, :, 0].T
+    assert np.allclose(x, expected, rtol=1e-12, atol=1e-12)
+
+
+def _tiny_model() -> Model:
+    """y' = -y^2 (y = 1/(1+t)) and z' = -exp(-t) z (z = exp(exp(-t) - 1)): nonlinear, non-autonomous."""
+    b = ModelBuilder(name="test_order")
+    b.param(Param("one", 1.0, "dimensionless", "test", "P", "unit factor"))
+    b.state("y", "dimensionless", "y", initial=1.0)
+    b.state("z", "dimensionless", "z", initial=1.0)
+    b.rate("y", "-one*y**2")
+    b.rate("z", "-exp(-t)*z")
+    return b.build()
+
+
+@pytest.mark.parametrize("tab,order,dense_order", [(RODAS4, 4, 3), (RODAS5P, 5, 4)])
+def test_convergence_orders(tab: object, order: int, dense_order: int) -> None:
+    """One step's error falls like h^(order+1); the continuous output's like h^(dense_order+1)."""
+    model = _tiny_model()
+    eng = _engine(model)
+    ctx = _prepare(eng, np.array(model.default_parameters)[:, None], 0)
+
+    def exact(t: float) -> np.ndarray:
+        return np.array([[1 / (1 + t)], [np.exp(np.exp(-t) - 1)]])
+
+    step, dense = [], []
+    for h in (0.05, 0.025, 0.0125):
+        y0 = exact(0.0)
+        y1, ks = _rosenbrock_step(eng, tab, np.array([0.0]), y0, np.array([h]), ctx)  # type: ignore[arg-type]
+        d = np.einsum("ds,snm->dnm", np.array(tab.dense), ks)  # type: ignore[attr-defined]
+        step.append(np.abs(y1 - exact(h)).max())
+        dense.append(np.abs(_continuous(y0, y1, d, np.array([0.37])) - exact(0.37 * h)).max())
+    assert np.log2(step[-2] / step[-1]) > order + 1 - 0.3
+    assert np.log2(dense[-2] / dense[-1]) > dense_order + 1 - 0.3
