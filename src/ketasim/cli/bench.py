@@ -39,7 +39,7 @@ from ..regimen import Dose, DoseEvent, dose_events
 
 FLOOR = 1e-3
 REGIMEN = Dose("ketamine", "iv", (0.0,), mg_per_kg=0.5, duration_h=40 / 60)
-SLICE = 8192  # patients per fast-engine call (bounds memory for large N)
+SLICE = 2048  # patients per fast-engine call (bounds memory for large N)
 RR_RTOL, RR_ATOL = 1e-6, 1e-10
 
 
