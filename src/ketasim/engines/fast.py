@@ -6,10 +6,12 @@ remainder, its analytic Jacobian (chain rule through the lets, common-subexpress
 elimination, parameter-only subexpressions hoisted out of the time loop) and the sparsity
 pattern that the batched sparse LU (engines/fast_linalg.py) plans its elimination for.
 
-Integrator: RODAS4 (Hairer & Wanner 1996, Solving ODEs II, section VI.4: 6 stages, order 4,
-stiffly accurate, L-stable, embedded order-3 error estimate and an order-3 continuous output),
-with the step size adapted per patient: all patients advance together in NumPy calls, but
-each has its own time, step size and acceptance. Output times are served by the continuous
+Integrator: RODAS5P by default (Steinebach 2023; 8 stages, order 5 with an embedded order-4
+error estimate, stiffly accurate, L-stable, order-4 continuous output) or RODAS4 (Hairer &
+Wanner 1996, Solving ODEs II, section VI.4), with the step size adapted per patient: all
+patients advance together in NumPy calls, but each has its own time, step size and acceptance.
+Defaults (rtol 1e-5, atol 1e-9) give about 1e-5 relative error against the reference solver
+on every output above 1e-3 (docs/benchmarks.md). Output times are served by the continuous
 output, so they do not shorten steps; dose breakpoints are hit exactly (bolus jumps and
 infusion-rate steps from `dosing.make_plan`), and the step size is re-initialised after each.
 A patient whose integration fails (non-finite values, step size underflow, too many steps) is
