@@ -274,6 +274,12 @@ def _rhs_w(eng: _Engine, t: np.ndarray, y: np.ndarray, gh: np.ndarray, ctx: _Ctx
     if eng.rem_rows.size:
         r, d, ft = eng.cf.rem_jac(t, y, ctx.c, ctx.u)
         f[eng.rem_rows] += r
+        # a derivative can be infinite where f is finite (x**h at x = 0 with h < 1): use 0 there,
+        # as a W-method would; the step size control keeps the accuracy
+        if not np.isfinite(d.sum()):
+            np.nan_to_num(d, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+        if ft.size and not np.isfinite(ft.sum()):
+            np.nan_to_num(ft, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
         if eng.dyn_pos.size:
             vals[eng.dyn_pos] -= d
     vals[eng.lu.diag] += 1.0 / gh
