@@ -106,7 +106,7 @@ def main() -> None:
         rr = [r.get("roadrunner_ms_per_patient") for r in rs]
         if any(v is not None for v in rr):
             ax.plot(x, rr, "^:", color="tab:green", label="libRoadRunner")
-            ax.legend(loc="upper left", fontsize=8)
+            ax.legend(loc="center left", fontsize=8)
         ax.set_xlabel({"patients": "patients in the batch", "days": "simulated days",
                        "doses": "infusions (3.5 days apart)", "states": "model states"}[dim])
         ax.set_ylabel("CPU ms per patient")

@@ -269,6 +269,18 @@ class _Hoister:
         return e.func(*[self(a) for a in e.args])
 
 
+def _diff(expr: sp.Expr, var: sp.Symbol) -> sp.Expr:
+    """d expr / d var, with powers written as e*b**(e - 1) rather than sympy's e*b**e/b.
+
+    sympy's form is 0/0 = NaN where the base is 0 (e.g. a smooth positive part raised to a Hill
+    exponent at baseline), although the derivative is 0 there for exponents above 1.
+    """
+    d = sp.diff(expr, var)
+    if any(not p.exp.is_Integer for p in d.atoms(sp.Pow)):
+        d = sp.powsimp(d)
+    return d
+
+
 def generate_fast_source(model: Model) -> FastSource:
     """Source of `prep(p)`, `rem(t, x, c, u)` and `rem_jac(t, x, c, u)` for the fast engine.
 
@@ -314,9 +326,9 @@ def generate_fast_source(model: Model) -> FastSource:
         out: dict[sp.Symbol, sp.Expr] = {}
         for s in expr.free_symbols:
             if s in sp_.state_syms or s == t:
-                out[s] = out.get(s, sp.Integer(0)) + sp.diff(expr, s)
+                out[s] = out.get(s, sp.Integer(0)) + _diff(expr, s)
             elif s in grad_sym:
-                d = sp.diff(expr, s)
+                d = _diff(expr, s)
                 for v, g in grad_sym[s].items():
                     out[v] = out.get(v, sp.Integer(0)) + d * g
         return {v: e for v, e in out.items() if e != 0}
