@@ -168,9 +168,9 @@ def test_outputs_at_a_dose_time_include_the_dose() -> None:
 def test_failure_is_reported_per_patient() -> None:
     b = ModelBuilder(name="test_blowup")
     b.param(Param("g", 0.0, "1/h", "test", "A", "growth", low=0.0, high=1.0))
-    b.state("x", "dimensionless", "blows up in finite time when g > 0", initial=1.0)
-    b.rate("x", "g*x**2 - 0.1*x")
-    b.output("x_out", "x", "dimensionless", "x")
+    b.state("w", "dimensionless", "blows up in finite time when g > 0", initial=1.0)
+    b.rate("w", "g*w**2 - 0.1*w")
+    b.output("x_out", "w", "dimensionless", "w")
     model = b.build()
     res = simulate_batch(model, [], np.array([[0.0, 1.0]]), [0.0, 0.5, 5.0])
     assert list(res.failed) == [False, True]

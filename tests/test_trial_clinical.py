@@ -11,35 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
-from ketasim.model import build
-from ketasim.model.description import ModelBuilder, Param
 from ketasim.spec import parse_spec
 from ketasim.trial import run as trial_run
 
 
-def toy_clinical(b: ModelBuilder, species: str, hypothesis: str, families: set[str]) -> None:
-    b.layer = "symptoms"
-    b.param(Param("MADRS0", 30.0, "dimensionless", "covariate", "P", "baseline MADRS", covariate=True))
-    b.param(Param("SBP0", 120.0, "dimensionless", "covariate", "P", "baseline SBP", covariate=True))
-    b.param(Param("k_toy", 0.5, "1/h", "test only", "A", "toy effect rate", low=0.1, high=1.0))
-    b.state("toy_effect", "dimensionless", "toy effect", 0.0)
-    b.rate("toy_effect", "k_toy*(Cu_K_S/(0.05 + Cu_K_S) - toy_effect)")
-    b.output("MADRS", "MADRS0*(1 - 0.9*toy_effect)", "points", "toy MADRS")
-    b.output("CADSS", "40*Cu_K_S/(0.2 + Cu_K_S)", "points", "toy CADSS")
-    b.output("SBP", "SBP0 + 20*Cu_K_S/(0.2 + Cu_K_S)", "mmHg", "toy SBP")
-
-
-@pytest.fixture
-def toy_layer(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(build, "DOWNSTREAM", [toy_clinical])
-    build.build_model.cache_clear()
-    yield
-    build.build_model.cache_clear()
-
-
-def test_scores_are_rated_and_analysed(tmp_path: Path, toy_layer: None) -> None:
+def test_scores_are_rated_and_analysed(tmp_path: Path) -> None:
+    """The real clinical layer's scores are rated (whole, bounded) and analysed by the right tests."""
     spec = parse_spec({
         "ketasim": 1, "name": "toy clinical", "seed": 5,
         "population": {"size": 8, "baseline": {"scale": "MADRS", "mean": 32, "sd": 5, "min": 22, "max": 60}},
@@ -58,7 +36,7 @@ def test_scores_are_rated_and_analysed(tmp_path: Path, toy_layer: None) -> None:
         "compare": [["ketamine", "midazolam"]],
     })
     summary = trial_run.run_trial(spec, tmp_path / "out", progress=False)
-    assert summary["measures"][:3] == ["MADRS", "CADSS", "SBP"]
+    assert {"MADRS", "CADSS", "SBP"} <= set(summary["measures"])
     df = pd.read_parquet(tmp_path / "out" / "patients.parquet")
     for m, hi in (("MADRS", 60), ("CADSS", 92)):
         assert np.all(df[m] == np.rint(df[m])) and df[m].between(0, hi).all()
@@ -69,7 +47,7 @@ def test_scores_are_rated_and_analysed(tmp_path: Path, toy_layer: None) -> None:
     assert comps["chg"]["test"] == "ancova" and comps["resp"]["test"] == "fisher"
     assert comps["sbp"]["test"] == "welch"
     ket, mdz = (summary["arms"][a]["endpoints"] for a in ("ketamine", "midazolam"))
-    assert ket["chg"]["value"] < -10 and abs(mdz["chg"]["value"]) < 5  # the toy layer's effect, rated
+    assert ket["chg"]["value"] < mdz["chg"]["value"] < 0  # ketamine improves within hours
     assert ket["resp"]["unit"] == "fraction" and ket["chg"]["unit"] == "points" and ket["sbp"]["unit"] == "mmHg"
     assert ket["cadss"]["value"] > 10 and mdz["cadss"]["value"] < 3
     assert json.loads((tmp_path / "out" / "summary.json").read_text()) == summary
