@@ -142,3 +142,33 @@ def test_figure_has_one_panel_per_mechanistic_group_present(tmp_path: Path) -> N
     assert titles == ["Plasma and brain concentrations", "NMDA receptor block", "Cortical glutamate",
                       "BDNF and mTORC1", "Depression (MADRS)", "Blood pressure"]
     assert (tmp_path / "f.png").stat().st_size > 20_000
+
+
+NONMEM_OK = """ID,TIME,AMT,RATE,CMT,EVID,WT,MDV
+1,0,35,52.5,1,1,70,1
+1,6,0,0,1,0,70,0
+2,0,40,0,2,1,80,1
+2,3,0,0,1,0,80,0
+"""
+
+
+def test_nonmem_dataset_is_simulated_per_subject(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "doses.csv"
+    data.write_text(NONMEM_OK)
+    code, out, err = run(["simulate", "--nonmem", str(data), "--out", str(tmp_path / "nm")], capsys)
+    assert code == 0, err
+    df = pd.read_parquet(tmp_path / "nm" / "trajectories.parquet")
+    assert sorted(df["patient"].unique()) == [0, 1]
+    assert {0.0, 3.0, 6.0} <= set(df["time_h"])  # observation times are on the grid
+    iv = df[(df.patient == 0)].set_index("time_h")["plasma_ketamine"]
+    oral = df[(df.patient == 1)].set_index("time_h")["plasma_ketamine"]
+    assert 150 <= iv.max() <= 250  # 35 mg HCl over 40 min (0.5 mg/kg in 70 kg)
+    assert 0 < oral.max() < iv.max()  # 40 mg oral: low bioavailability
+
+
+def test_malformed_nonmem_dataset_exits_2_without_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "bad.csv"
+    data.write_text("ID,TIME,AMT,RATE,CMT,EVID\n1,0,-5,0,1,1\n")
+    code, _, err = run(["simulate", "--nonmem", str(data), "--out", str(tmp_path / "nm")], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "AMT" in err
+    assert not (tmp_path / "nm").exists()

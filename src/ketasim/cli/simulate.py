@@ -184,6 +184,43 @@ def run_simulation(
     return SimulationResult(model, times, trajectories, sorted({e.time_h for e in events}), get_drug(dose.drug).name)
 
 
+def run_nonmem(path: Path, species: str = "human", days: float | None = None,
+               hypothesis: str = "default") -> SimulationResult:
+    """Simulate every subject of a NONMEM-style dataset (its doses, weight and observation times).
+
+    Trajectories are in dataset order; the time grid covers every subject's doses and observations.
+    """
+    from ..nonmem import load_nonmem
+
+    subjects = load_nonmem(path)
+    if not subjects:
+        raise UserError("--nonmem", f"{path}: the dataset has no subjects")
+    check_hypothesis(hypothesis)
+    plans = []
+    for sid, subj in subjects.items():
+        weight = subj.weight_kg or DEFAULT_WEIGHT_KG[species]
+        events = [ev for d in subj.doses for ev in dose_events(d, weight)]
+        plans.append((sid, subj, weight, events))
+    all_events = [ev for *_, evs in plans for ev in evs]
+    if not all_events:
+        raise UserError("--nonmem", f"{path}: the dataset has no dose records (EVID 1)")
+    last = max([e.time_h + e.duration_h for e in all_events]
+               + [t for _, s, _, _ in plans for t in s.observation_times_h])
+    t_end = days * 24.0 if days is not None else last + 24.0
+    if last > t_end:
+        raise UserError("--days", f"the dataset runs to {last:g} h, after the simulated {t_end / 24:g} days")
+    pairs = frozenset((get_drug(d.drug).name, d.route) for _, s, _, _ in plans for d in s.doses)
+    model = build_model(species, pairs, hypothesis, "all")
+    obs = [t for _, s, _, _ in plans for t in s.observation_times_h]
+    times = np.unique(np.concatenate([output_times(all_events, t_end), np.asarray(obs, dtype=float)]))
+    trajectories = []
+    for _sid, subj, weight, events in plans:
+        p = individual_parameters(model, None, {"WT": weight, **subj.covariates})
+        trajectories.append(simulate_reference(model, events, p, times, rtol=RTOL, atol=ATOL))
+    drug = get_drug(plans[0][1].doses[0].drug).name if plans[0][1].doses else "ketamine"
+    return SimulationResult(model, times, trajectories, sorted({e.time_h for e in all_events}), drug)
+
+
 def metrics_table(result: SimulationResult) -> pd.DataFrame:
     """Cmax, Tmax, AUC0-last, AUC0-inf and terminal half-life per analyte (median over patients).
 
@@ -393,16 +430,26 @@ def write_outputs(result: SimulationResult, out: Path, title: str) -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="seed of the sampled population")
 @click.option("--days", type=float, default=7.0, show_default=True, help="simulated span in days")
 @click.option("--hypothesis", default="default", show_default=True, help="model variant (ketasim hypotheses)")
+@click.option("--nonmem", "nonmem", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="simulate the subjects of a NONMEM-style dataset (docs/nonmem.md) instead of one regimen")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="folder for trajectories.parquet and figure.png")
 def command(drug: str, route: str, dose_text: str, duration: str | None, at: tuple[str, ...], every: str | None,
             count: int | None, start: str, sprays: int, spray_interval: str, species: str, weight: str | None,
-            sex: str, cyp2b6: str, patients: int, seed: int, days: float, hypothesis: str, out: Path) -> None:
+            sex: str, cyp2b6: str, patients: int, seed: int, days: float, hypothesis: str, nonmem: Path | None,
+            out: Path) -> None:
     """Simulate one patient (or a population) under one regimen; print PK metrics, write
     DIR/trajectories.parquet and DIR/figure.png.
 
     Example: ketasim simulate --drug esketamine --route intranasal --dose "28 mg" --sprays 3 --out run1
     """
+    if nonmem is not None:
+        result = run_nonmem(nonmem, species, None, hypothesis)
+        click.echo(f"{nonmem}: {len(result.trajectories)} subjects; {species}; patient = dataset order")
+        click.echo(format_table(metrics_table(result), len(result.trajectories) > 1))
+        write_outputs(result, out, f"{nonmem.name}: {len(result.trajectories)} subjects")
+        click.echo(f"wrote {out / 'trajectories.parquet'} and {out / 'figure.png'}")
+        return
     amount_mg, mg_per_kg = parse_dose(dose_text)
     duration_h = parse_quantity(duration, "--duration", "h", "40 min") if duration else 0.0
     interval_h = parse_quantity(spray_interval, "--spray-interval", "h", "5 min")
