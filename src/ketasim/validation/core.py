@@ -50,6 +50,10 @@ class MissingParameterError(LookupError):
         super().__init__(f"model lacks parameter {name}")
 
 
+class SimulationError(RuntimeError):
+    """The model could not be simulated under a target's condition (a model problem, not the evaluator's)."""
+
+
 @dataclass
 class Checks:
     """Accumulates the conditions of a pass rule; the target passes when all hold."""
@@ -286,10 +290,16 @@ class Context:
             params = np.array(model.with_params(**values))
             weight = covariates.get("WT", SPECIES_WEIGHT[species])
             events = events_for(doses, weight)
-            traj = simulate_reference(model, events, params, np.asarray(times, float), rtol=rtol, atol=atol)
         except Exception as exc:
             self._failed[key] = exc
             raise
+        try:
+            traj = simulate_reference(model, events, params, np.asarray(times, float), rtol=rtol, atol=atol)
+        except Exception as exc:
+            what = ", ".join(f"{k}={v:g}" for k, v in overrides.items()) or "no perturbation"
+            err = SimulationError(f"simulation failed ({species}, {what}): {type(exc).__name__}: {exc}")
+            self._failed[key] = err
+            raise err from exc
         sim = Sim(model, traj, params)
         self._runs[key] = sim
         return sim

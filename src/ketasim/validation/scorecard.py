@@ -13,7 +13,15 @@ from typing import Any
 import numpy as np
 
 from ..errors import UserError
-from .core import EVALUATORS, Context, MissingOutputError, MissingParameterError, fmt, single_threaded_blas
+from .core import (
+    EVALUATORS,
+    Context,
+    MissingOutputError,
+    MissingParameterError,
+    SimulationError,
+    fmt,
+    single_threaded_blas,
+)
 from .targets import Target, load_targets
 
 
@@ -123,7 +131,7 @@ def evaluate(ctx: Context, target: Target) -> TargetResult:
         out = fn(ctx, target)
         simulated, passed, detail, dist = out.simulated, out.passed, out.detail, out.distance
         expected = out.expected or expected
-    except (MissingOutputError, MissingParameterError) as exc:
+    except (MissingOutputError, MissingParameterError, SimulationError) as exc:
         simulated, passed, detail, dist = {}, False, str(exc), None
     except Exception as exc:  # noqa: BLE001 - a broken evaluator must not stop the scorecard
         simulated, passed, detail, dist = {}, False, f"evaluator error: {type(exc).__name__}: {exc}", None
