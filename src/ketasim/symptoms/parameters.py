@@ -57,7 +57,7 @@ def parameter_table() -> list[Param]:
           "memory of the perceived drug experience"),
         A("cad_ref", 10.0, "dimensionless", 3.0, 30.0, "assumed", "CADSS points that make a drug clearly "
           "perceptible"),
-        A("sed_ref", 0.3, "dimensionless", 0.1, 1.0, "assumed", "sedation that makes a drug clearly perceptible"),
+        A("sed_ref", 0.2, "dimensionless", 0.1, 1.0, "assumed", "sedation that makes a drug clearly perceptible"),
         A("w_2c", 0.7, "dimensionless", 0.4, 1.0, "GluN2C knockouts tie it to dissociation (system.md 2)",
           "GluN2C share of the dissociative engagement (rest: interneuron NMDARs)"),
         A("tau_cad", 4.0, "min", 1.0, 10.0, "Olofsen 2012 (t1/2ke0 0-12 min by effect)", "dissociation lag"),

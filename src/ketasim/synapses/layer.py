@@ -30,7 +30,9 @@ def add_synapses(b: ModelBuilder, species: str, hypothesis: str, families: set[s
     b.state("q", "dimensionless", "potentiation of existing synapses (AMPAR insertion, 0..1)", 0.0)
     b.let("S_base", "1 - deficit*(1 - hs)", "dimensionless", "spine set-point of the disease state")
     b.let("S", "S_base + S_new + S_st", "dimensionless", "spine density (fraction of healthy)")
-    b.let("gsk_gate", "(1 - hyp_gsk3) + hyp_gsk3*g_gk*" + pos("1/gsk3 - 1"), "dimensionless",
+    b.state("gsk_mem", "h", "remembered GSK3beta inhibition (Ser9 consequences, time-integrated)", 0.0)
+    b.rate("gsk_mem", f"{pos('1/gsk3 - 1')} - gsk_mem/tau_gsk")
+    b.let("gsk_gate", "(1 - hyp_gsk3) + hyp_gsk3*g_gk*gsk_mem", "dimensionless",
           "strengthening permitted by GSK3beta inhibition (GSK3 variant)")
     b.let("form", f"k_form*{pos('prot - 1')}*(1 - S - S_nas)*gsk_gate", "1/h", "new-protrusion formation rate")
     b.let("bip", "1 + f_bipolar*DIAG_BIPOLAR", "dimensionless", "faster loss in bipolar depression")
