@@ -73,8 +73,8 @@ def add_signalling(b: ModelBuilder, species: str, hypothesis: str, families: set
     b.let("ind_mtor", f"{pos('mtorc1 - 1')}**n_ind/({pos('mtorc1 - 1')}**n_ind + theta_m**n_ind)", "dimensionless",
           "mTORC1-driven induction of AMPAR insertion (threshold)")
     b.let("mecp2_excess", pos("mecp2 - 1"), "dimensionless", "MeCP2-P above baseline")
-    b.rate("prot", f"(1 + g_prot*ind_prot + g_mecp2_prot*mecp2_excess - g_prot_low*{pos('1 - transl')}"
-           " - prot)/tau_prot")
+    b.rate("prot", f"(1 + g_prot*ind_prot + (1 - rapamycin_brain)*g_mecp2_prot*mecp2_excess"
+           f" - g_prot_low*{pos('1 - transl')} - prot)/tau_prot")
     for name, expr, desc in [
         ("bdnf", "bdnf", "BDNF (release and translation)"), ("p_trkb", "p_trkb", "TrkB phosphorylation"),
         ("p_erk", "p_erk", "ERK phosphorylation"), ("p_akt", "p_akt", "Akt phosphorylation"),
