@@ -35,10 +35,11 @@ def add_circuit(b: ModelBuilder, species: str, hypothesis: str, families: set[st
     b.state("A_int", "dimensionless", "interneuron block the circuit has adapted to", 0.0)
     b.state("glu", "dimensionless", "extracellular glutamate, % of baseline", 100.0)
     b.let("ampa_avail", "1 - nbqx_block", "dimensionless", "AMPAR availability")
-    b.let("r_int_ss", "r_pyr**c_pi*((1 - wN_int)*ampa_avail + wN_int*(1 - block_int)/(1 - A_int))",
+    b.let("r_pyr_pos", "sqrt(r_pyr**2 + 1e-12)", "dimensionless", "pyramidal rate kept positive for powers")
+    b.let("r_int_ss", "r_pyr_pos**c_pi*((1 - wN_int)*ampa_avail + wN_int*(1 - block_int)/(1 - A_int))",
           "dimensionless", "interneuron rate the inputs call for")
-    b.let("depth", "1 - (1 - wN_pyr*block_pyr)*(1 - w_hcn*hcn1_inh)*(1 - w_pre*block_pre)", "dimensionless",
-          "anaesthetic depth: lost pyramidal excitability (NMDAR, HCN1, presynaptic)")
+    b.let("depth", "1 - (1 - wN_pyr*block_pyr)*(1 - w_hcn*hcn1_inh)*(1 - w_pre*block_pre)*(1 - w_gate*gate_inh)",
+          "dimensionless", "anaesthetic depth: lost pyramidal excitability (NMDAR block and gating, HCN1, release)")
     b.let("anaes", "depth**n_anaes/(depth**n_anaes + D50_anaes**n_anaes)", "dimensionless",
           "anaesthetic transition (0..1)")
     b.let("inhib", "r_int*(1 + g_gaba*mdz_occ)", "dimensionless", "inhibition onto pyramidal cells")

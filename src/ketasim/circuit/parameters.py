@@ -38,7 +38,7 @@ def parameter_table() -> list[Param]:
           "interneuron rate time constant"),
         A("tau_pyr", 4.0, "min", 1.0, 10.0, HOMAYOUN + " (pyramidal rise lags by a few minutes)",
           "pyramidal rate time constant"),
-        A("tau_adapt", 60.0, "min", 20.0, 240.0, "assumed: homeostatic compensation of interneuron drive; "
+        A("tau_adapt", 30.0, "min", 10.0, 240.0, "assumed: homeostatic compensation of interneuron drive; "
           "makes slow or sustained block (memantine) and post-anaesthetic washout non-excitatory",
           "adaptation time constant of interneuron excitability to NMDAR block"),
         A("wN_int", 0.8, "dimensionless", 0.5, 0.95, "interneuron firing depends on NMDARs (GluN2D knockout "
@@ -47,17 +47,19 @@ def parameter_table() -> list[Param]:
         A("wN_pyr", 0.4, "dimensionless", 0.2, 0.6, "assumed", "NMDAR share of pyramidal excitatory drive"),
         A("w_hcn", 0.5, "dimensionless", 0.2, 1.0, "HCN1 supports hypnosis (Chen 2009; Zhou 2013); assumed",
           "weight of HCN1 inhibition in the anaesthetic depth"),
+        A("w_gate", 0.5, "dimensionless", 0.2, 1.0, "assumed: immediate, non-use-dependent part of anaesthesia",
+          "weight of allosteric gating inhibition in the anaesthetic depth"),
         A("w_pre", 0.5, "dimensionless", 0.2, 0.8, "assumed: presynaptic NMDARs facilitate release",
           "dependence of glutamate release on presynaptic NMDARs"),
-        A("g_inh", 12.0, "dimensionless", 4.0, 20.0, "calibrated: rat glutamate 1.5-3x at 10-30 mg/kg "
+        A("g_inh", 18.0, "dimensionless", 4.0, 30.0, "calibrated: rat glutamate 1.5-3x at 10-30 mg/kg "
           "(" + MOGHADDAM + ")", "gain of disinhibition on pyramidal drive"),
         A("g_exc", 0.5, "dimensionless", 0.0, 3.0, "assumed", "gain of lost excitatory availability"),
-        A("g_anaes", 8.0, "dimensionless", 2.0, 20.0, "calibrated: glutamate below baseline at 200 mg/kg rat "
+        A("g_anaes", 25.0, "dimensionless", 10.0, 40.0, "calibrated: glutamate below baseline at 200 mg/kg rat "
           "(" + MOGHADDAM + ")", "gain of the anaesthetic suppression on pyramidal drive"),
         A("r_max", 4.0, "dimensionless", 2.0, 8.0, "assumed", "maximal pyramidal rate relative to baseline"),
-        A("D50_anaes", 0.2, "dimensionless", 0.1, 0.4, "calibrated: slow waves only at anaesthetic levels "
+        A("D50_anaes", 0.26, "dimensionless", 0.15, 0.4, "calibrated: slow waves only at anaesthetic levels "
           "(Vlisides 2017)", "anaesthetic depth giving half-maximal suppression / slow-wave index"),
-        A("n_anaes", 6.0, "dimensionless", 3.0, 10.0, "loss of consciousness is steep in concentration",
+        A("n_anaes", 8.0, "dimensionless", 4.0, 12.0, "loss of consciousness is steep in concentration",
           "Hill coefficient of the anaesthetic transition"),
         A("tau_glu", 10.0, "min", 5.0, 20.0, "extracellular turnover plus microdialysis sampling (" + MOGHADDAM
           + ": peak within 30-60 min)", "glutamate time constant"),

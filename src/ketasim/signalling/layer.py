@@ -11,7 +11,8 @@ levels), so a brief surge leaves a net signal although activity dips after it; p
 (protein synthesis, MeCP2-P, AMPAR insertion) needs a signal above a threshold, so the small,
 slow changes of a chronic weak blocker (memantine) do not trigger it.
 BDNF -> TrkB -> ERK (also activity-dependent) and Akt (with mTORC1-S6K1 feedback) -> mTORC1
-(tau 15 min) -> synaptic proteins (tau 36 h). Akt inhibits GSK3beta; TrkB drives MeCP2-P (days).
+(tau 20 min) -> synaptic proteins (tau 12 h; MeCP2-P keeps their synthesis up for days).
+Akt inhibits GSK3beta; TrkB drives MeCP2-P (days).
 Knockouts, rapamycin and knock-ins remove the drug-evoked change, not the baseline.
 """
 
@@ -53,9 +54,10 @@ def add_signalling(b: ModelBuilder, species: str, hypothesis: str, families: set
     b.let("trkb_raw", "bdnf*(1 + hyp_trkb*g_td*trkb_occ)*(1 + g_ssri*ssri_adapt)*(1 + hyp_encore*g_enc*sws)"
           "*(1 + (hyp_sleep + hyp_encore)*g_swa*exc*night)", "dimensionless", "TrkB activation called for")
     b.let("p_trkb", "1 + (1 - trkb_ko)*(trkb_raw - 1)", "dimensionless", "TrkB phosphorylation")
-    b.let("p_erk", "p_trkb**e_trkb*r_pyr**e_act", "dimensionless", "ERK phosphorylation")
+    b.let("p_erk", "p_trkb**e_trkb*(erk_basal + (1 - erk_basal)*r_pyr_pos)**e_act", "dimensionless",
+          "ERK phosphorylation (TrkB and activity-dependent)")
     b.state("mtorc1", "dimensionless", "mTORC1 activity (p-p70S6K, p-4E-BP1)", 1.0)
-    b.let("p_akt", "p_trkb**a_trkb*mtorc1**(-fb_s6k)", "dimensionless", "Akt phosphorylation")
+    b.let("p_akt", "p_trkb**a_trkb*((mtorc1 + 0.01)/1.01)**(-fb_s6k)", "dimensionless", "Akt phosphorylation")
     b.let("mtor_raw", "p_erk*p_akt*pe_ext**(-g_xm*hyp_extrasyn)", "dimensionless", "mTORC1 drive")
     b.rate("mtorc1", "(1 + (1 - rapamycin_brain)*(mtor_raw - 1) - mtorc1)/tau_mtor")
     b.let("gsk3", "(1 - lithium_gsk3)*p_akt**(-g_gsk*(1 - gsk3_knockin))", "dimensionless",
@@ -64,7 +66,6 @@ def add_signalling(b: ModelBuilder, species: str, hypothesis: str, families: set
     b.let("transl", "mtorc1*stop", "dimensionless", "translation drive of synaptic proteins")
     b.let("ind_prot", f"{pos('transl - 1')}**n_ind/({pos('transl - 1')}**n_ind + theta_m**n_ind)", "dimensionless",
           "induction of synaptic-protein synthesis (threshold: plasticity needs a strong signal)")
-    b.rate("prot", f"(1 + g_prot*ind_prot - g_prot_low*{pos('1 - transl')} - prot)/tau_prot")
     b.state("mecp2", "dimensionless", "phosphorylated MeCP2 (Ser421)", 1.0)
     b.let("ind_mecp2", f"{pos('p_trkb - 1')}**n_ind/({pos('p_trkb - 1')}**n_ind + theta_t**n_ind)", "dimensionless",
           "induction of MeCP2 phosphorylation by TrkB (threshold)")
@@ -72,6 +73,8 @@ def add_signalling(b: ModelBuilder, species: str, hypothesis: str, families: set
     b.let("ind_mtor", f"{pos('mtorc1 - 1')}**n_ind/({pos('mtorc1 - 1')}**n_ind + theta_m**n_ind)", "dimensionless",
           "mTORC1-driven induction of AMPAR insertion (threshold)")
     b.let("mecp2_excess", pos("mecp2 - 1"), "dimensionless", "MeCP2-P above baseline")
+    b.rate("prot", f"(1 + g_prot*ind_prot + (1 - rapamycin_brain)*g_mecp2_prot*mecp2_excess"
+           f" - g_prot_low*{pos('1 - transl')} - prot)/tau_prot")
     for name, expr, desc in [
         ("bdnf", "bdnf", "BDNF (release and translation)"), ("p_trkb", "p_trkb", "TrkB phosphorylation"),
         ("p_erk", "p_erk", "ERK phosphorylation"), ("p_akt", "p_akt", "Akt phosphorylation"),

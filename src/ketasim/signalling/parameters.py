@@ -86,8 +86,10 @@ def parameter_table(species: str) -> list[Param]:
         A("e_trkb", 1.0, "dimensionless", 0.5, 2.0, "assumed", "ERK sensitivity to TrkB"),
         A("e_act", 1.0, "dimensionless", 0.5, 2.0, "Kohtala 2019 (ERK falls at anaesthetic doses)",
           "ERK sensitivity to pyramidal activity"),
+        A("erk_basal", 0.2, "dimensionless", 0.0, 0.5, "assumed", "activity-independent share of ERK "
+          "phosphorylation"),
         A("a_trkb", 1.0, "dimensionless", 0.5, 2.0, "assumed", "Akt sensitivity to TrkB (PI3K)"),
-        A("fb_s6k", 0.5, "dimensionless", 0.0, 1.0, "mTORC1-S6K1 inhibits PI3K (system.md 4)",
+        A("fb_s6k", 0.2, "dimensionless", 0.0, 1.0, "mTORC1-S6K1 inhibits PI3K (system.md 4)",
           "feedback of mTORC1 on Akt"),
         A("g_xm", 1.0, "dimensionless", 0.3, 3.0, "assumed (extrasynaptic variant)", "mTOR brake release per "
           "unit fall of extrasynaptic eEF2K drive (log-log)"),
@@ -101,14 +103,15 @@ def parameter_table(species: str) -> list[Param]:
           "induce plasticity (Zarate 2006, Am J Psychiatry 163:153)", "steepness of the plasticity threshold"),
         A("theta_t", 0.1, "dimensionless", 0.03, 0.3, "assumed", "TrkB excess giving half-maximal MeCP2 "
           "phosphorylation"),
-        A("g_prot", 8.0, "dimensionless", 2.0, 40.0, LI2010 + " (synaptic proteins up 30-50% from 2 h)",
+        A("g_prot", 3.0, "dimensionless", 1.0, 20.0, LI2010 + " (synaptic proteins up 30-50% from 2 h)",
           "induced synthesis of synaptic proteins per unit translation-drive excess (per pool lifetime)"),
         A("g_prot_low", 1.0, "dimensionless", 0.0, 3.0, "assumed: basal translation continues",
           "fall of synthesis per unit translation drive below baseline"),
-        A("tau_prot", 36.0, "h", 12.0, 72.0, LI2010 + " (up from about 2 h for about 72 h)",
-          "synaptic-protein pool time constant"),
+        A("tau_prot", 12.0, "h", 4.0, 48.0, LI2010 + " (up from about 2 h)", "synaptic-protein pool time constant"),
+        A("g_mecp2_prot", 0.12, "dimensionless", 0.02, 0.3, LI2010 + " (up for about 72 h); Kim et al. 2021 "
+          "(MeCP2 S421A loses the sustained effect)", "synaptic-protein synthesis sustained per unit MeCP2-P excess"),
         A("k_mecp2", 2.0, "1/h", 0.5, 10.0, "Kim et al. 2021 (BDNF-dependent MeCP2 Ser421 phosphorylation)",
           "MeCP2 phosphorylation rate per unit excess TrkB"),
-        A("tau_mecp2", 4.0, "d", 1.0, 7.0, "Kim et al. 2021 (needed for days-long effect)",
+        A("tau_mecp2", 3.0, "d", 1.0, 7.0, "Kim et al. 2021 (needed for days-long effect)",
           "MeCP2-P time constant"),
     ]

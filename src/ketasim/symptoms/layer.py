@@ -52,7 +52,8 @@ def add_symptoms(b: ModelBuilder, species: str, hypothesis: str, families: set[s
           "share of LHb bursting removed")
     b.let("ad_comb", "1 - (1 - ad_syn)*(1 - hyp_lhb*g_lhb_ad*lhb_relief*deficit/(deficit + 0.001))"
           "*(1 - hyp_psych*g_psy*X_perc)", "dimensionless", "combined antidepressant routes")
-    b.let("ad", "e_max*ad_comb", "dimensionless", "fraction of baseline severity removed by the drug")
+    b.let("ad", "e_max*Piecewise((ad_comb, ad_comb > 0), (0, True))", "dimensionless",
+          "fraction of baseline severity removed by the drug (0..1)")
     b.let("madrs", "MADRS0*(1 - placebo)*(1 - ad)", "dimensionless", "MADRS (continuous latent)")
     # blood pressure
     b.let("C_sym", "pd_scale*(Cu_K_S + r_bp_R*Cu_K_R)", "uM", "sympathomimetic ketamine exposure")

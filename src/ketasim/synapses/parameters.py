@@ -21,12 +21,14 @@ def parameter_table() -> list[Param]:
         perturbation("spine_deletion", "fraction of newly formed spines removed (optogenetic deletion)", MODA),
         A("microglia_pruning", 1.0, "dimensionless", 0.3, 3.0, "complement-tagged pruning, inflammation "
           "(system.md 5); exercise/enrichment may lower it", "relative rate of new-spine elimination"),
-        A("k_form", 20.0, "1/d", 5.0, 40.0, "calibrated: stressed-rat spines at 24 h >= 90% of healthy "
+        A("k_form", 30.0, "1/d", 5.0, 60.0, "calibrated: stressed-rat spines at 24 h >= 90% of healthy "
           "(Li et al. 2011, Biol Psychiatry 69:754)", "spine regrowth rate per unit synaptic-protein excess "
           "and per unit missing spines"),
-        A("k_elim_new", 0.8, "1/d", 0.3, 2.0, MODA + "; Kim et al. 2021 (effect lost after 1-7 d in MeCP2 "
+        A("tau_mat", 8.0, "h", 4.0, 24.0, MODA + " (more spines by 12-24 h, behaviour by 3 h)",
+          "maturation time of new protrusions into counted spines"),
+        A("k_elim_new", 1.6, "1/d", 0.3, 3.0, MODA + "; Kim et al. 2021 (effect lost after 1-7 d in MeCP2 "
           "S421A mice)", "elimination rate of unprotected new spines (half-life about 1 d)"),
-        A("g_mec", 2.0, "dimensionless", 0.5, 10.0, "calibrated: elevated spines through day 5, near baseline "
+        A("g_mec", 3.5, "dimensionless", 0.5, 10.0, "calibrated: elevated spines through day 5, near baseline "
           "by 10-14 d (Li et al. 2010)", "protection of new spines per unit MeCP2-P excess"),
         A("k_elim_sl", 0.2, "1/d", 0.1, 0.5, "new-spine half-life 2-7 d (cortical imaging; parameters.md 11)",
           "new-spine elimination in the spine-lifetime variant"),
@@ -44,8 +46,10 @@ def parameter_table() -> list[Param]:
           "decay time of potentiation not supported by new spines"),
         A("g_gsk_q", 1.0, "dimensionless", 0.0, 3.0, "GSK3beta promotes AMPAR internalisation (Beurel 2011)",
           "dependence of potentiation decay on GSK3beta activity"),
-        A("g_gk", 2.0, "dimensionless", 0.5, 5.0, "assumed (GSK3 variant)", "strengthening per unit GSK3 "
-          "inhibition"),
+        A("g_gk", 8.0, "1/h", 2.0, 20.0, "assumed (GSK3 variant)", "strengthening per unit "
+          "remembered (time-integrated) GSK3 inhibition"),
+        A("tau_gsk", 24.0, "h", 6.0, 72.0, "assumed (GSK3 variant): Ser9-phosphorylation consequences (PSD-95, "
+          "AMPAR retention) outlast the Akt pulse", "memory of GSK3beta inhibition"),
         A("k_hs", 0.5, "1/h", 0.05, 2.0, "assumed (homeostatic variant)", "set-point shift rate per unit "
           "excitation"),
         A("tau_hs", 21.0, "d", 7.0, 60.0, "assumed (homeostatic variant)", "set-point memory"),

@@ -108,6 +108,9 @@ def add_targets(b: ModelBuilder, species: str, hypothesis: str, families: set[st
 def _other_targets(b: ModelBuilder, has_trx: bool) -> None:
     b.let("X_hcn", "pd_scale*(Cu_K_S/IC50_HCN_S + Cu_K_R/IC50_HCN_R)", "dimensionless", "HCN1 exposure")
     b.let("hcn1_inh", "(1 - hcn1_ko)*X_hcn/(1 + X_hcn)", "dimensionless", "HCN1 inhibition")
+    b.let("X_gate", "pd_scale*(Cu_K_S/IC50_gate_S + Cu_K_R/IC50_gate_R)", "dimensionless", "gating-site exposure")
+    b.let("gate_inh", "X_gate/(1 + X_gate)", "dimensionless",
+          "allosteric (non-use-dependent) NMDAR gating inhibition at anaesthetic concentrations")
     b.let("X_mu", "pd_scale*(Cu_K_S/Ki_MU_S + Cu_K_R/Ki_MU_R)", "dimensionless", "mu-opioid exposure")
     b.let("mu_occ", "X_mu/(1 + X_mu)", "dimensionless", "mu-opioid receptor occupancy (agonist)")
     b.let("X_kap", "pd_scale*(Cu_K_S/Ki_KAP_S + Cu_K_R/Ki_KAP_R)", "dimensionless", "kappa-opioid exposure")

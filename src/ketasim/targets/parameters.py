@@ -152,6 +152,10 @@ def _other_targets() -> list[Param]:
     return [
         A("IC50_HCN_S", 4.5, "uM", 3.0, 8.0, chen, "S-ketamine HCN1 IC50"),
         A("IC50_HCN_R", 11.0, "uM", 6.0, 20.0, chen, "R-ketamine HCN1 IC50"),
+        A("IC50_gate_S", 5.0, "uM", 2.0, 20.0, "Orser et al. 1997, Anesthesiology 86:903 (allosteric inhibition "
+          "of gating at anaesthetic concentrations); assumed", "S-ketamine allosteric NMDAR gating inhibition"),
+        A("IC50_gate_R", 10.0, "uM", 4.0, 40.0, "assumed 2x weaker than S", "R-ketamine allosteric gating "
+          "inhibition"),
         A("Ki_MU_S", 10.0, "uM", 5.0, 30.0, "Hirota et al. 1999 (verify); Bonaventura et al. 2021 (S 2-4x R)",
           "S-ketamine mu-opioid affinity"),
         A("Ki_MU_R", 30.0, "uM", 10.0, 90.0, "Bonaventura et al. 2021 (S 2-4x more potent)",
