@@ -106,6 +106,25 @@ def test_missing_parameter_and_errors_fail_cleanly() -> None:
     assert not b.passed and b.detail == "evaluator error: ZeroDivisionError: boom"
 
 
+def test_simulation_failure_is_reported_as_such(monkeypatch) -> None:
+    import ketasim.validation.core as core
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise ValueError("array must not contain infs or NaNs")
+
+    def runs(ctx: Context, target: Target) -> Outcome:
+        ctx.run("human", [], (0.0, 1.0), layers="exposure")
+        return Outcome({}, True)
+
+    monkeypatch.setattr(core, "simulate_reference", explode)
+    EVALUATORS["zz-sim"] = runs
+    try:
+        r = evaluate(Context(), _fake_target("zz-sim"))
+    finally:
+        del EVALUATORS["zz-sim"]
+    assert not r.passed and r.detail.startswith("simulation failed (human, no perturbation): ValueError")
+
+
 def test_target_without_evaluator_fails() -> None:
     r = evaluate(Context(), _fake_target("zz-none"))
     assert not r.passed and "no evaluator" in r.detail
