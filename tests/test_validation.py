@@ -148,7 +148,7 @@ def test_only_matching_nothing_exits_2(capsys) -> None:
 def test_checks_rules() -> None:
     c = Checks()
     assert c.inside("x", 5.0, 1.0, 10.0) and not c.inside("y", 12.0, 1.0, 10.0)
-    assert not c.passed and "y 12" in c.detail()
+    assert not c.passed and "y 12.0 outside [1, 10]" in c.detail()
     assert c.distances[-1] == pytest.approx(2.0 / 9.0)
     assert not Checks().passed  # no condition checked is no pass
     assert not Checks().inside("nan", math.nan, 0, 1)

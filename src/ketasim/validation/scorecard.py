@@ -186,6 +186,10 @@ def format_table(card: Scorecard, width: int = 60) -> str:
     return "\n".join(lines)
 
 
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
 def markdown(card: Scorecard) -> str:
     """A docs/scorecards page: summary, failing targets with reasons, then every target."""
     desc = known_hypotheses().get(card.hypothesis, "")
@@ -197,10 +201,11 @@ def markdown(card: Scorecard) -> str:
             "## What this variant gets wrong", ""]
     failed = [r for r in card.results if not r.passed]
     out += [f"- **{r.id}** ({r.layer}): {r.detail}" for r in failed] or ["Nothing: every target passes."]
+    cell = _md_cell
     out += ["", "## All targets", "", "| id | layer | expected | simulated | result |", "|---|---|---|---|---|"]
     for r in card.results:
         sim = simulated_text(r.simulated) or "-"
-        out.append(f"| {r.id} | {r.layer} | {r.expected} | {sim} | {'PASS' if r.passed else 'FAIL'} |")
+        out.append(f"| {r.id} | {r.layer} | {cell(r.expected)} | {cell(sim)} | {'PASS' if r.passed else 'FAIL'} |")
     return "\n".join(out).replace("\u2009", " ") + "\n"
 
 
