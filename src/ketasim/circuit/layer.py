@@ -55,15 +55,15 @@ def add_circuit(b: ModelBuilder, species: str, hypothesis: str, families: set[st
     b.state("exc", "dimensionless", "recent cortical excitation (excess pyramidal activity)", 0.0)
     b.rate("exc", f"({pos('r_pyr - 1')} - exc)/tau_exc")
     b.let("night", "((1 + cos(2*pi*(t - sleep_mid)/24))/2)**4", "dimensionless", "sleep-period gate (1 mid-sleep)")
-    b.let("swa_night", "g_swa_night*exc*night", "dimensionless",
-          "extra slow-wave activity in sleep after cortical excitation (Duncan 2013)")
     _lhb(b)
     b.output("interneuron_rate", "r_int", "dimensionless", "interneuron firing relative to baseline")
     b.output("pyramidal_rate", "r_pyr", "dimensionless", "pyramidal firing relative to baseline")
     b.output("glutamate", "glu", "percent", "extracellular glutamate, % of baseline")
     b.output("gamma_power", forward_expr(b, "r_pyr*(1 - sws)*efficacy/(1 - deficit)", ("efficacy",)),  # type: ignore[arg-type]
              "dimensionless", "gamma power relative to rest (evoked responses also scale with synaptic efficacy)")
-    b.output("slow_wave_index", "sws + swa_night", "dimensionless",
+    # next-night SWA rises with recent excitation and with synaptic potentiation (Duncan 2013)
+    swa = forward_expr(b, "sws + g_swa_night*night*(exc + efficacy/(1 - deficit) - 1)", ("efficacy",))
+    b.output("slow_wave_index", swa, "dimensionless",  # type: ignore[arg-type]
              "slow-wave EEG index: anaesthetic slow waves plus the drug-induced rise of sleep slow-wave activity")
     b.output("lhb_burst_fraction", "lhb_burst", "dimensionless", "fraction of LHb neurons bursting")
     b.output("excitation_index", "exc", "dimensionless", "recent excess cortical excitation (sleep module)")

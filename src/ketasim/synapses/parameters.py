@@ -24,12 +24,12 @@ def parameter_table(species: str) -> list[Param]:
         A("k_form", 36.0, "1/d", 5.0, 60.0, "calibrated: stressed-rat spines at 24 h >= 90% of healthy "
           "(Li et al. 2011, Biol Psychiatry 69:754)", "spine regrowth rate per unit synaptic-protein excess "
           "and per unit missing spines"),
-        A("tau_mat", 10.0, "h", 4.0, 24.0, MODA + " (more spines by 12-24 h, behaviour by 3 h)",
+        A("tau_mat", 13.0, "h", 4.0, 24.0, MODA + " (more spines by 12-24 h, behaviour by 3 h)",
           "maturation time of new protrusions into counted spines"),
         A("spine_headroom", 0.0 if species == "human" else 0.15, "dimensionless", 0.0,
           0.0 if species == "human" else 0.3, "humans: no SV2A rise in healthy volunteers (Holmes et al. 2022); "
           "rodents: spines rise in naive rats too (Li et al. 2010)", "spine growth possible above healthy density"),
-        A("k_elim_new", 1.6, "1/d", 0.3, 3.0, MODA + "; Kim et al. 2021 (effect lost after 1-7 d in MeCP2 "
+        A("k_elim_new", 1.1, "1/d", 0.3, 3.0, MODA + "; Kim et al. 2021 (effect lost after 1-7 d in MeCP2 "
           "S421A mice)", "elimination rate of unprotected new spines (half-life about 1 d)"),
         A("g_mec", 3.5, "dimensionless", 0.5, 10.0, "calibrated: elevated spines through day 5, near baseline "
           "by 10-14 d (Li et al. 2010)", "protection of new spines per unit MeCP2-P excess"),
@@ -45,7 +45,7 @@ def parameter_table(species: str) -> list[Param]:
           "extra elimination (spines and potentiation) in bipolar depression"),
         A("k_ins", 1.5, "1/h", 0.5, 8.0, "calibrated: separation from placebo from 40 min-2 h, robust at 4 h "
           "(Zarate 2006; Kishimoto 2016)", "AMPAR insertion rate per unit mTORC1/TrkB excess"),
-        A("tau_q", 16.0, "h", 6.0, 36.0, MODA + " (initial effect survives spine deletion, later effect not)",
+        A("tau_q", 20.0, "h", 6.0, 36.0, MODA + " (initial effect survives spine deletion, later effect not)",
           "decay time of potentiation not supported by new spines"),
         A("g_gsk_q", 1.0, "dimensionless", 0.0, 3.0, "GSK3beta promotes AMPAR internalisation (Beurel 2011)",
           "dependence of potentiation decay on GSK3beta activity"),

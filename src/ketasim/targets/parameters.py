@@ -138,7 +138,7 @@ def _populations(species: str) -> list[Param]:
           "(Yang et al. 2018, Nature 554:317)", "extra LHb open probability per unit LHb activity"),
         A("Po_rest0", 0.005, "dimensionless", 0.001, 0.02, "assumed: spontaneous release plus ambient glutamate "
           "at rest (Autry et al. 2011: effect within 30 min)", "open probability of NMDARs at rest"),
-        A("pd_scale", {"human": 1.0, "rat": 0.08, "mouse": 0.12}[species], "dimensionless",
+        A("pd_scale", {"human": 1.0, "rat": 0.08, "mouse": 0.16}[species], "dimensionless",
           1.0 if species == "human" else 0.04, 1.0 if species == "human" else 0.25,
           "human reference; rodents stay sub-anaesthetic at plasma levels that anaesthetise humans (rat "
           "glutamate still rises at 30 mg/kg, Moghaddam 1997) and need several-fold human exposure for "
