@@ -106,6 +106,25 @@ def test_missing_parameter_and_errors_fail_cleanly() -> None:
     assert not b.passed and b.detail == "evaluator error: ZeroDivisionError: boom"
 
 
+def test_simulation_failure_is_reported_as_such(monkeypatch) -> None:
+    import ketasim.validation.core as core
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise ValueError("array must not contain infs or NaNs")
+
+    def runs(ctx: Context, target: Target) -> Outcome:
+        ctx.run("human", [], (0.0, 1.0), layers="exposure")
+        return Outcome({}, True)
+
+    monkeypatch.setattr(core, "simulate_reference", explode)
+    EVALUATORS["zz-sim"] = runs
+    try:
+        r = evaluate(Context(), _fake_target("zz-sim"))
+    finally:
+        del EVALUATORS["zz-sim"]
+    assert not r.passed and r.detail.startswith("simulation failed (human, no perturbation): ValueError")
+
+
 def test_target_without_evaluator_fails() -> None:
     r = evaluate(Context(), _fake_target("zz-none"))
     assert not r.passed and "no evaluator" in r.detail
@@ -129,7 +148,7 @@ def test_only_matching_nothing_exits_2(capsys) -> None:
 def test_checks_rules() -> None:
     c = Checks()
     assert c.inside("x", 5.0, 1.0, 10.0) and not c.inside("y", 12.0, 1.0, 10.0)
-    assert not c.passed and "y 12" in c.detail()
+    assert not c.passed and "y 12.0 outside [1, 10]" in c.detail()
     assert c.distances[-1] == pytest.approx(2.0 / 9.0)
     assert not Checks().passed  # no condition checked is no pass
     assert not Checks().inside("nan", math.nan, 0, 1)

@@ -19,14 +19,14 @@ Rate model (relative to baseline = 1):
 from __future__ import annotations
 
 from ..model.description import ModelBuilder
-from ..targets.common import pos
+from ..targets.common import forward_expr, pos
 from .parameters import parameter_table
 
 
 def add_circuit(b: ModelBuilder, species: str, hypothesis: str, families: set[str]) -> None:
     """Add circuit states, lets and outputs."""
     b.layer = "circuit"
-    b.params_from(parameter_table())
+    b.params_from(parameter_table(species))
     b.let("deficit", "SYN_DEFICIT*(1 - DIAG_HEALTHY)", "dimensionless", "spine deficit of this patient")
     mdz = "Cu_MDZ/(Cu_MDZ + EC50_MDZ)" if "Cu_MDZ" in b.lets else "0"
     b.let("mdz_occ", mdz, "dimensionless", "benzodiazepine-site occupancy (GABA-A potentiation)")
@@ -43,7 +43,7 @@ def add_circuit(b: ModelBuilder, species: str, hypothesis: str, families: set[st
     b.let("anaes", "depth**n_anaes/(depth**n_anaes + D50_anaes**n_anaes)", "dimensionless",
           "anaesthetic transition (0..1)")
     b.let("inhib", "r_int*(1 + g_gaba*mdz_occ)", "dimensionless", "inhibition onto pyramidal cells")
-    b.let("u_pyr", "g_inh*(1 - inhib) - g_exc*(depth + 1 - ampa_avail*(1 + hnk_pot)) - g_anaes*anaes",
+    b.let("u_pyr", "g_inh*(1 - inhib) - g_exc*depth - g_ampa*(1 - ampa_avail*(1 + hnk_pot)) - g_anaes*anaes",
           "dimensionless", "net drive of pyramidal cells relative to baseline")
     b.let("r_pyr_ss", "(1 - il_inactivation)*r_max/(1 + (r_max - 1)*exp(-u_pyr))", "dimensionless",
           "pyramidal rate the inputs call for")
@@ -54,12 +54,17 @@ def add_circuit(b: ModelBuilder, species: str, hypothesis: str, families: set[st
     b.let("sws", "anaes", "dimensionless", "slow-wave index")
     b.state("exc", "dimensionless", "recent cortical excitation (excess pyramidal activity)", 0.0)
     b.rate("exc", f"({pos('r_pyr - 1')} - exc)/tau_exc")
+    b.let("night", "((1 + cos(2*pi*(t - sleep_mid)/24))/2)**4", "dimensionless", "sleep-period gate (1 mid-sleep)")
     _lhb(b)
     b.output("interneuron_rate", "r_int", "dimensionless", "interneuron firing relative to baseline")
     b.output("pyramidal_rate", "r_pyr", "dimensionless", "pyramidal firing relative to baseline")
     b.output("glutamate", "glu", "percent", "extracellular glutamate, % of baseline")
-    b.output("gamma_power", "r_pyr*(1 - sws)", "dimensionless", "gamma power relative to rest")
-    b.output("slow_wave_index", "sws", "dimensionless", "slow-wave (anaesthetic) EEG index")
+    b.output("gamma_power", forward_expr(b, "r_pyr*(1 - sws)*efficacy/(1 - deficit)", ("efficacy",)),  # type: ignore[arg-type]
+             "dimensionless", "gamma power relative to rest (evoked responses also scale with synaptic efficacy)")
+    # next-night SWA rises with recent excitation and with synaptic potentiation (Duncan 2013)
+    swa = forward_expr(b, "sws + g_swa_night*night*(exc + efficacy/(1 - deficit) - 1)", ("efficacy",))
+    b.output("slow_wave_index", swa, "dimensionless",  # type: ignore[arg-type]
+             "slow-wave EEG index: anaesthetic slow waves plus the drug-induced rise of sleep slow-wave activity")
     b.output("lhb_burst_fraction", "lhb_burst", "dimensionless", "fraction of LHb neurons bursting")
     b.output("excitation_index", "exc", "dimensionless", "recent excess cortical excitation (sleep module)")
 

@@ -25,7 +25,7 @@ def covariates() -> list[Param]:
     ]
 
 
-def parameter_table() -> list[Param]:
+def parameter_table(species: str) -> list[Param]:
     """Circuit parameters (times in min, converted to h)."""
     return [
         *covariates(),
@@ -54,6 +54,13 @@ def parameter_table() -> list[Param]:
         A("g_inh", 18.0, "dimensionless", 4.0, 30.0, "calibrated: rat glutamate 1.5-3x at 10-30 mg/kg "
           "(" + MOGHADDAM + ")", "gain of disinhibition on pyramidal drive"),
         A("g_exc", 0.5, "dimensionless", 0.0, 3.0, "assumed", "gain of lost excitatory availability"),
+        A("g_ampa", 20.0, "dimensionless", 5.0, 40.0, "AMPAR block silences cortex (NBQX; Maeng 2008)",
+          "gain of lost AMPAR drive on pyramidal cells (must exceed disinhibition)"),
+        A("g_swa_night", 1.0, "dimensionless", 0.2, 3.0, "Duncan et al. 2013 (first-night SWA rises after "
+          "ketamine)", "rise of sleep slow-wave activity per unit recent excitation"),
+        A("sleep_mid", 17.0 if species == "human" else 3.0, "h", 0.0, 24.0,
+          "patients dosed mid-morning sleep about 13-21 h later; rodents dosed in their rest (light) phase",
+          "time from t = 0 to the middle of the next sleep period"),
         A("g_anaes", 25.0, "dimensionless", 10.0, 40.0, "calibrated: glutamate below baseline at 200 mg/kg rat "
           "(" + MOGHADDAM + ")", "gain of the anaesthetic suppression on pyramidal drive"),
         A("r_max", 4.0, "dimensionless", 2.0, 8.0, "assumed", "maximal pyramidal rate relative to baseline"),

@@ -44,13 +44,11 @@ def add_signalling(b: ModelBuilder, species: str, hypothesis: str, families: set
     b.let("stop", "pe_rest**(-g_el*hyp_rest)*pe_ext**(-g_el*hyp_extrasyn)", "dimensionless",
           "translation released from the eEF2 brake (variants)")
     b.state("bdnf", "dimensionless", "BDNF available at synapses (relative)", 1.0)
-    b.rate("bdnf", "(1 + (1 - bdnf_ko)*(release*stop - 1) - bdnf)/tau_bdnf")
     if "Cu_SSRI" in b.lets:
         b.state("ssri_adapt", "dimensionless", "slow SSRI-induced neuroplastic adaptation (0..1)", 0.0)
         b.rate("ssri_adapt", "(sert_occ - ssri_adapt)/tau_ssri")
     else:
         b.let("ssri_adapt", "0", "dimensionless", "SSRI adaptation (no SSRI in this regimen)")
-    b.let("night", "((1 + cos(2*pi*(t - sleep_mid)/24))/2)**4", "dimensionless", "sleep-period gate")
     b.let("trkb_raw", "bdnf*(1 + hyp_trkb*g_td*trkb_occ)*(1 + g_ssri*ssri_adapt)*(1 + hyp_encore*g_enc*sws)"
           "*(1 + (hyp_sleep + hyp_encore)*g_swa*exc*night)", "dimensionless", "TrkB activation called for")
     b.let("p_trkb", "1 + (1 - trkb_ko)*(trkb_raw - 1)", "dimensionless", "TrkB phosphorylation")
@@ -63,9 +61,12 @@ def add_signalling(b: ModelBuilder, species: str, hypothesis: str, families: set
     b.let("gsk3", "(1 - lithium_gsk3)*p_akt**(-g_gsk*(1 - gsk3_knockin))", "dimensionless",
           "GSK3beta activity")
     b.state("prot", "dimensionless", "synaptic-protein pool (PSD-95, GluA1, synapsin I)", 1.0)
+    b.rate("bdnf", "(1 + (1 - bdnf_ko)*(release*stop - 1) - bdnf)/tau_bdnf")
     b.let("transl", "mtorc1*stop", "dimensionless", "translation drive of synaptic proteins")
     b.let("ind_prot", f"{pos('transl - 1')}**n_ind/({pos('transl - 1')}**n_ind + theta_m**n_ind)", "dimensionless",
           "induction of synaptic-protein synthesis (threshold: plasticity needs a strong signal)")
+    b.state("transl_on", "dimensionless", "induced translation in progress (polysome loading, transport)", 0.0)
+    b.rate("transl_on", "(ind_prot - transl_on)/tau_tl")
     b.state("mecp2", "dimensionless", "phosphorylated MeCP2 (Ser421)", 1.0)
     b.let("ind_mecp2", f"{pos('p_trkb - 1')}**n_ind/({pos('p_trkb - 1')}**n_ind + theta_t**n_ind)", "dimensionless",
           "induction of MeCP2 phosphorylation by TrkB (threshold)")
@@ -73,10 +74,11 @@ def add_signalling(b: ModelBuilder, species: str, hypothesis: str, families: set
     b.let("ind_mtor", f"{pos('mtorc1 - 1')}**n_ind/({pos('mtorc1 - 1')}**n_ind + theta_m**n_ind)", "dimensionless",
           "mTORC1-driven induction of AMPAR insertion (threshold)")
     b.let("mecp2_excess", pos("mecp2 - 1"), "dimensionless", "MeCP2-P above baseline")
-    b.rate("prot", f"(1 + g_prot*ind_prot + g_mecp2_prot*mecp2_excess - g_prot_low*{pos('1 - transl')}"
-           " - prot)/tau_prot")
+    b.rate("prot", f"(1 + g_prot*transl_on + (1 - rapamycin_brain)*g_mecp2_prot*mecp2_excess"
+           f" - g_prot_low*{pos('1 - transl')} - prot)/tau_prot")
     for name, expr, desc in [
-        ("bdnf", "bdnf", "BDNF (release and translation)"), ("p_trkb", "p_trkb", "TrkB phosphorylation"),
+        ("bdnf", "bdnf*(1 + (1 - bdnf_ko)*g_bdnf_tl*(prot - 1))", "BDNF protein (released plus newly translated)"),
+        ("p_trkb", "p_trkb", "TrkB phosphorylation"),
         ("p_erk", "p_erk", "ERK phosphorylation"), ("p_akt", "p_akt", "Akt phosphorylation"),
         ("mtorc1", "mtorc1", "mTORC1 activity"), ("p_eef2", "pe_rest*pe_ext", "eEF2 phosphorylation"),
         ("gsk3b_activity", "gsk3", "GSK3beta activity"), ("synaptic_protein", "prot", "synaptic-protein pool"),

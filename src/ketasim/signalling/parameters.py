@@ -52,13 +52,14 @@ def parameter_table(species: str) -> list[Param]:
         A("n_burst", 4.0, "dimensionless", 1.0, 8.0, "BDNF release needs burst firing (Balkowiec & Katz 2002), "
           "which needs pyramidal NMDARs", "dependence of activity-dependent BDNF release on pyramidal NMDARs"),
         A("g_rel", 5.0, "dimensionless", 1.0, 10.0, "calibrated: BDNF protein up at 30 min (Autry 2011), "
-          "clinical effect size", "gain of induced BDNF release per unit excess AMPAR/burst activity"),
+          "clinical effect size", "gain of induced BDNF release per unit excess AMPAR/burst activity",
+          iiv=0.4, iiv_source="calibrated: responders differ in plasticity (BDNF, gamma, SWA track response)"),
         A("g_rel_low", 0.3, "dimensionless", 0.0, 1.0, "assumed: constitutive secretion continues",
           "fall of BDNF release per unit activity below baseline"),
         P("val_imp", 0.3, "dimensionless", "Egan et al. 2003, Cell 112:257 (activity-dependent secretion "
           "18-30% lower with Met)", "S", "loss of activity-dependent BDNF release per Met allele carrier",
           low=0.18, high=0.3),
-        A("tau_bdnf", 30.0, "min", 10.0, 60.0, AUTRY + " (BDNF protein up at 30 min)", "BDNF time constant"),
+        A("tau_bdnf", 60.0, "min", 10.0, 120.0, AUTRY + " (BDNF protein up at 30 min)", "BDNF time constant"),
         A("tau_eef2", 15.0, "min", 5.0, 30.0, AUTRY + " (p-eEF2 down within 30 min)", "eEF2 phosphorylation "
           "time constant"),
         A("n_eef2", 6.0, "dimensionless", 1.0, 10.0, "Ca2+/calmodulin activation of eEF2K is cooperative; "
@@ -80,9 +81,6 @@ def parameter_table(species: str) -> list[Param]:
           "TrkB activation per unit slow-wave index (ENCORE-D variant)"),
         A("g_swa", 1.0, "dimensionless", 0.2, 3.0, "Duncan et al. 2013 (next-night SWA tracks BDNF)",
           "TrkB activation by next-night SWA per unit excitation (sleep variant)"),
-        A("sleep_mid", 17.0 if species == "human" else 3.0, "h", 0.0, 24.0,
-          "patients dosed mid-morning sleep about 13-21 h later; rodents dosed in their rest (light) phase",
-          "time from t = 0 to the middle of the next sleep period"),
         A("e_trkb", 1.0, "dimensionless", 0.5, 2.0, "assumed", "ERK sensitivity to TrkB"),
         A("e_act", 1.0, "dimensionless", 0.5, 2.0, "Kohtala 2019 (ERK falls at anaesthetic doses)",
           "ERK sensitivity to pyramidal activity"),
@@ -93,7 +91,7 @@ def parameter_table(species: str) -> list[Param]:
           "feedback of mTORC1 on Akt"),
         A("g_xm", 1.0, "dimensionless", 0.3, 3.0, "assumed (extrasynaptic variant)", "mTOR brake release per "
           "unit fall of extrasynaptic eEF2K drive (log-log)"),
-        A("tau_mtor", 20.0, "min", 5.0, 40.0, LI2010 + " (peak 30-60 min, baseline by about 2 h, rat 10 mg/kg)",
+        A("tau_mtor", 30.0, "min", 5.0, 60.0, LI2010 + " (peak 30-60 min, baseline by about 2 h, rat 10 mg/kg)",
           "mTORC1 time constant"),
         A("g_gsk", 1.0, "dimensionless", 0.3, 3.0, "Akt phosphorylates GSK3beta Ser9 (Beurel 2011)",
           "GSK3beta inhibition per unit Akt (log-log)"),
@@ -103,15 +101,19 @@ def parameter_table(species: str) -> list[Param]:
           "induce plasticity (Zarate 2006, Am J Psychiatry 163:153)", "steepness of the plasticity threshold"),
         A("theta_t", 0.1, "dimensionless", 0.03, 0.3, "assumed", "TrkB excess giving half-maximal MeCP2 "
           "phosphorylation"),
-        A("g_prot", 8.0, "dimensionless", 2.0, 40.0, LI2010 + " (synaptic proteins up 30-50% from 2 h)",
+        A("g_prot", 3.0, "dimensionless", 1.0, 20.0, LI2010 + " (synaptic proteins up 30-50% from 2 h)",
           "induced synthesis of synaptic proteins per unit translation-drive excess (per pool lifetime)"),
+        A("tau_tl", 1.5, "h", 0.3, 3.0, LI2010 + " (synaptic proteins up from about 2 h, after mTORC1 at "
+          "30-60 min)", "delay from mTORC1 induction to synaptic-protein accumulation"),
+        A("g_bdnf_tl", 0.3, "dimensionless", 0.0, 1.0, "Duncan 2013; Haile 2014 (plasma BDNF up at 4 h)",
+          "BDNF synthesis raised per unit synaptic-protein (translation) excess"),
         A("g_prot_low", 1.0, "dimensionless", 0.0, 3.0, "assumed: basal translation continues",
           "fall of synthesis per unit translation drive below baseline"),
         A("tau_prot", 12.0, "h", 4.0, 48.0, LI2010 + " (up from about 2 h)", "synaptic-protein pool time constant"),
-        A("g_mecp2_prot", 0.04, "dimensionless", 0.02, 0.3, LI2010 + " (up for about 72 h); Kim et al. 2021 "
+        A("g_mecp2_prot", 0.12, "dimensionless", 0.02, 0.3, LI2010 + " (up for about 72 h); Kim et al. 2021 "
           "(MeCP2 S421A loses the sustained effect)", "synaptic-protein synthesis sustained per unit MeCP2-P excess"),
         A("k_mecp2", 2.0, "1/h", 0.5, 10.0, "Kim et al. 2021 (BDNF-dependent MeCP2 Ser421 phosphorylation)",
           "MeCP2 phosphorylation rate per unit excess TrkB"),
-        A("tau_mecp2", 5.0, "d", 1.0, 7.0, "Kim et al. 2021 (needed for days-long effect)",
+        A("tau_mecp2", 3.0, "d", 1.0, 7.0, "Kim et al. 2021 (needed for days-long effect)",
           "MeCP2-P time constant"),
     ]

@@ -32,8 +32,8 @@ def parameter_table() -> list[Param]:
         switch("hyp_psych", 0.0, "the acute experience (dissociation) mediates part of the effect"),
         perturbation("anaesthesia_masked", "1: surgical anaesthesia masks the acute experience",
                      "Lii et al. 2023, Nat Ment Health 1:876"),
-        A("e_max", 0.55, "dimensionless", 0.2, 0.9, "calibrated: MADRS -16.5 vs -8.8 at 24 h (" + MURROUGH + ")",
-          "fraction of baseline severity removed when the synaptic deficit is fully restored", iiv=1.2,
+        A("e_max", 0.65, "dimensionless", 0.2, 0.9, "calibrated: MADRS -16.5 vs -8.8 at 24 h (" + MURROUGH + ")",
+          "fraction of baseline severity removed when the synaptic deficit is fully restored", iiv=0.8,
           iiv_scale="logit", iiv_source="calibrated: response 64% vs 28% at 24 h (" + MURROUGH + ")"),
         A("g_lhb_ad", 0.6, "dimensionless", 0.2, 1.0, "assumed (LHb variant)", "symptom relief per unit LHb "
           "burst relief"),
@@ -57,7 +57,7 @@ def parameter_table() -> list[Param]:
           "memory of the perceived drug experience"),
         A("cad_ref", 10.0, "dimensionless", 3.0, 30.0, "assumed", "CADSS points that make a drug clearly "
           "perceptible"),
-        A("sed_ref", 0.3, "dimensionless", 0.1, 1.0, "assumed", "sedation that makes a drug clearly perceptible"),
+        A("sed_ref", 0.2, "dimensionless", 0.1, 1.0, "assumed", "sedation that makes a drug clearly perceptible"),
         A("w_2c", 0.7, "dimensionless", 0.4, 1.0, "GluN2C knockouts tie it to dissociation (system.md 2)",
           "GluN2C share of the dissociative engagement (rest: interneuron NMDARs)"),
         A("tau_cad", 4.0, "min", 1.0, 10.0, "Olofsen 2012 (t1/2ke0 0-12 min by effect)", "dissociation lag"),

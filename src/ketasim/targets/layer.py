@@ -63,8 +63,8 @@ def add_targets(b: ModelBuilder, species: str, hypothesis: str, families: set[st
     b.layer = "targets"
     b.params_from(parameter_table(species))
     b.param(perturbation("glun2d_ko", "1: GluN2D knockout (interneuron NMDARs become GluN2B only)",
-                         "Hanson et al. 2024 / Sapkota 2016: GluN2D knockout abolishes ketamine's cortical "
-                         "excitation"))
+                         "system.md section 2 (GluN2D knockout abolishes ketamine-evoked cortical "
+                         "excitation)"))
     b.param(perturbation("hcn1_ko", "1: HCN1 knockout", "Chen, Shu & Bayliss 2009; Zhou et al. 2013"))
     b.param(switch("hyp_hnk_ampa", 0.0, "1: (2R,6R)-HNK potentiates AMPAR transmission (Zanos 2016)"))
     b.let("w2d_int_eff", "w2d_int*(1 - glun2d_ko)", "dimensionless", "GluN2D share of interneuron NMDARs")

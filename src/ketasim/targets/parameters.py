@@ -102,7 +102,7 @@ def _subunits() -> list[Param]:
 
 def _populations(species: str) -> list[Param]:
     return [
-        A("w2d_int", 0.7, "dimensionless", 0.4, 0.9, "Perszyk et al. 2016 (GluN2D in PV/SST interneurons)",
+        A("w2d_int", 0.7, "dimensionless", 0.4, 0.9, "system.md sections 2-3 (GluN2D/2B in PV and SST interneurons)",
           "share of interneuron NMDAR current carried by GluN2D (rest GluN2B)"),
         A("glun2d_po", 0.5, "dimensionless", 0.2, 0.8, "GluN2D's slow deactivation raises open time; assumed",
           "fall of interneuron NMDAR open probability in GluN2D knockouts"),
@@ -138,8 +138,8 @@ def _populations(species: str) -> list[Param]:
           "(Yang et al. 2018, Nature 554:317)", "extra LHb open probability per unit LHb activity"),
         A("Po_rest0", 0.005, "dimensionless", 0.001, 0.02, "assumed: spontaneous release plus ambient glutamate "
           "at rest (Autry et al. 2011: effect within 30 min)", "open probability of NMDARs at rest"),
-        A("pd_scale", 1.0 if species == "human" else 0.08, "dimensionless", 1.0 if species == "human" else 0.04,
-          1.0 if species == "human" else 0.2,
+        A("pd_scale", {"human": 1.0, "rat": 0.08, "mouse": 0.16}[species], "dimensionless",
+          1.0 if species == "human" else 0.04, 1.0 if species == "human" else 0.25,
           "human reference; rodents stay sub-anaesthetic at plasma levels that anaesthetise humans (rat "
           "glutamate still rises at 30 mg/kg, Moghaddam 1997) and need several-fold human exposure for "
           "antidepressant-like effects (Zanos et al. 2018, Pharmacol Rev 70:621)",

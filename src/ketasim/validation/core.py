@@ -50,6 +50,10 @@ class MissingParameterError(LookupError):
         super().__init__(f"model lacks parameter {name}")
 
 
+class SimulationError(RuntimeError):
+    """The model could not be simulated under a target's condition (a model problem, not the evaluator's)."""
+
+
 @dataclass
 class Checks:
     """Accumulates the conditions of a pass rule; the target passes when all hold."""
@@ -63,7 +67,8 @@ class Checks:
         width = max(hi - lo, 1e-12)
         dist = 0.0 if ok else (abs(x - (lo if x < lo else hi)) / width if np.isfinite(x) else math.inf)
         self.distances.append(dist)
-        self.items.append((label, ok, f"{label} {fmt(x)}{(' ' + unit) if unit else ''} in [{lo:g}, {hi:g}]"))
+        where = "in" if ok else "outside"
+        self.items.append((label, ok, f"{label} {fmt(x)}{(' ' + unit) if unit else ''} {where} [{lo:g}, {hi:g}]"))
         return ok
 
     def near(self, label: str, x: float, target: float, tol: float, unit: str = "") -> bool:
@@ -71,9 +76,9 @@ class Checks:
         return self.inside(label, x, target - tol, target + tol, unit)
 
     def true(self, label: str, cond: bool, text: str) -> bool:
-        """A qualitative condition, with the numbers that decide it in `text`."""
+        """A qualitative condition; `text` states the requirement with the numbers that decide it."""
         ok = bool(cond)
-        self.items.append((label, ok, text))
+        self.items.append((label, ok, text if ok else f"not met: {text}"))
         return ok
 
     @property
@@ -81,6 +86,7 @@ class Checks:
         return bool(self.items) and all(ok for _, ok, _ in self.items)
 
     def detail(self) -> str:
+        """The failing conditions (or, when all hold, every condition) with their numbers."""
         failing = [t for _, ok, t in self.items if not ok]
         if failing:
             return "FAILED: " + "; ".join(failing)
@@ -286,10 +292,16 @@ class Context:
             params = np.array(model.with_params(**values))
             weight = covariates.get("WT", SPECIES_WEIGHT[species])
             events = events_for(doses, weight)
-            traj = simulate_reference(model, events, params, np.asarray(times, float), rtol=rtol, atol=atol)
         except Exception as exc:
             self._failed[key] = exc
             raise
+        try:
+            traj = simulate_reference(model, events, params, np.asarray(times, float), rtol=rtol, atol=atol)
+        except Exception as exc:
+            what = ", ".join(f"{k}={v:g}" for k, v in overrides.items()) or "no perturbation"
+            err = SimulationError(f"simulation failed ({species}, {what}): {type(exc).__name__}: {exc}")
+            self._failed[key] = err
+            raise err from exc
         sim = Sim(model, traj, params)
         self._runs[key] = sim
         return sim

@@ -8,7 +8,7 @@ import numpy as np
 from scipy.optimize import curve_fit
 
 from ..regimen import Dose
-from .core import Checks, Context, Outcome, Sim, auc, evaluator, fmt, grid, loglinear_half_life, peak
+from .core import Checks, Context, Outcome, Sim, auc, clamp_names, evaluator, fmt, grid, loglinear_half_life, peak
 from .targets import Target
 
 TE = 40.0 / 60.0  # end of the standard infusion, h
@@ -242,19 +242,46 @@ def _mouse_hl(ctx: Context, target: Target) -> Outcome:
     return c.outcome({"half_life_min": hl, "human_to_mouse_ratio": ratio})
 
 
+#: analytes that occupy the channel site, with their names in the model's in-vitro assay
+SITE_ANALYTES = {"K_S": "s_ketamine", "K_R": "r_ketamine", "NK_S": "s_norketamine", "NK_R": "r_norketamine",
+                 "DHNK_S": "s_dhnk", "DHNK_R": "r_dhnk", "MEM": "memantine"}
+
+
+def site_occupancy(sim: Sim) -> tuple[np.ndarray, str]:
+    """Channel-site ([3H]MK-801) occupancy over time and how it was obtained.
+
+    With the model's in-vitro assay: equilibrium occupancy of the site by every analyte at its
+    unbound brain concentration, with the assay's 0-Mg2+ GluN2A IC50 (binding conditions), which is
+    what ex vivo binding reads (drug present in the tissue, whatever the channel state).
+    Without it: the model's pyramidal synaptic block.
+    """
+    from .receptors import assay
+
+    mod = assay()
+    if mod is None:
+        return sim.out("nmdar_block_pyr_syn"), "pyramidal synaptic block"
+    m = sim.model
+    x = np.zeros_like(sim.t)
+    for analyte, name in SITE_ANALYTES.items():
+        state, fu, _ = clamp_names(analyte)
+        if state in m.state_index:
+            x = x + sim.state(state) * m.param(fu).internal_value / mod.ic50(name, "2A", 0.0)
+    return x / (1.0 + x), "equilibrium site occupancy at unbound brain concentrations (assay IC50, 0 Mg2+)"
+
+
 @evaluator("pk-mouse-brain-occupancy")
 def _mouse_occupancy(ctx: Context, target: Target) -> Outcome:
-    """Channel-site occupancy proxy: pyramidal synaptic NMDAR block (hippocampal tissue)."""
     times = grid((0.0, 1.0, 121), (1.0, 7.0, 73))
     ket = ctx.run("mouse", [Dose("ketamine", "sc", (0.0,), mg_per_kg=30.0)], times)
     mem = ctx.run("mouse", [Dose("memantine", "sc", (0.0,), mg_per_kg=30.0)], times)
-    occ = ket.out("nmdar_block_pyr_syn")
+    occ, how = site_occupancy(ket)
+    mocc, _ = site_occupancy(mem)
     tpk, pk = peak(ket.t, occ)
-    k60 = ket.at("nmdar_block_pyr_syn", 1.0)
-    m6 = mem.at("nmdar_block_pyr_syn", 6.0)
+    k60 = float(np.interp(1.0, ket.t, occ))
+    m6 = float(np.interp(6.0, mem.t, mocc))
     c = Checks()
     c.true("ketamine gone at 60 min", k60 < 0.2 * pk,
            f"ketamine occupancy at 60 min {fmt(k60)} < 20% of peak {fmt(pk)} (at {fmt(tpk * MIN)} min)")
     c.true("memantine lasts", m6 > k60, f"memantine at 6 h {fmt(m6)} > ketamine at 60 min {fmt(k60)}")
     return c.outcome({"ketamine_peak": pk, "ketamine_peak_min": tpk * MIN, "ketamine_60min": k60,
-                      "memantine_6h": m6})
+                      "memantine_6h": m6}, how)

@@ -22,7 +22,7 @@ from ..engines.reference import simulate_reference
 from ..patients import individual_parameters, patient_rng
 from ..regimen import Dose
 from ..scales import SCALES
-from .core import POP_ATOL, POP_RTOL, MissingOutputError, events_for, stable_hash, to_internal
+from .core import POP_ATOL, POP_RTOL, MissingOutputError, SimulationError, events_for, stable_hash, to_internal
 
 if TYPE_CHECKING:
     from .core import Context
@@ -110,8 +110,9 @@ class Population:
                 if (i + 1) % 20 == 0 and i + 1 < self.n:
                     self.ctx.say(f"  {i + 1}/{self.n} patients")
         except Exception as exc:  # remember a failed arm: every target that needs it fails the same way
-            self._failed[ck] = exc
-            raise
+            err = SimulationError(f"simulation of arm {key} failed: {type(exc).__name__}: {exc}")
+            self._failed[ck] = err
+            raise err from exc
         arm = Arm(key, t, {k: np.vstack(v) for k, v in series.items()}, self)
         self._arms[ck] = arm
         return arm
