@@ -129,7 +129,7 @@ def test_generated_jacobian_matches_finite_differences() -> None:
 
 
 def test_mass_balance_is_exact() -> None:
-    model = build_model("human", frozenset({("ketamine", "iv")}), layers="all")
+    model = build_model("human", frozenset({("ketamine", "iv")}), layers="exposure")
     dose = Dose("ketamine", "iv", (0.0, 48.0), mg_per_kg=0.5, duration_h=40 / 60)
     params, events = patients(model, dose, 3, seed=5)
     times = np.linspace(0, 96, 193)
@@ -143,7 +143,7 @@ def test_mass_balance_is_exact() -> None:
 
 def test_per_patient_schedules_and_amounts() -> None:
     """Patients with different dose times and amounts give what each gives alone."""
-    model = build_model("human", frozenset({("ketamine", "iv")}), layers="all")
+    model = build_model("human", frozenset({("ketamine", "iv")}), layers="exposure")
     p = np.array(model.default_parameters)
     ev_a = dose_events(Dose("ketamine", "iv", (0.0,), mg_per_kg=0.5, duration_h=40 / 60), 60.0)
     ev_b = dose_events(Dose("ketamine", "iv", (2.0,), mg_per_kg=0.5, duration_h=40 / 60), 90.0)
@@ -159,7 +159,7 @@ def test_per_patient_schedules_and_amounts() -> None:
 
 
 def test_outputs_at_a_dose_time_include_the_dose() -> None:
-    model = build_model("human", frozenset({("ketamine", "iv")}), layers="all")
+    model = build_model("human", frozenset({("ketamine", "iv")}), layers="exposure")
     ev = dose_events(Dose("ketamine", "iv", (1.0,), mg_per_kg=0.5), 70.0)
     res = simulate_batch(model, ev, np.array(model.default_parameters), [0.0, 0.5, 1.0, 2.0])
     ref = simulate_reference(model, ev, model.default_parameters, [0.0, 0.5, 1.0, 2.0])
@@ -183,7 +183,7 @@ def test_failure_is_reported_per_patient() -> None:
 
 
 def test_reproducible_and_chunk_independent() -> None:
-    model = build_model("human", frozenset({("ketamine", "iv")}), layers="all")
+    model = build_model("human", frozenset({("ketamine", "iv")}), layers="exposure")
     dose = Dose("ketamine", "iv", (0.0,), mg_per_kg=0.5, duration_h=40 / 60)
     params, events = patients(model, dose, 5, seed=9)
     times = np.linspace(0, 48, 25)
@@ -197,7 +197,7 @@ def test_reproducible_and_chunk_independent() -> None:
 
 
 def test_bad_arguments() -> None:
-    model = build_model("human", frozenset({("ketamine", "iv")}), layers="all")
+    model = build_model("human", frozenset({("ketamine", "iv")}), layers="exposure")
     p = np.array(model.default_parameters)
     with pytest.raises(ValueError, match="times_h"):
         simulate_batch(model, [], p, [1.0, 0.5])
