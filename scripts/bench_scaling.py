@@ -61,10 +61,10 @@ def roadrunner_ms(model, n: int = 5) -> float | None:  # noqa: ANN001
     weights = params[model.param_index["WT"]]
     dose = Dose("ketamine", "iv", (0.0,), mg_per_kg=0.5, duration_h=40 / 60)
     times = output_times(28)
-    simulate_roadrunner(model, dose_events(dose, float(weights[0])), params[:, 0], times, rtol=1e-6, atol=1e-10)
+    simulate_roadrunner(model, dose_events(dose, float(weights[0])), params[:, 0], times, rtol=1e-7, atol=1e-12)
     cpu = time.process_time()
     for i in range(n):
-        simulate_roadrunner(model, dose_events(dose, float(weights[i])), params[:, i], times, rtol=1e-6, atol=1e-10)
+        simulate_roadrunner(model, dose_events(dose, float(weights[i])), params[:, i], times, rtol=1e-7, atol=1e-12)
     return 1000 * (time.process_time() - cpu) / n
 
 
