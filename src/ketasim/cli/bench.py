@@ -40,7 +40,7 @@ from ..regimen import Dose, DoseEvent, dose_events
 FLOOR = 1e-3
 REGIMEN = Dose("ketamine", "iv", (0.0,), mg_per_kg=0.5, duration_h=40 / 60)
 SLICE = 2048  # patients per fast-engine call (bounds memory for large N)
-RR_RTOL, RR_ATOL = 1e-6, 1e-10
+RR_RTOL, RR_ATOL = 1e-7, 1e-12
 
 
 def output_times(days: float) -> np.ndarray:
