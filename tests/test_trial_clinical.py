@@ -1,7 +1,7 @@
-"""Score measures through the trial machinery, with a toy clinical layer standing in for issue 3's.
+"""Score measures through the trial machinery with the real clinical layer.
 
-The toy layer only exercises the plumbing (covariates in, rated scores out, ANCOVA, response);
-it makes no claim about ketamine's effect.
+It exercises the plumbing (covariates in, rated scores out, ANCOVA, response) and the sign
+of the effect with 20 patients per arm (the calibrated sizes are in the example tests).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def test_scores_are_rated_and_analysed(tmp_path: Path) -> None:
     """The real clinical layer's scores are rated (whole, bounded) and analysed by the right tests."""
     spec = parse_spec({
         "ketasim": 1, "name": "toy clinical", "seed": 5,
-        "population": {"size": 8, "baseline": {"scale": "MADRS", "mean": 32, "sd": 5, "min": 22, "max": 60}},
+        "population": {"size": 40, "baseline": {"scale": "MADRS", "mean": 32, "sd": 5, "min": 22, "max": 60}},
         "arms": [
             {"name": "ketamine", "regimen": [{"drug": "ketamine", "route": "iv", "dose": "0.5 mg/kg",
                                               "duration": "40 min", "at": ["0 h"]}]},
@@ -28,8 +28,8 @@ def test_scores_are_rated_and_analysed(tmp_path: Path) -> None:
                                                "duration": "40 min", "at": ["0 h"]}]},
         ],
         "endpoints": [
-            {"name": "chg", "kind": "change", "measure": "MADRS", "at": "4 h"},
-            {"name": "resp", "kind": "response", "measure": "MADRS", "at": "4 h"},
+            {"name": "chg", "kind": "change", "measure": "MADRS", "at": "24 h"},
+            {"name": "resp", "kind": "response", "measure": "MADRS", "at": "24 h"},
             {"name": "cadss", "kind": "peak", "measure": "CADSS", "window": ["0 h", "2 h"]},
             {"name": "sbp", "kind": "peak_change", "measure": "SBP", "window": ["0 h", "2 h"]},
         ],
@@ -47,7 +47,7 @@ def test_scores_are_rated_and_analysed(tmp_path: Path) -> None:
     assert comps["chg"]["test"] == "ancova" and comps["resp"]["test"] == "fisher"
     assert comps["sbp"]["test"] == "welch"
     ket, mdz = (summary["arms"][a]["endpoints"] for a in ("ketamine", "midazolam"))
-    assert ket["chg"]["value"] < mdz["chg"]["value"] < 0  # ketamine improves within hours
+    assert ket["chg"]["value"] < mdz["chg"]["value"] < 0  # ketamine improves within a day
     assert ket["resp"]["unit"] == "fraction" and ket["chg"]["unit"] == "points" and ket["sbp"]["unit"] == "mmHg"
     assert ket["cadss"]["value"] > 10 and mdz["cadss"]["value"] < 3
     assert json.loads((tmp_path / "out" / "summary.json").read_text()) == summary
