@@ -29,9 +29,8 @@ if TYPE_CHECKING:
 
 #: reference body weights (kg) of the typical subject per species
 SPECIES_WEIGHT = {"human": 70.0, "mouse": 0.025, "rat": 0.25}
-#: solver tolerances: typical-subject runs, population runs (many patients)
+#: solver tolerances of typical-subject runs (reference solver; populations use the fast engine)
 RTOL, ATOL = 1e-8, 1e-10
-POP_RTOL, POP_ATOL = 1e-5, 1e-8
 
 
 class MissingOutputError(LookupError):
