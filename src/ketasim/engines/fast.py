@@ -20,7 +20,7 @@ reported in `BatchResult.failed` with a message; its results are NaN from there 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from weakref import WeakKeyDictionary
@@ -570,6 +570,35 @@ def _prepare(eng: _Engine, p: np.ndarray, n_inputs: int) -> _Ctx:
     w0[eng.jac_pos] = -_as_rows(j0, m)
     coeffs = np.vstack([_as_rows(a, m), np.zeros((1, m))])  # the last row pads blocks
     return _Ctx(c, coeffs[eng.lin_order], _as_rows(b, m), w0, np.zeros((n_inputs, m)))
+
+
+def dense_jacobian(model: Model, params: Sequence[float] | np.ndarray
+                   ) -> Callable[[float, np.ndarray, np.ndarray], np.ndarray]:
+    """J(t, x, u) = df/dx of one patient as a dense matrix, from the generated analytic Jacobian.
+
+    Used by the SciPy solvers (reference and API), whose finite-difference Jacobian otherwise
+    costs one right-hand side per state; the Jacobian steers only their Newton iterations, so
+    their accuracy still rests on their own error control.
+    """
+    eng = _engine(model)
+    info = eng.cf.info
+    ctx = _prepare(eng, np.asarray(params, dtype=float)[:, None], len(model.inputs))
+    rows = np.array(info.jac_rows, dtype=np.intp)
+    cols = np.array(info.jac_cols, dtype=np.intp)
+    dyn = np.array(info.jac_dynamic, dtype=np.intp)
+    const = -ctx.W0[eng.jac_pos, 0]
+
+    def jac(t: float, x: np.ndarray, u: np.ndarray) -> np.ndarray:
+        vals = const.copy()
+        if eng.rem_rows.size and dyn.size:
+            ctx.u[:, 0] = u
+            _, d, _ = eng.cf.rem_jac(np.array([t]), np.asarray(x, dtype=float)[:, None], ctx.c, ctx.u)
+            vals[dyn] += np.nan_to_num(d[:, 0], nan=0.0, posinf=0.0, neginf=0.0)
+        out = np.zeros((eng.n, eng.n))
+        out[rows, cols] = vals
+        return out
+
+    return jac
 
 
 def simulate_batch(

@@ -44,14 +44,24 @@ def simulate_reference(
     rtol: float = RTOL,
     atol: float = ATOL,
     method: str = "Radau",
+    analytic_jacobian: bool = True,
 ) -> Trajectory:
-    """Integrate one patient from t = 0 through `times_h` (sorted, >= 0)."""
+    """Integrate one patient from t = 0 through `times_h` (sorted, >= 0).
+
+    The analytic Jacobian (generated from the model description) only steers the Newton
+    iterations; `analytic_jacobian=False` uses SciPy's finite differences instead.
+    """
     cm = compile_model(model)
     p = np.asarray(params, dtype=float)
     t_out = np.asarray(times_h, dtype=float)
     if t_out.ndim != 1 or t_out.size == 0 or np.any(np.diff(t_out) < 0) or t_out[0] < 0:
         raise ValueError("times_h must be a non-empty, sorted array of non-negative hours")
     plan = make_plan(model, events, p)
+    jac = None
+    if analytic_jacobian:
+        from .fast import dense_jacobian  # fast.py imports Trajectory from here
+
+        jac = dense_jacobian(model, p)
     x = np.asarray(cm.initial(p), dtype=float)
     u = np.zeros(len(model.inputs))
     t_end = float(t_out[-1])
@@ -83,6 +93,7 @@ def simulate_reference(
             t_eval=wanted,
             rtol=rtol,
             atol=atol,
+            jac=None if jac is None else (lambda t, y, u=u: jac(t, y, u)),
         )
         if sol.status != 0 or not np.all(np.isfinite(sol.y)):
             raise SolverError(f"reference solver failed between {t0:g} h and {t1:g} h: {sol.message}")

@@ -24,6 +24,16 @@ class _Printer(NumPyPrinter):
     def _print_Float(self, expr: sp.Float) -> str:  # noqa: N802 (sympy's naming)
         return repr(float(expr))
 
+    def _print_Piecewise(self, expr: sp.Piecewise) -> str:  # noqa: N802
+        """Nested numpy.where: on one patient (scalars) far cheaper than sympy's numpy.select."""
+        pieces = list(expr.args)
+        out = "numpy.nan"
+        if pieces and pieces[-1].cond == sp.true:
+            out = f"({self._print(pieces.pop().expr)})"
+        for piece in reversed(pieces):
+            out = f"numpy.where({self._print(piece.cond)}, {self._print(piece.expr)}, {out})"
+        return out
+
 
 def _header(model: Model, with_inputs: bool) -> list[str]:
     lines = [f"    {s.name} = x[{i}]" for i, s in enumerate(model.states)]
