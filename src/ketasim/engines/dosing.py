@@ -65,3 +65,11 @@ def make_plan(model: Model, events: Sequence[DoseEvent], p: np.ndarray) -> DoseP
     rates = np.cumsum(rate_changes, axis=0)
     rates[np.abs(rates) < 1e-12 * (np.abs(rate_changes).max(initial=0.0) + 1e-300)] = 0.0  # no doses: empty
     return DosePlan(np.array(times, dtype=float), jumps, rates, total)
+
+
+def output_grid(times_h: Sequence[float] | np.ndarray) -> np.ndarray:
+    """The requested output times as floats; ValueError unless sorted, non-negative and not empty."""
+    t_out = np.asarray(times_h, dtype=float)
+    if t_out.ndim != 1 or t_out.size == 0 or np.any(np.diff(t_out) < 0) or t_out[0] < 0:
+        raise ValueError("times_h must be a non-empty, sorted array of non-negative hours")
+    return t_out

@@ -31,7 +31,7 @@ import sympy as sp
 from ..model.codegen import CompiledFast, CompiledModel, compile_fast, compile_model
 from ..model.description import Model
 from ..regimen import DoseEvent
-from .dosing import make_plan
+from .dosing import make_plan, output_grid
 from .fast_linalg import SparseLU, bucket_rows
 from .reference import Trajectory
 
@@ -635,9 +635,7 @@ def simulate_batch(
     if p.ndim != 2 or p.shape[0] != len(model.params):
         raise ValueError(f"params must have shape ({len(model.params)}, n_patients), got {p.shape}")
     n_pat = p.shape[1]
-    t_out = np.asarray(times_h, dtype=float)
-    if t_out.ndim != 1 or t_out.size == 0 or np.any(np.diff(t_out) < 0) or t_out[0] < 0:
-        raise ValueError("times_h must be a non-empty, sorted array of non-negative hours")
+    t_out = output_grid(times_h)
     ev_list = list(events)
     shared = not ev_list or isinstance(ev_list[0], DoseEvent)
     if not shared and len(ev_list) != n_pat:

@@ -16,7 +16,7 @@ from ..errors import SolverError
 from ..model.codegen import compile_model
 from ..model.description import Model
 from ..regimen import DoseEvent
-from .dosing import make_plan
+from .dosing import make_plan, output_grid
 
 RTOL = 1e-10
 ATOL = 1e-12
@@ -53,9 +53,7 @@ def simulate_reference(
     """
     cm = compile_model(model)
     p = np.asarray(params, dtype=float)
-    t_out = np.asarray(times_h, dtype=float)
-    if t_out.ndim != 1 or t_out.size == 0 or np.any(np.diff(t_out) < 0) or t_out[0] < 0:
-        raise ValueError("times_h must be a non-empty, sorted array of non-negative hours")
+    t_out = output_grid(times_h)
     plan = make_plan(model, events, p)
     jac = None
     if analytic_jacobian:

@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import SolverError
 from ..model.description import Model
 from ..regimen import DoseEvent
-from .dosing import make_plan
+from .dosing import make_plan, output_grid
 from .reference import Trajectory
 from .sbml import event_times, sbml_output_ids, to_sbml
 
@@ -72,9 +72,7 @@ def simulate_roadrunner(
     p = np.asarray(params, dtype=float)
     if p.shape != (len(model.params),):
         raise ValueError(f"params must have {len(model.params)} values, got shape {p.shape}")
-    t_out = np.asarray(times_h, dtype=float)
-    if t_out.ndim != 1 or t_out.size == 0 or np.any(np.diff(t_out) < 0) or t_out[0] < 0:
-        raise ValueError("times_h must be a non-empty, sorted array of non-negative hours")
+    t_out = output_grid(times_h)
     events = list(events)
     rr = load_roadrunner(model, events, rtol, atol)
     for inp in model.inputs:  # events change these; reset() leaves global parameters alone
