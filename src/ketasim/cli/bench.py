@@ -50,10 +50,10 @@ def output_times(days: float) -> np.ndarray:
     return np.unique(grid[grid <= end])
 
 
-def virtual_patients(model: Model, n: int, seed: int) -> tuple[np.ndarray, list[list[DoseEvent]]]:
-    """n patients: random effects, weight 50-110 kg, alternating sex; their dose events."""
+def virtual_patients(model: Model, n: int, seed: int, first: int = 0) -> tuple[np.ndarray, list[list[DoseEvent]]]:
+    """Patients first..first+n-1: random effects, weight 50-110 kg, alternating sex; their dose events."""
     params, events = [], []
-    for i in range(n):
+    for i in range(first, first + n):
         rng = patient_rng(seed, i)
         weight = float(rng.uniform(50.0, 110.0))
         params.append(individual_parameters(model, rng, covariates={"WT": weight, "FEMALE": float(i % 2)}))
