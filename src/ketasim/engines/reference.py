@@ -13,7 +13,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from ..errors import SolverError
-from ..model.codegen import compile_model
+from ..model.codegen import CompiledModel, compile_model
 from ..model.description import Model
 from ..regimen import DoseEvent
 from .dosing import make_plan, output_grid
@@ -34,6 +34,14 @@ class Trajectory:
 
     def state(self, model: Model, name: str) -> np.ndarray:
         return self.states[model.state_index[name]]
+
+
+def _rhs(cm: CompiledModel, t: float, y: np.ndarray, p: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """f(t, y) of one patient: the plain-float code, or the NumPy code where floats raise (1/0)."""
+    try:
+        return np.array(cm.rhs1(t, y, p, u))
+    except (ArithmeticError, ValueError):
+        return np.asarray(cm.rhs(t, y, p, u), dtype=float)
 
 
 def simulate_reference(
@@ -84,7 +92,7 @@ def simulate_reference(
         pts = t_out[mask]
         wanted = pts if pts.size and pts[-1] == t1 else np.append(pts, t1)
         sol = solve_ivp(
-            lambda t, y, u=u: cm.rhs(t, y, p, u),
+            lambda t, y, u=u: _rhs(cm, t, y, p, u),
             (t0, t1),
             x,
             method=method,

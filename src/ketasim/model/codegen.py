@@ -14,6 +14,7 @@ from weakref import WeakKeyDictionary
 import numpy as np
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.pycode import PythonCodePrinter
 
 from .description import Model
 
@@ -35,6 +36,41 @@ class _Printer(NumPyPrinter):
         return out
 
 
+class _ScalarPrinter(PythonCodePrinter):
+    """Plain-float Python for one patient: ~3x cheaper than NumPy on 0-d values.
+
+    Powers with non-integer exponents and exp go through helpers that keep NumPy's answers
+    (nan for a negative base, inf on overflow) instead of raising.
+    """
+
+    def _print_Float(self, expr: sp.Float) -> str:  # noqa: N802 (sympy's naming)
+        return repr(float(expr))
+
+    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:  # noqa: N802
+        base, exp = expr.as_base_exp()
+        if exp.is_Integer:
+            return f"({self._print(base)})**{int(exp)}"
+        return f"_fpow({self._print(base)}, {self._print(exp)})"
+
+    def _print_exp(self, expr: sp.Expr) -> str:
+        return f"_fexp({self._print(expr.args[0])})"
+
+
+_SCALAR_PRELUDE = """import math
+
+
+def _fpow(b, e):
+    return b ** e if b >= 0.0 else float(numpy.float64(b) ** e)
+
+
+def _fexp(v):
+    try:
+        return math.exp(v)
+    except OverflowError:
+        return math.inf
+"""
+
+
 def _header(model: Model, with_inputs: bool) -> list[str]:
     lines = [f"    {s.name} = x[{i}]" for i, s in enumerate(model.states)]
     lines += [f"    {p.name} = p[{i}]" for i, p in enumerate(model.params)]
@@ -48,7 +84,8 @@ def _lets(model: Model, printer: _Printer) -> list[str]:
 
 
 def generate_source(model: Model) -> str:
-    """Python source of `rhs(t, x, p, u)`, `lets(t, x, p)` and `outputs(t, x, p)`."""
+    """Python source of `rhs(t, x, p, u)`, `rhs1` (one patient, plain floats), `lets(t, x, p)`,
+    `outputs(t, x, p)` and `initial(p)`."""
     pr = _Printer({"fully_qualified_modules": True})
     out = ["import numpy", "", "", "def rhs(t, x, p, u):"]
     out += _header(model, True) + _lets(model, pr)
@@ -58,6 +95,14 @@ def generate_source(model: Model) -> str:
     for s in model.states:
         out.append(f"        zero + ({pr.doprint(derivs[s.name])}),")
     out.append("    ])")
+    sc = _ScalarPrinter({"fully_qualified_modules": True})
+    out += ["", "", _SCALAR_PRELUDE, "", "def rhs1(t, x, p, u):",
+            "    x = x.tolist()", "    p = p.tolist()", "    u = u.tolist()"]
+    out += _header(model, True) + [f"    {let.name} = {sc.doprint(let.expr)}" for let in model.lets]
+    out.append("    return [")
+    for s in model.states:
+        out.append(f"        {sc.doprint(derivs[s.name])},")
+    out.append("    ]")
     out += ["", "", "def lets(t, x, p):"]
     out += _header(model, False) + _lets(model, pr)
     out.append("    zero = 0.0 * x[0]")
@@ -84,6 +129,7 @@ class CompiledModel:
     """The generated NumPy functions of a model."""
 
     rhs: Callable[[float, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+    rhs1: Callable[[float, np.ndarray, np.ndarray, np.ndarray], list[float]]  # one patient (1-D x, p, u)
     lets: Callable[[float, np.ndarray, np.ndarray], dict[str, np.ndarray]]
     outputs: Callable[[float, np.ndarray, np.ndarray], dict[str, np.ndarray]]
     initial: Callable[[np.ndarray], np.ndarray]
@@ -96,6 +142,7 @@ def _compile_source(source: str, name: str) -> CompiledModel:
     exec(compile(source, f"<ketasim generated: {name}>", "exec"), namespace)  # noqa: S102
     return CompiledModel(
         rhs=namespace["rhs"],  # type: ignore[arg-type]
+        rhs1=namespace["rhs1"],  # type: ignore[arg-type]
         lets=namespace["lets"],  # type: ignore[arg-type]
         outputs=namespace["outputs"],  # type: ignore[arg-type]
         initial=namespace["initial"],  # type: ignore[arg-type]
