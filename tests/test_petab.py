@@ -89,3 +89,35 @@ def test_petab_only_writes_the_problem_without_fitting(tmp_path: Path) -> None:
               "--out", str(tmp_path / "o")])
     assert exc.value.code == 0
     assert (tmp_path / "pe" / "measurements.tsv").exists() and not (tmp_path / "o" / "fit.json").exists()
+
+
+def test_petab_problem_reproduces_ketasim_predictions(tmp_path: Path) -> None:
+    """Simulating model.xml under the second subject's condition (libRoadRunner) gives ketasim's prediction."""
+    import roadrunner
+
+    from ketasim.fit.datafit import DataProblem
+
+    model = build_model("human", frozenset({("ketamine", "iv")}), "default", "exposure")
+    doses = [Dose("ketamine", "iv", (0.0,), mg_per_kg=0.5, duration_h=40 / 60),
+             Dose("ketamine", "iv", (0.5,), amount_mg=20.0, duration_h=40 / 60)]
+    subs = tuple(Subject(f"s{i}", (d,), w, TIMES, ("plasma_ketamine",) * 3, np.ones(3))
+                 for i, (d, w) in enumerate(zip(doses, (70.0, 82.0), strict=True)))
+    data = Dataset(subs)
+    params = parse_params(model, ["CL_K_S"])
+    out = tmp_path / "pe"
+    write_petab(out, model, data, params, error_models(data.output_names))
+    cond = pd.read_csv(out / "conditions.tsv", sep="\t").set_index("conditionId").loc["subject_s1"]
+    obs = pd.read_csv(out / "observables.tsv", sep="\t")
+    rr = roadrunner.RoadRunner(str(out / "model.xml"))
+    rr.integrator.relative_tolerance = 1e-9
+    rr.integrator.absolute_tolerance = 1e-12
+    for inp in model.inputs:
+        rr[f"u_{inp}"] = 0.0
+    for col, value in cond.items():
+        if col != "conditionName":
+            rr[col] = float(value)
+    rr.reset()
+    res = np.asarray(rr.simulate(times=[0.0, *TIMES.tolist()], selections=[obs["observableFormula"][0]]))
+    expected = DataProblem(model, data, params, error_models(data.output_names)).predict(
+        np.log([[params[0].nominal]]))[0][3:]
+    np.testing.assert_allclose(res[1:, 0], expected, rtol=2e-3)

@@ -62,8 +62,8 @@ def parse_params(model: Model, specs: tuple[str, ...] | list[str]) -> list[FitPa
         if name not in model.param_index:
             close = [p.name for p in model.params if name.lower() in p.name.lower()][:6]
             hint = f" (similar: {', '.join(close)})" if close else ""
-            raise UserError("--param", f"unknown parameter {name!r} in this model{hint}; list them with "
-                                       "ketasim export params")
+            raise UserError("--param", f"unknown parameter {name!r} in this model{hint}; docs/model.md lists "
+                                       "every parameter")
         if any(p.name == name for p in out):
             raise UserError("--param", f"{name} is given twice; give each parameter once")
         p = model.param(name)
