@@ -101,3 +101,34 @@ def test_bad_data_file_names_row_and_column(tmp_path: Path, capsys: pytest.Captu
     bad.write_text("id,time_h,output,value\n1,0.5,plasma_ketamine,abc\n")
     assert run(["fit", "--data", str(bad), "--param", "CL_K_S", "--out", str(tmp_path / "o")]) == 2
     assert "row 2, column value" in capsys.readouterr().err
+
+
+def test_nonmem_dataset_fit_recovers_clearance(tmp_path: Path) -> None:
+    """DV of a NONMEM-style dataset (noise-free, 3 subjects) gives back the clearance that made it.
+
+    Constant (additive-only) error: with a prediction-dependent SD the log-variance term of the
+    likelihood pulls noise-free fits towards smaller predictions, by design of the likelihood.
+    """
+    model = build_model("human", frozenset({("ketamine", "iv")}), "default", "exposure")
+    times = np.array([0.5, 1.0, 2.0, 4.0, 8.0])
+    regimens = [(70.0, 35.0), (90.0, 45.0), (60.0, 30.0)]
+    subs = tuple(Subject(str(i + 1), (Dose("ketamine", "iv", (0.0,), amount_mg=mg, duration_h=40 / 60),), w, times,
+                         ("plasma_ketamine",) * times.size, np.zeros(times.size)) for i, (w, mg) in enumerate(regimens))
+    params = parse_params(model, ["CL_K_R"])
+    prob = DataProblem(model, Dataset(subs), params, error_models(["plasma_ketamine"]))
+    y = prob.predict(np.log([[70.0]]))[0]
+    rows = ["ID,TIME,AMT,RATE,CMT,EVID,DV,WT"]
+    k = 0
+    for i, (w, mg) in enumerate(regimens):
+        rows.append(f"{i + 1},0,{mg},{mg / (40 / 60):.10g},1,1,.,{w}")
+        for t in times:
+            rows.append(f"{i + 1},{t},.,.,1,0,{y[k]:.10g},{w}")
+            k += 1
+    path = tmp_path / "nm.csv"
+    path.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "fitnm"
+    assert run(["fit", "--nonmem", str(path), "--param", "CL_K_R", "--starts", "2", "--error-prop", "0",
+                "--out", str(out)]) == 0
+    est = json.loads((out / "fit.json").read_text())["estimates"][0]
+    assert est["estimate"] == pytest.approx(70.0, rel=0.01)
+    assert est["ci_low"] < 70.0 < est["ci_high"]
