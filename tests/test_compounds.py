@@ -36,6 +36,17 @@ BEFORE = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _forget_user_compounds() -> object:
+    """Compounds a test registers are removed afterwards, so other test modules see the built-in library."""
+    yield
+    from ketasim.compounds.user import unregister_compound
+    from ketasim.exposure.comparators import COMPOUNDS
+
+    for name in list(COMPOUNDS):
+        unregister_compound(name)
+
+
 def fingerprint(species: str, drug: str) -> str:
     """Digest of everything the comparator contributes: drug record, parameters (value, unit,
     source, flag, range, variability), states, lets, fluxes, outputs, inputs and dose splits."""

@@ -69,3 +69,18 @@ def register_compound(c: Compound) -> str:
         tparams.GROUP_TABLE[c.code] = "MEM" if t.nmdar_channel.subunit_profile == "memantine" else "K"
         comparators.EXTRA_PARAMS[c.name] = target_params(c)
     return c.name
+
+
+def unregister_compound(name: str) -> None:
+    """Remove a user compound added by register_compound (built-in drugs stay)."""
+    from ..exposure import comparators
+    from ..targets import parameters as tparams
+    from . import DRUGS
+
+    c = comparators.COMPOUNDS.get(name)
+    if c is None or c.code in BUILTIN_CODES:
+        return
+    for table in (comparators.LIBRARY, comparators.COMPOUNDS, comparators.EXTRA_PARAMS, DRUGS):
+        table.pop(name, None)
+    tparams.CHANNEL_GROUPS.pop(c.code, None)
+    tparams.GROUP_TABLE.pop(c.code, None)
