@@ -432,17 +432,25 @@ def write_outputs(result: SimulationResult, out: Path, title: str) -> None:
 @click.option("--hypothesis", default="default", show_default=True, help="model variant (ketasim hypotheses)")
 @click.option("--nonmem", "nonmem", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="simulate the subjects of a NONMEM-style dataset (docs/nonmem.md) instead of one regimen")
+@click.option("--compound", "compound", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="a compound file (docs/compounds.md) adding a new drug; it becomes the default --drug")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="folder for trajectories.parquet and figure.png")
 def command(drug: str, route: str, dose_text: str, duration: str | None, at: tuple[str, ...], every: str | None,
             count: int | None, start: str, sprays: int, spray_interval: str, species: str, weight: str | None,
             sex: str, cyp2b6: str, patients: int, seed: int, days: float, hypothesis: str, nonmem: Path | None,
-            out: Path) -> None:
+            compound: Path | None, out: Path) -> None:
     """Simulate one patient (or a population) under one regimen; print PK metrics, write
     DIR/trajectories.parquet and DIR/figure.png.
 
     Example: ketasim simulate --drug esketamine --route intranasal --dose "28 mg" --sprays 3 --out run1
     """
+    if compound is not None:  # a user's drug from a compound file (ketasim.compounds)
+        from ..compounds.files import load_compound
+        from ..compounds.user import register_compound
+
+        name = register_compound(load_compound(compound))
+        drug = name if drug == "ketamine" else drug
     if nonmem is not None:
         result = run_nonmem(nonmem, species, None, hypothesis)
         click.echo(f"{nonmem}: {len(result.trajectories)} subjects; {species}; patient = dataset order")
@@ -469,6 +477,12 @@ def command(drug: str, route: str, dose_text: str, duration: str | None, at: tup
                + (f", {sprays} sprays" if sprays > 1 else "")
                + f"; {species}, {who}; terminal t1/2 from points above {LLOQ_NG_ML:g} ng/mL")
     click.echo(format_table(metrics_table(result), population))
+    if compound is not None:
+        from ..compounds.effects import effect_summary, format_summary
+
+        mean = {k: np.mean([tr.outputs[k] for tr in result.trajectories], axis=0)
+                for k in ("CADSS", "antidepressant_effect", "MADRS") if k in result.trajectories[0].outputs}
+        click.echo(format_summary(effect_summary(result.times_h, mean)))
     regimen = f"{get_drug(drug).name} {route} {dose_text}" + (f" x {sprays} sprays" if sprays > 1 else "") + (
         f" over {duration}" if duration else "") + (f", {len(times)} doses" if len(times) > 1 else "")
     write_outputs(result, out, f"{regimen}: {species}, {who}")

@@ -1,5 +1,8 @@
 """Exposure of comparator drugs: one two-compartment model, parameterised per drug.
 
+The parameters come from the compound files in ketasim/data/compounds/ (docs/compounds.md): the
+files are the single source of truth; a user's compound file adds a family the same way.
+
 Midazolam (active placebo), memantine (negative control), MK-801 (full trapping, rodents),
 lanicemine (low trapping), a GluN2B-selective antagonist (traxoprodil-like), an SSRI
 (citalopram). Parameters are for a 70 kg human; rodents scale allometrically (CL ~ W^0.75,
@@ -8,9 +11,11 @@ V ~ W), an assumption stated on each scaled value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from ..compounds import MOLAR_MASS, Drug, register
+from ..compounds import Drug, register
+from ..compounds.files import builtin_compounds
+from ..compounds.schema import Compound, Quantity
 from ..model.description import ModelBuilder, Param
 
 
@@ -31,102 +36,50 @@ class SimplePK:
     iiv_cl: float = 0.3
     #: rodent half-life (h) and its source, where allometry from humans is known to fail
     rodent_t_half: tuple[float, str] | None = None
+    #: plausible ranges (low, high) of the human values by key (CL, V1, ..., Kp); default value/3..x3
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
-def _v(value: float, source: str, flag: str = "S") -> tuple[float, str, str]:
-    return (value, source, flag)
-
-
-_HUMAN_ONLY = ("iv", "im", "sc", "oral", "ip")
-
+#: drug name -> its PK (built from the compound files), compound files by drug name, and extra
+#: parameters a user compound brings into the model (its targets-layer block parameters)
 LIBRARY: dict[str, SimplePK] = {}
+COMPOUNDS: dict[str, Compound] = {}
+EXTRA_PARAMS: dict[str, list[Param]] = {}
 
 
-def _add(pk: SimplePK) -> None:
+def _t(q: Quantity) -> tuple[float, str, str]:
+    return (q.value, q.source, q.flag)
+
+
+def simple_pk(c: Compound) -> SimplePK:
+    """The comparator PK of compound file `c` (the compound file is the single source of truth)."""
+    pk = c.pk
+    assert pk is not None
+    salt: dict[str, float | None] = {"*": c.salt_molar_mass}
+    salt.update({r: None for r in c.base_routes})
+    drug = Drug(c.name, c.name, {c.code: 1.0}, c.molar_mass.value, salt, tuple(c.routes), c.description)
+    rows = {"CL": pk.clearance, "V1": pk.central_volume, "V2": pk.peripheral_volume, "Q": pk.distribution_clearance,
+            "ka": pk.absorption_rate, "F": pk.oral_bioavailability, "fu": pk.unbound_fraction,
+            "ke0": pk.brain_equilibration_rate, "Kp": pk.brain_partition}
+    ranges = {k: (q.low, q.high) for k, q in rows.items() if q.low is not None and q.high is not None}
+    rodent = (pk.rodent_half_life.value, pk.rodent_half_life.source) if pk.rodent_half_life else None
+    return SimplePK(drug, cl=_t(pk.clearance), v1=_t(pk.central_volume), v2=_t(pk.peripheral_volume),
+                    q=_t(pk.distribution_clearance), ka=_t(pk.absorption_rate), f_oral=_t(pk.oral_bioavailability),
+                    fu=_t(pk.unbound_fraction), ke0=_t(pk.brain_equilibration_rate), kp=_t(pk.brain_partition),
+                    iiv_cl=pk.clearance_iiv_sd, rodent_t_half=rodent, ranges=ranges)  # type: ignore[arg-type]
+
+
+def add_compound(c: Compound) -> None:
+    """Register compound `c` as a drug and a comparator family."""
+    pk = simple_pk(c)
     register(pk.drug)
     LIBRARY[pk.drug.name] = pk
+    COMPOUNDS[pk.drug.name] = c
 
 
-_add(SimplePK(
-    Drug("midazolam", "midazolam", {"MDZ": 1.0}, MOLAR_MASS["midazolam"], {"*": MOLAR_MASS["midazolam"] + 36.46},
-         _HUMAN_ONLY, "GABA-A modulator; active placebo 0.045 mg/kg IV over 40 min; mg as hydrochloride"),
-    cl=_v(25.0, "Allonen et al. 1981 and product label: CL 0.25-0.54 L/h/kg; t1/2 1.5-3 h (parameters.md 9)", "S"),
-    v1=_v(30.0, "product label (Vss 1-3 L/kg), central part assumed", "A"),
-    v2=_v(50.0, "product label (Vss 1-3 L/kg)", "A"),
-    q=_v(60.0, "assumed distribution within 20 min", "A"),
-    ka=_v(2.0, "oral Tmax about 0.5-1 h (label)", "S"),
-    f_oral=_v(0.4, "oral F 0.3-0.5 (label)", "S"),
-    fu=_v(0.03, "97% protein bound (label)", "S"),
-    ke0=_v(4.0, "t1/2ke0 about 5-10 min for EEG effects (Greenblatt 1989 via reviews)", "A"),
-    kp=_v(1.0, "assumed", "A"),
-))
-_add(SimplePK(
-    Drug("memantine", "memantine", {"MEM": 1.0}, MOLAR_MASS["memantine"], {"*": MOLAR_MASS["memantine_hcl"]},
-         _HUMAN_ONLY, "fast-off partial-trapping NMDAR channel blocker; mg as hydrochloride"),
-    cl=_v(6.5, "t1/2 60-80 h with Vss 9-11 L/kg (label, parameters.md 9)", "S"),
-    v1=_v(400.0, "label Vss 9-11 L/kg; central share assumed", "A"),
-    v2=_v(260.0, "label Vss 9-11 L/kg", "A"),
-    q=_v(40.0, "assumed", "A"),
-    ka=_v(0.4, "Tmax 3-8 h (label)", "S"),
-    f_oral=_v(1.0, "near-complete oral F (label)", "S"),
-    fu=_v(0.55, "45% protein bound (label)", "S"),
-    ke0=_v(1.0, "assumed", "A"),
-    kp=_v(1.0, "assumed", "A"),
-    rodent_t_half=(3.0, "Beconi et al. 2011, PLoS Curr RRN1291 (rats and mice: t1/2 < 4 h, active renal "
-                        "secretion; allometry from the human 60-80 h fails)"),
-))
-_add(SimplePK(
-    Drug("mk801", "mk801", {"MK": 1.0}, MOLAR_MASS["mk801"], {"*": MOLAR_MASS["mk801_maleate"]},
-         _HUMAN_ONLY, "dizocilpine: high-affinity fully trapping blocker (rodent tool); mg as maleate"),
-    cl=_v(30.0, "rat t1/2 about 2 h scaled allometrically (Vezzani 1989 via reviews)", "A"),
-    v1=_v(100.0, "assumed", "A"),
-    v2=_v(200.0, "assumed", "A"),
-    q=_v(100.0, "assumed", "A"),
-    ka=_v(4.0, "assumed", "A"),
-    f_oral=_v(0.5, "assumed", "A"),
-    fu=_v(0.5, "assumed", "A"),
-    ke0=_v(10.0, "assumed", "A"),
-    kp=_v(4.0, "lipophilic amine, brain:plasma above 1 assumed", "A"),
-))
-_add(SimplePK(
-    Drug("lanicemine", "lanicemine", {"LAN": 1.0}, MOLAR_MASS["lanicemine"], {"*": MOLAR_MASS["lanicemine"] + 36.46},
-         _HUMAN_ONLY, "AZD6765: low-trapping channel blocker; IV over 60 min in trials; mg as hydrochloride"),
-    cl=_v(9.4, "Guo et al. 2015, Eur J Clin Pharmacol (CL about 9.4 L/h, t1/2 about 16 h)", "A"),
-    v1=_v(100.0, "Guo 2015 (V about 150-200 L)", "A"),
-    v2=_v(90.0, "assumed", "A"),
-    q=_v(50.0, "assumed", "A"),
-    ka=_v(1.0, "assumed", "A"),
-    f_oral=_v(0.8, "assumed", "A"),
-    fu=_v(0.8, "assumed low binding", "A"),
-    ke0=_v(2.0, "assumed", "A"),
-    kp=_v(1.0, "assumed", "A"),
-))
-_add(SimplePK(
-    Drug("traxoprodil", "traxoprodil", {"TRX": 1.0}, MOLAR_MASS["traxoprodil"], {"*": None},
-         _HUMAN_ONLY, "CP-101,606: GluN2B-selective negative allosteric modulator; mg as base"),
-    cl=_v(40.0, "extensive CYP2D6 metabolisers, t1/2 2-4 h (Preskorn 2008 via reviews)", "A"),
-    v1=_v(80.0, "assumed", "A"),
-    v2=_v(120.0, "assumed", "A"),
-    q=_v(60.0, "assumed", "A"),
-    ka=_v(1.5, "assumed", "A"),
-    f_oral=_v(0.5, "assumed", "A"),
-    fu=_v(0.5, "assumed", "A"),
-    ke0=_v(2.0, "assumed", "A"),
-    kp=_v(1.0, "assumed", "A"),
-))
-_add(SimplePK(
-    Drug("ssri", "ssri", {"SSRI": 1.0}, MOLAR_MASS["citalopram"], {"*": MOLAR_MASS["citalopram_hbr"]},
-         ("oral",), "citalopram as the conventional antidepressant; mg as hydrobromide"),
-    cl=_v(17.0, "citalopram t1/2 about 35 h, Vss about 12 L/kg (label)", "S"),
-    v1=_v(500.0, "label Vss about 12 L/kg; central share assumed", "A"),
-    v2=_v(340.0, "label", "A"),
-    q=_v(60.0, "assumed", "A"),
-    ka=_v(0.5, "Tmax about 4 h (label)", "S"),
-    f_oral=_v(0.8, "label (about 80%)", "S"),
-    fu=_v(0.2, "80% protein bound (label)", "S"),
-    ke0=_v(0.5, "assumed", "A"),
-    kp=_v(1.0, "assumed", "A"),
-))
+for _c in builtin_compounds():
+    if not _c.reference_only:
+        add_compound(_c)
 
 
 def _scaled(value: float, source: str, flag: str, exponent: float, species: str) -> tuple[float, str, str]:
@@ -153,7 +106,8 @@ def add_comparator(b: ModelBuilder, name: str, species: str, routes: set[str]) -
         if key == "CL" and species != "human" and pk.rodent_t_half is not None:
             t_half, t_src = pk.rodent_t_half
             v, s, fl = 0.693 * vss / t_half, f"{t_src}; CL = 0.693 Vss / t1/2 with t1/2 {t_half:g} h", "A"
-        b.param(Param(f"{key}_{a}", v, unit, s, fl, f"{name} {desc}", low=v / 3, high=v * 3,
+        lo, hi = pk.ranges.get(key, (v / 3, v * 3)) if species == "human" else (v / 3, v * 3)
+        b.param(Param(f"{key}_{a}", v, unit, s, fl, f"{name} {desc}", low=lo, high=hi,
                       iiv=pk.iiv_cl if key == "CL" else 0.0, iiv_source="assumed" if key == "CL" else ""))
     ka = pk.ka if species == "human" else (max(pk.ka[0], 10.0), "assumed: rodent injections (s.c., i.p.) are "
                                             "absorbed within minutes (parameters.md 6)", "A")
@@ -163,8 +117,11 @@ def add_comparator(b: ModelBuilder, name: str, species: str, routes: set[str]) -
         ("Kp", pk.kp, "dimensionless", "brain:plasma ratio"),
     ]:
         hi = min(1.0, value * 2) if unit == "dimensionless" and key in ("F", "fu") else value * 3
-        b.param(Param(f"{key}_{a}", value, unit, src, flag, f"{name} {desc}", low=value / 3, high=hi))
+        lo, hi = pk.ranges.get(key, (value / 3, hi)) if species == "human" else (value / 3, hi)
+        b.param(Param(f"{key}_{a}", value, unit, src, flag, f"{name} {desc}", low=lo, high=hi))
     b.param(Param(f"WTref_{a}", ref, "kg", "reference weight of the parameter set", "P", "reference weight"))
+    for extra in EXTRA_PARAMS.get(name, []):  # a user compound's targets-layer parameters
+        b.param(extra)
     c, p, dep, sink = f"{a}_c", f"{a}_p", f"dep_{a}", f"elim_{a}"
     b.state(c, "umol", f"{name}, central", amount=True)
     b.state(p, "umol", f"{name}, peripheral", amount=True)

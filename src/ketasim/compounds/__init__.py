@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import UserError
+from ..errors import UserError
 
 #: molar masses, g/mol (parameters.md section 1; computed from formulas)
 MOLAR_MASS = {
@@ -94,7 +94,7 @@ def register(drug: Drug) -> None:
 
 def get_drug(name: str, field: str = "drug") -> Drug:
     """Look up a drug by name or alias; unknown names are a user error listing the choices."""
-    from .exposure import comparators  # noqa: F401  (registers the comparator drugs)
+    from ..exposure import comparators  # noqa: F401  (registers the comparator drugs)
 
     key = ALIASES.get(name.strip().lower(), name.strip().lower())
     if key not in DRUGS:
