@@ -45,7 +45,9 @@ from .measures import available_measures, check_available, record
 from .population import make_patient
 from .simulate import simulate_patients
 
-CHUNK = 8
+#: patients per chunk by default: the fast engine's cost per patient falls steeply with batch size
+#: (docs/benchmarks.md), so a chunk is one large batch; --chunk-size trades it for --resume granularity
+CHUNK = 512
 COVARIATE_COLUMNS = ("weight_kg", "age_year", "sex", "cyp2b6_pm", "val66met", "diagnosis", "baseline_scale",
                      "baseline_score", "madrs0", "placebo_resp", "syn_deficit", "sbp0_mmhg", "dbp0_mmhg")
 _FAILED_KEY = FAILED_KEY
