@@ -223,6 +223,10 @@ def write_report(path: Path, spec: TrialSpec, summary: dict[str, Any], arms: dic
                          f"<td>{html.escape(c['test'])}</td>" + (f"<td>{_fmt(c.get('power'))}</td>" if power else "")
                          + "</tr>")
         parts.append("</table>")
+        if power:
+            parts.append(f"<p class='note'>power = fraction of {summary.get('replicates')} replicates (the trial "
+                         "rerun with seeds derived from the spec's seed) with p &lt; 0.05; the tables show "
+                         "replicate 0.</p>")
     parts.append("<h2>Trajectories</h2>")
     parts.append(_trajectories(spec, arms, e_measures))
     parts.append(_spaghetti(spec, arms, e_measures[0]))

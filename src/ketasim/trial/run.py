@@ -240,10 +240,11 @@ def _simulate_chunks(client: Any, spec: TrialSpec, model: Model, chunks: Path,
                 _write_atomic_table(_simulate_chunk(model, spec, seed, block, grid, measures),
                                     chunks / chunk_name(r, k))
                 finished(len(block))
-    except KeyboardInterrupt:
+    except BaseException as exc:  # Ctrl-C or a crash: the finished chunks stay for --resume
         bar.close()
         kept = len(list(chunks.glob("chunk-*.parquet")))
-        print(f"ketasim: interrupted; {kept} finished chunk(s) kept in {chunks}; "
+        what = "interrupted" if isinstance(exc, KeyboardInterrupt) else "stopped by an error"
+        print(f"ketasim: {what}; {kept} finished chunk(s) kept in {chunks}; "
               "rerun with --resume to finish", file=sys.stderr)
         raise
     bar.close()
