@@ -122,6 +122,14 @@ def test_endpoint_values_on_synthetic_scores() -> None:
     assert est.value == 0.75 and est.n == 4 and 0.3 < est.low < 0.75 < est.high
     assert ep.arm_estimate(got["ttr"]).value == 2.0
     assert ep.endpoint_unit(spec.endpoints[3]) == "fraction" and ep.endpoint_unit(spec.endpoints[9]) == "days"
+    # each kind is compared by the test docs/statistics.md names for it
+    other = ep.ArmData("b", np.arange(5, 9), times, {"MADRS": madrs[::-1] + 1, "CADSS": cadss})
+    analysis = ep.analyse(spec, {"a": arm, "b": other}, seed=1)
+    tests = {name: c.test for _, _, name, c in analysis.comparisons}
+    assert tests["c"] == tests["v"] == tests["pc"] == "ancova"
+    assert tests["r"] == tests["rem"] == tests["rl"] == "fisher"
+    assert tests["ttr"] == "log-rank" and tests["pkc"] == "welch"
+    assert tests["pk"].startswith("welch")
 
 
 # --- population ---------------------------------------------------------------------------------
