@@ -122,6 +122,14 @@ def test_endpoint_values_on_synthetic_scores() -> None:
     assert est.value == 0.75 and est.n == 4 and 0.3 < est.low < 0.75 < est.high
     assert ep.arm_estimate(got["ttr"]).value == 2.0
     assert ep.endpoint_unit(spec.endpoints[3]) == "fraction" and ep.endpoint_unit(spec.endpoints[9]) == "days"
+    # each kind is compared by the test docs/statistics.md names for it
+    other = ep.ArmData("b", np.arange(5, 9), times, {"MADRS": madrs[::-1] + 1, "CADSS": cadss})
+    analysis = ep.analyse(spec, {"a": arm, "b": other}, seed=1)
+    tests = {name: c.test for _, _, name, c in analysis.comparisons}
+    assert tests["c"] == tests["v"] == tests["pc"] == "ancova"
+    assert tests["r"] == tests["rem"] == tests["rl"] == "fisher"
+    assert tests["ttr"] == "log-rank" and tests["pkc"] == "welch"
+    assert tests["pk"].startswith("welch")
 
 
 # --- population ---------------------------------------------------------------------------------
@@ -193,7 +201,9 @@ def test_exposure_trial_end_to_end_and_byte_identical(tmp_path: Path) -> None:
     assert (out1 / "summary.json").read_bytes() == (out2 / "summary.json").read_bytes()
 
 
-def test_interrupted_run_resumes_to_identical_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, MemoryError])  # Ctrl-C, or a crash in the second chunk
+def test_interrupted_run_resumes_to_identical_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      stop: type[BaseException]) -> None:
     spec = parse_spec(small_exposure_spec(4))
     monkeypatch.setattr(trial_run, "CHUNK", 2)
     fresh = trial_run.run_trial(spec, tmp_path / "fresh", progress=False)
@@ -203,13 +213,14 @@ def test_interrupted_run_resumes_to_identical_summary(tmp_path: Path, monkeypatc
     def flaky(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 2:
-            raise KeyboardInterrupt
+            raise stop
         return real(*args, **kwargs)
 
     monkeypatch.setattr(trial_run, "simulate_patients", flaky)
     out = tmp_path / "run"
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(stop):
         trial_run.run_trial(spec, out, progress=False)
+    assert not (out / "report.html").exists() and not (out / "patients.parquet").exists()
     assert [p.name for p in sorted((out / ".chunks").glob("chunk-*.parquet"))] == ["chunk-r000-00000.parquet"]
     assert not (out / "summary.json").exists()
     monkeypatch.setattr(trial_run, "simulate_patients", real)
@@ -224,9 +235,17 @@ def test_interrupted_run_resumes_to_identical_summary(tmp_path: Path, monkeypatc
 def test_replicates_report_power(tmp_path: Path) -> None:
     spec = small_exposure_spec(4)
     spec["endpoints"] = [{"name": "peak", "kind": "peak", "measure": "plasma_ketamine", "window": ["0 h", "2 h"]}]
-    summary = trial_run.run_trial(parse_spec(spec), tmp_path / "r", replicates=2, progress=False)
-    assert summary["replicates"] == 2
-    assert summary["comparisons"][0]["power"] in (0.0, 0.5, 1.0)
+    summary = trial_run.run_trial(parse_spec(spec), tmp_path / "r", replicates=3, progress=False)
+    assert summary["replicates"] == 3
+    # 2 patients per arm: each replicate's Welch p-value decides; power = share of p < 0.05
+    power = summary["comparisons"][0]["power"]
+    assert 0 <= power <= 1 and abs(3 * power - round(3 * power)) < 1e-4
+    html = (tmp_path / "r" / "report.html").read_text()
+    assert "<th>power</th>" in html and "3 replicates" in html
+    single = trial_run.run_trial(parse_spec(spec), tmp_path / "one", progress=False)
+    strip = {**summary, "replicates": None,
+             "comparisons": [{k: v for k, v in c.items() if k != "power"} for c in summary["comparisons"]]}
+    assert strip == {**single, "replicates": None}  # replicate 0 is the plain run
     assert trial_run.replicate_seed(11, 0) == 11 and trial_run.replicate_seed(11, 1) != 11
 
 
@@ -246,13 +265,22 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, env=env, timeout=120)
 
 
-@pytest.mark.parametrize("case", ["unknown_field", "no_clinical_layer", "yaml"])
+BAD_CASES = {  # case -> (how to break the spec, the YAML path the one line must name)
+    "unknown_field": (lambda s: s["arms"][1]["regimen"][0].update(dosee="1 mg"), "arms[1].regimen[0].dosee"),
+    "wrong_unit": (lambda s: s["arms"][0]["regimen"][0].update(dose="0.5 mg/h"), "arms[0].regimen[0].dose"),
+    "negative_allocation": (lambda s: s["arms"][1].update(allocation=-1), "arms[1].allocation"),
+    "endpoint_after_end": (lambda s: s.update(duration="2 h"), "endpoints[1].at"),
+    "unknown_arm": (lambda s: s.update(compare=[["iv", "placebo"]]), "compare[0][1]"),
+}
+
+
+@pytest.mark.parametrize("case", [*BAD_CASES, "no_clinical_layer", "yaml"])
 def test_cli_bad_input_exits_2_with_one_line(tmp_path: Path, case: str) -> None:
     import yaml
 
     spec = small_exposure_spec(2)
-    if case == "unknown_field":
-        spec["arms"][1]["regimen"][0]["dosee"] = "1 mg"
+    if case in BAD_CASES:
+        BAD_CASES[case][0](spec)
         text = yaml.safe_dump(spec)
     elif case == "no_clinical_layer":
         spec["endpoints"].append({"name": "madrs", "kind": "change", "measure": "MADRS", "at": "6 h"})
@@ -266,12 +294,42 @@ def test_cli_bad_input_exits_2_with_one_line(tmp_path: Path, case: str) -> None:
     assert res.returncode == 2, res.stderr
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("ketasim: error: ")
-    expected = {"unknown_field": "arms[1].regimen[0].dosee", "no_clinical_layer": "endpoints[3].measure",
+    expected = {**{k: v[1] for k, v in BAD_CASES.items()}, "no_clinical_layer": "endpoints[3].measure",
                 "yaml": "spec.yaml line"}[case]
-    assert expected in lines[0]
-    assert not out.exists()
+    assert lines[0].startswith(f"ketasim: error: {expected}")
+    assert not out.exists()  # nothing written
 
 
 def test_cli_help_mentions_local_execution() -> None:
     res = _cli("trial", "--help")
     assert res.returncode == 0 and "--resume" in res.stdout and "runs locally" in res.stdout
+
+
+def test_cli_ctrl_c_keeps_chunks_and_resume_completes(tmp_path: Path) -> None:
+    """A real SIGINT to `ketasim trial` mid-run: exit 130, finished chunks kept, --resume gives the same bytes."""
+    import signal
+    import time
+
+    import yaml
+
+    spec = small_exposure_spec(12)
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    out = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": SRC}
+    cmd = [sys.executable, "-c", "from ketasim.cli.main import main; main()", "trial", str(path), "--out", str(out),
+           "--chunk-size", "1", "--quiet"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 120
+    while not list((out / ".chunks").glob("chunk-*.parquet")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    kept = sorted((out / ".chunks").glob("chunk-*.parquet"))
+    assert 1 <= len(kept) < 12 and "rerun with --resume" in err and "Traceback" not in err
+    assert not (out / "summary.json").exists()
+    res = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, env=env, timeout=300)
+    assert res.returncode == 0, res.stderr
+    trial_run.run_trial(parse_spec(spec), tmp_path / "fresh", progress=False)
+    assert (out / "summary.json").read_bytes() == (tmp_path / "fresh" / "summary.json").read_bytes()

@@ -20,7 +20,8 @@ from ..errors import UserError
               help="Simulate on the existing Dask cluster at ADDRESS (e.g. tcp://10.0.0.5:8786); its workers "
                    "need the same ketasim installed.")
 @click.option("--chunk-size", type=int, default=None,
-              help="Patients per chunk, the unit of work and of --resume [default: 8].")
+              help="Patients per chunk, the unit of work and of --resume [default: 512]; one chunk is "
+                   "simulated as one batch, so larger chunks run faster per patient.")
 @click.option("--resume", is_flag=True, help="Finish an interrupted run from the chunks kept in DIR/.chunks.")
 @click.option("--replicates", type=int, default=1, show_default=True,
               help="Rerun the trial K times with seeds derived from the spec's seed and report power "

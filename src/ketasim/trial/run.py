@@ -45,7 +45,9 @@ from .measures import available_measures, check_available, record
 from .population import make_patient
 from .simulate import simulate_patients
 
-CHUNK = 8
+#: patients per chunk by default: the fast engine's cost per patient falls steeply with batch size
+#: (docs/benchmarks.md), so a chunk is one large batch; --chunk-size trades it for --resume granularity
+CHUNK = 512
 COVARIATE_COLUMNS = ("weight_kg", "age_year", "sex", "cyp2b6_pm", "val66met", "diagnosis", "baseline_scale",
                      "baseline_score", "madrs0", "placebo_resp", "syn_deficit", "sbp0_mmhg", "dbp0_mmhg")
 _FAILED_KEY = FAILED_KEY
@@ -238,10 +240,11 @@ def _simulate_chunks(client: Any, spec: TrialSpec, model: Model, chunks: Path,
                 _write_atomic_table(_simulate_chunk(model, spec, seed, block, grid, measures),
                                     chunks / chunk_name(r, k))
                 finished(len(block))
-    except KeyboardInterrupt:
+    except BaseException as exc:  # Ctrl-C or a crash: the finished chunks stay for --resume
         bar.close()
         kept = len(list(chunks.glob("chunk-*.parquet")))
-        print(f"ketasim: interrupted; {kept} finished chunk(s) kept in {chunks}; "
+        what = "interrupted" if isinstance(exc, KeyboardInterrupt) else "stopped by an error"
+        print(f"ketasim: {what}; {kept} finished chunk(s) kept in {chunks}; "
               "rerun with --resume to finish", file=sys.stderr)
         raise
     bar.close()
