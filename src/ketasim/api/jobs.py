@@ -130,6 +130,7 @@ class JobManager:
             self._evict()
 
     def _run(self, job: TrialJob) -> None:
+        """Run one job; small chunks so the page's progress bar moves (about 10 steps)."""
         from ..trial.run import run_trial
 
         def progress(fraction: float) -> None:
@@ -137,7 +138,8 @@ class JobManager:
 
         job.status = "running"
         try:
-            summary = run_trial(job.spec, job.dir, progress=False, on_progress=progress)
+            summary = run_trial(job.spec, job.dir, progress=False, on_progress=progress,
+                                chunk_size=progress_chunk(job.spec.population.size))
         except UserError as exc:
             job.error = str(exc)
             job.detail = [{"loc": loc_of(exc.field), "msg": exc.message, "type": "value_error"}]
@@ -161,3 +163,8 @@ class JobManager:
             for job in done[: max(len(done) - self.limits.max_kept_trials, 0)]:
                 del self._jobs[job.id]
                 shutil.rmtree(job.dir, ignore_errors=True)
+
+
+def progress_chunk(patients: int) -> int:
+    """Chunk size for a web trial: about ten progress steps, at least 8 patients per batch."""
+    return max(8, -(-patients // 10))
