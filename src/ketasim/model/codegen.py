@@ -382,7 +382,7 @@ def generate_fast_source(model: Model) -> FastSource:
 
     def gradient(expr: sp.Expr) -> dict[sp.Symbol, sp.Expr]:
         out: dict[sp.Symbol, sp.Expr] = {}
-        for s in expr.free_symbols:
+        for s in sorted(expr.free_symbols, key=lambda q: q.name):
             if s in sp_.state_syms or s == t:
                 out[s] = out.get(s, sp.Integer(0)) + _diff(expr, s)
             elif s in grad_sym:
