@@ -8,7 +8,7 @@ numba's on-disk cache (cache=True) serves later processes without compiling agai
 The algorithm is the NumPy engine's (engines/fast.py), one patient at a time: the same tableau,
 step-size control, dose breakpoints and continuous output; W = I/(gamma h) - J is factored
 with the same symbolic sparse LU plan (engines/fast_linalg.py: pivot order and fill-in),
-flattened into index arrays (`st`, built by fast_numba.structure). Each patient is integrated
+generated as straight-line code (fast_numba.generated_linear_lu), as is the linear part. Each patient is integrated
 on its own, so its result does not depend on which other patients share the batch.
 
 Status codes per patient: 0 ok, 1 too many steps, 2 step size underflow (+4: the last step
@@ -43,54 +43,24 @@ def rem_jac1(t, _x_, _c_, _u_, _R_, _D_, _FT_):  # replaced by the generated ker
     raise NotImplementedError
 
 
+def assemble1(y, a, b, r, f):  # generated: f = A y + b + r (r: the remainder rows)
+    raise NotImplementedError
+
+
+def lu_factor1(v, inv_diag):  # generated: sparse LU of W in place, inv_diag = 1/diag(U)
+    raise NotImplementedError
+
+
+def lu_solve1(v, inv_diag, x):  # generated: solve L U x = b in place
+    raise NotImplementedError
+
+
 @njit(**_JIT)
 def _rhs(t, y, c, a, b, u, st, r, f):
-    """f(t, y) into f: sparse linear part + offsets + generated remainder (r: scratch)."""
-    lin_rows, lin_cols, const_rows, rem_rows = st[0], st[1], st[2], st[3]
-    f[:] = 0.0
-    for q in range(lin_rows.size):
-        f[lin_rows[q]] += a[q] * y[lin_cols[q]]
-    for q in range(const_rows.size):
-        f[const_rows[q]] += b[q]
-    if rem_rows.size:
+    """f(t, y) into f: generated remainder (into the scratch r), then linear part and offsets."""
+    if st[3].size:
         rem1(t, y, c, u, r)
-        for q in range(rem_rows.size):
-            f[rem_rows[q]] += r[q]
-
-
-@njit(**_JIT)
-def _factor(vals, st, inv_diag):
-    """Right-looking sparse LU in the plan's pivot order, in place; inv_diag = 1/diag(U)."""
-    diag, l_ptr, l_pos, piv, u_ptr, u_tgt, u_src = st[6], st[8], st[9], st[10], st[11], st[12], st[13]
-    for kk in range(piv.size):
-        inv = 1.0 / vals[piv[kk]]
-        for e in range(l_ptr[kk], l_ptr[kk + 1]):
-            lp = l_pos[e]
-            lv = vals[lp] * inv
-            vals[lp] = lv
-            for q in range(u_ptr[e], u_ptr[e + 1]):
-                vals[u_tgt[q]] -= lv * vals[u_src[q]]
-    for i in range(diag.size):
-        inv_diag[i] = 1.0 / vals[diag[i]]
-
-
-@njit(**_JIT)
-def _solve(vals, inv_diag, st, x):
-    """Solve L U x = b in place (x holds b): forward in pivot order, backward in reverse."""
-    order, f_ptr, f_pos, f_col, b_ptr, b_pos, b_col = st[7], st[14], st[15], st[16], st[17], st[18], st[19]
-    n = order.size
-    for kk in range(n):
-        i = order[kk]
-        acc = x[i]
-        for e in range(f_ptr[kk], f_ptr[kk + 1]):
-            acc -= vals[f_pos[e]] * x[f_col[e]]
-        x[i] = acc
-    for kk in range(n - 1, -1, -1):
-        i = order[kk]
-        acc = x[i]
-        for e in range(b_ptr[kk], b_ptr[kk + 1]):
-            acc -= vals[b_pos[e]] * x[b_col[e]]
-        x[i] = acc * inv_diag[i]
+    assemble1(y, a, b, r, f)
 
 
 @njit(**_JIT)
@@ -129,20 +99,11 @@ def _step(t, y, h, c, a, b, w0, u, st, tb, ks, vals, inv_diag, ys, r, d, ft, y1)
     """One Rosenbrock step: stages into ks (stages, n), the new state into y1."""
     alpha, gammas, ta, tc, gamma = tb[0], tb[1], tb[2], tb[3], tb[5]
     dyn_pos, ft_rows, diag, rem_rows = st[4], st[5], st[6], st[3]
-    lin_rows, lin_cols, const_rows = st[0], st[1], st[2]
     n = y.size
     ns = alpha.size
-    f = ks[0]
-    f[:] = 0.0
-    for q in range(lin_rows.size):
-        f[lin_rows[q]] += a[q] * y[lin_cols[q]]
-    for q in range(const_rows.size):
-        f[const_rows[q]] += b[q]
     vals[:] = w0
     if rem_rows.size:
         rem_jac1(t, y, c, u, r, d, ft)
-        for q in range(rem_rows.size):
-            f[rem_rows[q]] += r[q]
         # an infinite derivative where f is finite (x**h at x = 0, h < 1): 0, as a W-method would
         for q in range(dyn_pos.size):
             dq = d[q]
@@ -151,10 +112,11 @@ def _step(t, y, h, c, a, b, w0, u, st, tb, ks, vals, inv_diag, ys, r, d, ft, y1)
         for q in range(ft.size):
             if not math.isfinite(ft[q]):
                 ft[q] = 0.0
+    assemble1(y, a, b, r, ks[0])
     g = 1.0 / (gamma * h)
     for i in range(n):
         vals[diag[i]] += g
-    _factor(vals, st, inv_diag)
+    lu_factor1(vals, inv_diag)
     inv_h = 1.0 / h
     for s in range(ns):
         ks_s = ks[s]
@@ -174,7 +136,7 @@ def _step(t, y, h, c, a, b, w0, u, st, tb, ks, vals, inv_diag, ys, r, d, ft, y1)
             gh = gammas[s] * h
             for q in range(ft_rows.size):
                 ks_s[ft_rows[q]] += gh * ft[q]
-        _solve(vals, inv_diag, st, ks_s)
+        lu_solve1(vals, inv_diag, ks_s)
     for i in range(n):
         y1[i] = ys[i] + ks[ns - 1, i]
 
@@ -204,7 +166,7 @@ def _patient(i, cc, aa, bb, ww, yy, uu, stops, stop_plan, jumps, rates, t_out, k
     c, a, b, w0 = cc[i], aa[i], bb[i], ww[i]
     y = yy[i].copy()
     u = uu[i].copy()
-    rows = st[20]
+    rows = st[7]
     poly = tb[4]
     order = tb[6]
     n = y.size

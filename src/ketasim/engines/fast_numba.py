@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 _KERNEL_FILE = Path(__file__).with_name("_rodas_kernel.py")
 _MODULES: dict[str, ModuleType] = {}
 _STRUCT: dict[int, tuple] = {}
+_BY_ENGINE: dict[int, tuple] = {}
 #: seconds spent on the last compilation (or cache load) of a kernel module in this process
 last_compile_s: float | None = None
 
@@ -49,16 +50,19 @@ def cache_dir() -> Path:
     raise OSError("no writable cache directory for the numba kernels; set KETASIM_CACHE_DIR")
 
 
-def _module_source(scalar_source: str) -> str:
-    generated = scalar_source.replace("def rem1(", "@njit(**_JIT)\ndef rem1(")
+def _module_source(eng: _Engine) -> str:
+    generated = eng.cf.info.scalar_source.replace("def rem1(", "@njit(**_JIT)\ndef rem1(")
     generated = generated.replace("def rem_jac1(", "@njit(**_JIT)\ndef rem_jac1(")
     return (_KERNEL_FILE.read_text() + "\n\n# -- generated from the model description (model/codegen.py) --\n\n\n"
-            + generated)
+            + generated + "\n\n" + generated_linear_lu(eng))
 
 
-def kernel_module(scalar_source: str) -> ModuleType:
-    """The compiled module for these generated kernels (written to the cache, imported once)."""
-    source = _module_source(scalar_source)
+def kernel_module(eng: _Engine) -> ModuleType:
+    """The compiled module of this engine's generated kernels (written to the cache, imported once)."""
+    known = _BY_ENGINE.get(id(eng))
+    if known is not None and known[0] is eng:
+        return known[1]
+    source = _module_source(eng)
     key = hashlib.sha256(f"{numba.__version__}\n{np.__version__}\n{source}".encode()).hexdigest()[:20]
     if key not in _MODULES:
         name = f"ketasim_rodas_{key}"
@@ -73,20 +77,49 @@ def kernel_module(scalar_source: str) -> ModuleType:
         sys.modules[name] = module
         spec.loader.exec_module(module)
         _MODULES[key] = module
+    _BY_ENGINE[id(eng)] = (eng, _MODULES[key])
     return _MODULES[key]
 
 
 def structure(eng: _Engine) -> tuple:
-    """The index arrays the kernel needs: linear part, Jacobian positions, LU plan (cached per engine).
+    """The index arrays the kernel needs: (lin_rows, lin_cols, const_rows, rem_rows, dyn_pos, ft_rows, diag).
 
-    Entries 0-19 of the tuple (see _rodas_kernel.py); entry 20, the recorded rows, is added per call.
-    """
+    The recorded rows are appended per call (entry 7)."""
     key = id(eng)
     if key in _STRUCT and _STRUCT[key][0] is eng:
         return _STRUCT[key][1]
     info = eng.cf.info
-    lu = eng.lu
+
+    def arr(v: object) -> np.ndarray:
+        return np.ascontiguousarray(np.array(v, dtype=np.intp))
+
+    st = (arr(info.lin_rows), arr(info.lin_cols), arr(info.const_rows), arr(info.rem_rows), arr(eng.dyn_pos),
+          arr(info.ft_rows), arr(eng.lu.diag))
+    _STRUCT[key] = (eng, st)
+    return st
+
+
+def generated_linear_lu(eng: _Engine) -> str:
+    """Straight-line numba source of `assemble1` (f = A y + b + r) and of the sparse LU of W.
+
+    The LU follows the plan of engines/fast_linalg.SparseLU (pivot order, fill-in, value
+    positions): right-looking elimination, then forward substitution in pivot order and
+    backward substitution in reverse, x_i = (y_i - sum_j U_ij x_j) / U_ii.
+    """
+    info = eng.cf.info
     n = eng.n
+    terms: dict[int, list[str]] = {i: [] for i in range(n)}
+    for q, (i, j) in enumerate(zip(info.lin_rows, info.lin_cols, strict=True)):
+        terms[i].append(f"a[{q}]*y[{j}]")
+    for q, i in enumerate(info.const_rows):
+        terms[i].append(f"b[{q}]")
+    for q, i in enumerate(info.rem_rows):
+        terms[i].append(f"r[{q}]")
+    src = ["@njit(**_JIT)", "def assemble1(y, a, b, r, f):"]
+    src += [f"    f[{i}] = {' + '.join(terms[i]) or '0.0'}" for i in range(n)]
+    src.append("    return")
+
+    lu = eng.lu
     pos = lu.position
     rank = {k: r for r, k in enumerate(lu.order)}
     below: dict[int, list[int]] = {k: [] for k in range(n)}
@@ -98,37 +131,27 @@ def structure(eng: _Engine) -> tuple:
             lower[i].append(j)
         elif i != j:
             right[i].append(j)
-    l_ptr, l_pos, u_ptr, u_tgt, u_src, piv = [0], [], [0], [], [], []
-    f_ptr, f_pos, f_col, b_ptr, b_pos, b_col = [0], [], [], [0], [], []
+    src += ["", "", "@njit(**_JIT)", "def lu_factor1(v, inv_diag):"]
     for k in lu.order:
-        piv.append(pos[(k, k)])
         rk = sorted(right[k], key=rank.__getitem__)
-        for i in sorted(below[k], key=rank.__getitem__):
-            l_pos.append(pos[(i, k)])
-            for j in rk:
-                u_tgt.append(pos[(i, j)])
-                u_src.append(pos[(k, j)])
-            u_ptr.append(len(u_tgt))
-        l_ptr.append(len(l_pos))
-        # row k of L (columns eliminated before k) and of U (after k)
-        for j in sorted(lower[k], key=rank.__getitem__):
-            f_pos.append(pos[(k, j)])
-            f_col.append(j)
-        f_ptr.append(len(f_pos))
-        for j in rk:
-            b_pos.append(pos[(k, j)])
-            b_col.append(j)
-        b_ptr.append(len(b_pos))
-    ip = np.intp
-
-    def arr(v: object) -> np.ndarray:
-        return np.ascontiguousarray(np.array(v, dtype=ip))
-
-    st = (arr(info.lin_rows), arr(info.lin_cols), arr(info.const_rows), arr(info.rem_rows), arr(eng.dyn_pos),
-          arr(info.ft_rows), arr(lu.diag), arr(lu.order), arr(l_ptr), arr(l_pos), arr(piv), arr(u_ptr),
-          arr(u_tgt), arr(u_src), arr(f_ptr), arr(f_pos), arr(f_col), arr(b_ptr), arr(b_pos), arr(b_col))
-    _STRUCT[key] = (eng, st)
-    return st
+        bk = sorted(below[k], key=rank.__getitem__)
+        if bk:
+            src.append(f"    p = 1.0 / v[{pos[(k, k)]}]")
+        for i in bk:
+            src.append(f"    li = v[{pos[(i, k)]}] * p")
+            src.append(f"    v[{pos[(i, k)]}] = li")
+            src += [f"    v[{pos[(i, j)]}] -= li * v[{pos[(k, j)]}]" for j in rk]
+    src += [f"    inv_diag[{i}] = 1.0 / v[{pos[(i, i)]}]" for i in range(n)]
+    src += ["    return", "", "", "@njit(**_JIT)", "def lu_solve1(v, inv_diag, x):"]
+    for i in lu.order:
+        acc = "".join(f" - v[{pos[(i, j)]}]*x{j}" for j in sorted(lower[i], key=rank.__getitem__))
+        src.append(f"    x{i} = x[{i}]{acc}")
+    for i in reversed(lu.order):
+        acc = "".join(f" - v[{pos[(i, j)]}]*x{j}" for j in sorted(right[i], key=rank.__getitem__))
+        src.append(f"    x{i} = (x{i}{acc}) * inv_diag[{i}]" if acc else f"    x{i} = x{i} * inv_diag[{i}]")
+        src.append(f"    x[{i}] = x{i}")
+    src.append("    return")
+    return "\n".join(src) + "\n"
 
 
 def tableau_arrays(tab: Tableau) -> tuple:
@@ -179,9 +202,8 @@ def integrate_chunk(eng: _Engine, tab: Tableau, p: np.ndarray, y0: np.ndarray, p
     out[:, :k0, :] = y[rec].T[:, None, :]
     if t_end <= 0:
         return res
-    mod_was_loaded = bool(_MODULES)
     start = time.perf_counter()
-    mod = kernel_module(eng.cf.info.scalar_source)
+    mod = kernel_module(eng)
     status = np.zeros(m, dtype=np.int64)
     fail_t = np.zeros(m)
     st = (*structure(eng), rec)
@@ -191,8 +213,7 @@ def integrate_chunk(eng: _Engine, tab: Tableau, p: np.ndarray, y0: np.ndarray, p
             int(max_steps), float(first_growth), out, status, fail_t, res.steps, res.rejected)
     if not mod.integrate.signatures:  # first call: compile or load from numba's cache
         mod.integrate.compile(tuple(numba.typeof(v) for v in args))
-        if not mod_was_loaded or last_compile_s is None:
-            last_compile_s = time.perf_counter() - start
+        last_compile_s = time.perf_counter() - start
     mod.integrate(*args)
     for i in np.flatnonzero(status):
         why = "too many steps" if status[i] & 3 == 1 else "step size underflow"
