@@ -95,7 +95,7 @@ def _initial_step(t, y, room, c, a, b, u, st, rtol, atol, f0, f1, ytmp, r):
 
 
 @njit(**_JIT)
-def _step(t, y, h, c, a, b, w0, u, st, tb, ks, vals, inv_diag, ys, r, d, ft, y1):
+def _step(t, y, h, c, a, b, w0, u, st, tb, ks, vals, inv_diag, ys, r, d, ft, y1, comb):
     """One Rosenbrock step: stages into ks (stages, n), the new state into y1."""
     alpha, gammas, ta, tc, gamma = tb[0], tb[1], tb[2], tb[3], tb[5]
     dyn_pos, ft_rows, diag, rem_rows = st[4], st[5], st[6], st[3]
@@ -121,17 +121,23 @@ def _step(t, y, h, c, a, b, w0, u, st, tb, ks, vals, inv_diag, ys, r, d, ft, y1)
     for s in range(ns):
         ks_s = ks[s]
         if s:
-            for i in range(n):
-                acc = y[i]
-                for j in range(s):
-                    acc += ta[s, j] * ks[j, i]
-                ys[i] = acc
+            # stage combinations, stage by stage (contiguous rows: the inner loops vectorise)
+            ys[:] = y
+            for j in range(s):
+                coef = ta[s, j]
+                if coef != 0.0:
+                    kj = ks[j]
+                    for i in range(n):
+                        ys[i] += coef * kj[i]
             _rhs(t + alpha[s] * h, ys, c, a, b, u, st, r, ks_s)
+            comb[:] = 0.0
+            for j in range(s):
+                coef = tc[s, j] * inv_h
+                kj = ks[j]
+                for i in range(n):
+                    comb[i] += coef * kj[i]
             for i in range(n):
-                comb = 0.0
-                for j in range(s):
-                    comb += tc[s, j] * ks[j, i]
-                ks_s[i] += comb * inv_h
+                ks_s[i] += comb[i]
         if gammas[s] != 0.0:
             gh = gammas[s] * h
             for q in range(ft_rows.size):
@@ -195,7 +201,7 @@ def _patient(i, cc, aa, bb, ww, yy, uu, stops, stop_plan, jumps, rates, t_out, k
         room = stops[kst] - t
         land = h >= room * (1 - 1e-9)
         hs = room if land else h
-        _step(t, y, hs, c, a, b, w0, u, st, tb, ks, vals, inv_diag, ys, r, d, ft, y1)
+        _step(t, y, hs, c, a, b, w0, u, st, tb, ks, vals, inv_diag, ys, r, d, ft, y1, f1)
         err = 0.0
         finite = True
         for q in range(n):
