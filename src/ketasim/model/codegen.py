@@ -501,9 +501,14 @@ def generate_fast_source(model: Model) -> FastSource:
 
 
 class _NumbaPrinter(_ScalarPrinter):
-    """Plain-float printer for numba kernels: reciprocals as divisions, squares as products."""
+    """Plain-float printer for numba kernels: reciprocals as divisions, squares as products,
+    square roots as math.sqrt (nan for a negative argument, as NumPy's power gives)."""
 
     def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:  # noqa: N802
+        if expr.exp == sp.S.Half:
+            return f"math.sqrt({self._print(expr.base)})"
+        if expr.exp == -sp.S.Half:
+            return f"(1.0/math.sqrt({self._print(expr.base)}))"
         if expr.exp == -1:
             return f"(1.0/{self.parenthesize(expr.base, 1000)})"
         if expr.exp == 2:
