@@ -305,9 +305,8 @@ def _group_plan(model: Model, events_per: list[list[DoseEvent]], p: np.ndarray
     first = sorted(events_per[0], key=lambda e: (e.time_h, e.duration_h, e.targets))
     per = [sorted(ev, key=lambda e: (e.time_h, e.duration_h, e.targets)) for ev in events_per]
     amounts = np.array([[e.amount_umol for e in ev] for ev in per]).reshape(len(per), len(first))
-    if np.all(amounts == amounts[:1]):
-        plan = make_plan(model, first, p)
-        return plan.times, plan.jumps, plan.rates, np.broadcast_to(plan.dosed_umol, (p.shape[1],)).copy()
+    # (always per unit amount, even when all amounts agree: a patient's plan, to the last bit,
+    # then does not depend on the other patients of the batch)
     times = make_plan(model, [replace(e, amount_umol=1.0) for e in first], p[:, :1]).times
     jumps = np.zeros((times.size, len(model.states), m))
     rates = np.zeros((times.size, len(model.inputs), m))
