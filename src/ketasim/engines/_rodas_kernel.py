@@ -35,11 +35,11 @@ def _fexp(v):
     return math.exp(v)
 
 
-def rem1(t, _x_, _c_, _u_, _R_):  # replaced by the generated kernel appended below
+def rem1(t, x, c, u, r):  # replaced by the generated kernel appended below
     raise NotImplementedError
 
 
-def rem_jac1(t, _x_, _c_, _u_, _R_, _D_, _FT_):  # replaced by the generated kernel appended below
+def rem_jac1(t, x, c, u, r, d, ft):  # replaced by the generated kernel appended below
     raise NotImplementedError
 
 
