@@ -224,6 +224,8 @@ def test_patient_is_bitwise_the_same_alone_and_in_a_batch() -> None:
         assert all(np.array_equal(alone.outputs[k][0], batch.outputs[k][i]) for k in batch.outputs)
     pair = simulate_batch(model, events[2:0:-1], params[:, 2:0:-1], times, backend="numba", chunk=1)
     assert np.array_equal(pair.states[:, 1], batch.states[:, 1])
+    threaded = simulate_batch(model, events, params, times, backend="numba", threads=3)
+    assert np.array_equal(threaded.states, batch.states)
 
 
 def test_bad_arguments() -> None:

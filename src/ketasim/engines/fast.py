@@ -630,6 +630,7 @@ def simulate_batch(
     output_names: Sequence[str] | None = None,
     dense: bool = True,
     backend: str = "auto",
+    threads: int = 1,
 ) -> BatchResult:
     """Simulate many patients from t = 0 through `times_h` (sorted, >= 0).
 
@@ -642,7 +643,9 @@ def simulate_batch(
     `keep_states=False` (states is then an empty array) and `output_names` (a subset of the
     model's outputs) save memory. `backend` is "numba" (compiled per-patient integrator,
     engines/fast_numba.py), "numpy" (vectorised over patients) or "auto" (numba when it can be
-    imported); both give the same results to rounding (~1e-9 relative).
+    imported); both give the same results to rounding (~1e-9 relative). With numba, `threads`
+    > 1 integrates slices of patients on that many threads (results identical to one thread:
+    every patient is integrated on its own, so its result does not depend on the batch).
     """
     backend = resolve_backend(backend)
     if method not in METHODS:
@@ -689,7 +692,7 @@ def simulate_batch(
                 from .fast_numba import integrate_chunk
 
                 res = integrate_chunk(eng, tab, pc, y0, plan_t, jumps, rates, t_out, rtol, atol, max_steps, rows,
-                                      dense, FIRST_GROWTH)
+                                      dense, FIRST_GROWTH, threads)
             else:
                 ctx = _prepare(eng, pc, len(model.inputs))
                 res = _integrate(eng, tab, ctx, y0, plan_t, jumps, rates, t_out, rtol, atol, max_steps, rows,
