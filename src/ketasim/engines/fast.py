@@ -1,4 +1,10 @@
-"""The fast engine: many patients at once, with a stiff Rosenbrock method vectorised in NumPy.
+"""The fast engine: many patients at once, with a stiff Rosenbrock method.
+
+Two backends run the same algorithm: "numba" (engines/fast_numba.py: each patient integrated on
+its own by a compiled kernel, ~3.7 ms CPU per full-model patient over 28 days, also for a single
+patient; the default when numba is installed) and "numpy" (this module: all patients of a chunk
+advance together in NumPy calls, ~12 ms per patient in batches of 1000, ~2.8 s for one patient
+alone). They agree to ~1e-9 relative.
 
 Everything model-specific is generated from the model description (model/codegen.py):
 the right-hand side split into a linear part (sparse matrix-vector product) and a nonlinear
