@@ -26,6 +26,7 @@ reported in `BatchResult.failed` with a message; its results are NaN from there 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -653,7 +654,7 @@ def simulate_batch(
     > 1 integrates slices of patients on that many threads (results identical to one thread:
     every patient is integrated on its own, so its result does not depend on the batch).
     """
-    backend = resolve_backend(backend)
+    requested, backend = backend, resolve_backend(backend)
     if method not in METHODS:
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
     tab = METHODS[method]
@@ -694,12 +695,22 @@ def simulate_batch(
             pc = p[:, idx]
             plan_t, jumps, rates, dose = _group_plan(model, [per[i] for i in idx], pc)
             y0 = np.array(cm.initial(pc), dtype=float).reshape(n, idx.size)
+            res = None
             if backend == "numba":
+                from numba.core.errors import NumbaError
+
                 from .fast_numba import integrate_chunk
 
-                res = integrate_chunk(eng, tab, pc, y0, plan_t, jumps, rates, t_out, rtol, atol, max_steps, rows,
-                                      dense, FIRST_GROWTH, threads)
-            else:
+                try:
+                    res = integrate_chunk(eng, tab, pc, y0, plan_t, jumps, rates, t_out, rtol, atol, max_steps,
+                                          rows, dense, FIRST_GROWTH, threads)
+                except NumbaError as exc:  # a model numba cannot compile: "auto" falls back to NumPy
+                    if requested != "auto":
+                        raise
+                    warnings.warn(f"fast engine: numba could not compile model {model.name!r} ({exc}); "
+                                  "using the NumPy backend", RuntimeWarning, stacklevel=2)
+                    backend = "numpy"
+            if res is None:
                 ctx = _prepare(eng, pc, len(model.inputs))
                 res = _integrate(eng, tab, ctx, y0, plan_t, jumps, rates, t_out, rtol, atol, max_steps, rows,
                                  dense)
