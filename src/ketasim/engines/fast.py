@@ -26,6 +26,7 @@ reported in `BatchResult.failed` with a message; its results are NaN from there 
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -611,9 +612,17 @@ BACKENDS = ("auto", "numba", "numpy")
 
 
 def resolve_backend(backend: str = "auto") -> str:
-    """"numba" or "numpy": the backend that `backend` selects ("auto": numba when importable)."""
+    """"numba" or "numpy": the backend that `backend` selects.
+
+    "auto": $KETASIM_FAST_BACKEND when set ("numba" or "numpy"), else numba when importable.
+    """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if backend == "auto" and os.environ.get("KETASIM_FAST_BACKEND"):
+        env = os.environ["KETASIM_FAST_BACKEND"]
+        if env not in BACKENDS:
+            raise ValueError(f"KETASIM_FAST_BACKEND must be one of {BACKENDS}, got {env!r}")
+        backend = env
     if backend == "auto":
         try:
             import numba  # noqa: F401
