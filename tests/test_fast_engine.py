@@ -167,14 +167,15 @@ def test_outputs_at_a_dose_time_include_the_dose() -> None:
     assert res.outputs["plasma_ketamine"][0, 2] == pytest.approx(ref.outputs["plasma_ketamine"][2], rel=1e-9)
 
 
-def test_failure_is_reported_per_patient() -> None:
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_failure_is_reported_per_patient(backend: str) -> None:
     b = ModelBuilder(name="test_blowup")
     b.param(Param("g", 0.0, "1/h", "test", "A", "growth", low=0.0, high=1.0))
     b.state("w", "dimensionless", "blows up in finite time when g > 0", initial=1.0)
     b.rate("w", "g*w**2 - 0.1*w")
     b.output("x_out", "w", "dimensionless", "w")
     model = b.build()
-    res = simulate_batch(model, [], np.array([[0.0, 1.0]]), [0.0, 0.5, 5.0])
+    res = simulate_batch(model, [], np.array([[0.0, 1.0]]), [0.0, 0.5, 5.0], backend=backend)
     assert list(res.failed) == [False, True]
     assert res.messages[0] == "" and "failed at t = " in res.messages[1]
     assert np.all(np.isfinite(res.outputs["x_out"][0]))
@@ -196,6 +197,37 @@ def test_reproducible_and_chunk_independent() -> None:
     assert set(b.outputs) == {"plasma_ketamine"} and b.states.shape[1] == 0
 
 
+def test_numba_and_numpy_backends_agree() -> None:
+    """The compiled per-patient integrator and the vectorised NumPy one are the same algorithm."""
+    model = build_model("human", frozenset({("ketamine", "iv")}), layers="all")
+    dose = Dose("ketamine", "iv", (0.0,), mg_per_kg=0.5, duration_h=40 / 60)
+    params, events = patients(model, dose, 3, seed=5)
+    times = np.linspace(0, 72, 49)
+    a = simulate_batch(model, events, params, times, backend="numba", keep_states=False)
+    b = simulate_batch(model, events, params, times, backend="numpy", keep_states=False)
+    assert not a.failed.any() and not b.failed.any()
+    assert max(max_rel_error({k: v[i] for k, v in a.outputs.items()}, {k: v[i] for k, v in b.outputs.items()})
+               for i in range(3)) <= 1e-6
+    assert np.all(np.abs(a.steps - b.steps) <= 0.02 * b.steps)  # the same step-size control
+
+
+def test_patient_is_bitwise_the_same_alone_and_in_a_batch() -> None:
+    """With the numba backend a patient's result does not depend on who else is in the batch."""
+    model = build_model("human", frozenset({("ketamine", "iv")}), layers="exposure")
+    dose = Dose("ketamine", "iv", (0.0,), mg_per_kg=0.5, duration_h=40 / 60)
+    params, events = patients(model, dose, 4, seed=3)
+    times = np.linspace(0, 24, 25)
+    batch = simulate_batch(model, events, params, times, backend="numba")
+    for i in (0, 3):
+        alone = simulate_batch(model, events[i], params[:, i], times, backend="numba")
+        assert np.array_equal(alone.states[:, 0], batch.states[:, i])
+        assert all(np.array_equal(alone.outputs[k][0], batch.outputs[k][i]) for k in batch.outputs)
+    pair = simulate_batch(model, events[2:0:-1], params[:, 2:0:-1], times, backend="numba", chunk=1)
+    assert np.array_equal(pair.states[:, 1], batch.states[:, 1])
+    threaded = simulate_batch(model, events, params, times, backend="numba", threads=3)
+    assert np.array_equal(threaded.states, batch.states)
+
+
 def test_bad_arguments() -> None:
     model = build_model("human", frozenset({("ketamine", "iv")}), layers="exposure")
     p = np.array(model.default_parameters)
@@ -207,6 +239,8 @@ def test_bad_arguments() -> None:
         simulate_batch(model, [], p, [0.0, 1.0], method="euler")
     with pytest.raises(ValueError, match="output_names"):
         simulate_batch(model, [], p, [0.0, 1.0], output_names=["nope"])
+    with pytest.raises(ValueError, match="backend"):
+        simulate_batch(model, [], p, [0.0, 1.0], backend="fortran")
 
 
 def test_sparse_lu_solves_like_dense() -> None:

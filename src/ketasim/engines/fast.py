@@ -1,4 +1,10 @@
-"""The fast engine: many patients at once, with a stiff Rosenbrock method vectorised in NumPy.
+"""The fast engine: many patients at once, with a stiff Rosenbrock method.
+
+Two backends run the same algorithm: "numba" (engines/fast_numba.py: each patient integrated on
+its own by a compiled kernel, ~3.7 ms CPU per full-model patient over 28 days, also for a single
+patient; the default when numba is installed) and "numpy" (this module: all patients of a chunk
+advance together in NumPy calls, ~12 ms per patient in batches of 1000, ~2.8 s for one patient
+alone). They agree to ~1e-9 relative.
 
 Everything model-specific is generated from the model description (model/codegen.py):
 the right-hand side split into a linear part (sparse matrix-vector product) and a nonlinear
@@ -20,6 +26,8 @@ reported in `BatchResult.failed` with a message; its results are NaN from there 
 
 from __future__ import annotations
 
+import os
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -305,9 +313,8 @@ def _group_plan(model: Model, events_per: list[list[DoseEvent]], p: np.ndarray
     first = sorted(events_per[0], key=lambda e: (e.time_h, e.duration_h, e.targets))
     per = [sorted(ev, key=lambda e: (e.time_h, e.duration_h, e.targets)) for ev in events_per]
     amounts = np.array([[e.amount_umol for e in ev] for ev in per]).reshape(len(per), len(first))
-    if np.all(amounts == amounts[:1]):
-        plan = make_plan(model, first, p)
-        return plan.times, plan.jumps, plan.rates, np.broadcast_to(plan.dosed_umol, (p.shape[1],)).copy()
+    # (always per unit amount, even when all amounts agree: a patient's plan, to the last bit,
+    # then does not depend on the other patients of the batch)
     times = make_plan(model, [replace(e, amount_umol=1.0) for e in first], p[:, :1]).times
     jumps = np.zeros((times.size, len(model.states), m))
     rates = np.zeros((times.size, len(model.inputs), m))
@@ -601,6 +608,30 @@ def dense_jacobian(model: Model, params: Sequence[float] | np.ndarray
     return jac
 
 
+BACKENDS = ("auto", "numba", "numpy")
+
+
+def resolve_backend(backend: str = "auto") -> str:
+    """"numba" or "numpy": the backend that `backend` selects.
+
+    "auto": $KETASIM_FAST_BACKEND when set ("numba" or "numpy"), else numba when importable.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if backend == "auto" and os.environ.get("KETASIM_FAST_BACKEND"):
+        env = os.environ["KETASIM_FAST_BACKEND"]
+        if env not in BACKENDS:
+            raise ValueError(f"KETASIM_FAST_BACKEND must be one of {BACKENDS}, got {env!r}")
+        backend = env
+    if backend == "auto":
+        try:
+            import numba  # noqa: F401
+        except ImportError:
+            return "numpy"
+        return "numba"
+    return backend
+
+
 def simulate_batch(
     model: Model,
     events: Sequence[DoseEvent] | Sequence[Sequence[DoseEvent]],
@@ -614,6 +645,8 @@ def simulate_batch(
     keep_states: bool = True,
     output_names: Sequence[str] | None = None,
     dense: bool = True,
+    backend: str = "auto",
+    threads: int = 1,
 ) -> BatchResult:
     """Simulate many patients from t = 0 through `times_h` (sorted, >= 0).
 
@@ -624,8 +657,13 @@ def simulate_batch(
     `method` is "RODAS4" or "RODAS5P". `dense=False` steps onto every output time instead of
     using the continuous output (more steps; for outputs with sharp kinks). For large batches,
     `keep_states=False` (states is then an empty array) and `output_names` (a subset of the
-    model's outputs) save memory.
+    model's outputs) save memory. `backend` is "numba" (compiled per-patient integrator,
+    engines/fast_numba.py), "numpy" (vectorised over patients) or "auto" (numba when it can be
+    imported); both give the same results to rounding (~1e-9 relative). With numba, `threads`
+    > 1 integrates slices of patients on that many threads (results identical to one thread:
+    every patient is integrated on its own, so its result does not depend on the batch).
     """
+    requested, backend = backend, resolve_backend(backend)
     if method not in METHODS:
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
     tab = METHODS[method]
@@ -665,9 +703,26 @@ def simulate_batch(
             idx = np.array(members[start:start + chunk])
             pc = p[:, idx]
             plan_t, jumps, rates, dose = _group_plan(model, [per[i] for i in idx], pc)
-            ctx = _prepare(eng, pc, len(model.inputs))
             y0 = np.array(cm.initial(pc), dtype=float).reshape(n, idx.size)
-            res = _integrate(eng, tab, ctx, y0, plan_t, jumps, rates, t_out, rtol, atol, max_steps, rows, dense)
+            res = None
+            if backend == "numba":
+                from numba.core.errors import NumbaError
+
+                from .fast_numba import integrate_chunk
+
+                try:
+                    res = integrate_chunk(eng, tab, pc, y0, plan_t, jumps, rates, t_out, rtol, atol, max_steps,
+                                          rows, dense, FIRST_GROWTH, threads)
+                except NumbaError as exc:  # a model numba cannot compile: "auto" falls back to NumPy
+                    if requested != "auto":
+                        raise
+                    warnings.warn(f"fast engine: numba could not compile model {model.name!r} ({exc}); "
+                                  "using the NumPy backend", RuntimeWarning, stacklevel=2)
+                    backend = "numpy"
+            if res is None:
+                ctx = _prepare(eng, pc, len(model.inputs))
+                res = _integrate(eng, tab, ctx, y0, plan_t, jumps, rates, t_out, rtol, atol, max_steps, rows,
+                                 dense)
             if rows is None:
                 x = np.ascontiguousarray(res.out.transpose(2, 0, 1))  # (n_states, m, n_times)
             else:  # states the outputs do not use stay zero

@@ -212,6 +212,7 @@ class FastSource:
     jac_dynamic: tuple[int, ...]
     ft_rows: tuple[int, ...]
     n_consts: int
+    scalar_source: str = ""  # one-patient kernels `rem1`, `rem_jac1` (plain floats, for numba)
 
 
 def _ordered_cse(
@@ -381,7 +382,7 @@ def generate_fast_source(model: Model) -> FastSource:
 
     def gradient(expr: sp.Expr) -> dict[sp.Symbol, sp.Expr]:
         out: dict[sp.Symbol, sp.Expr] = {}
-        for s in expr.free_symbols:
+        for s in sorted(expr.free_symbols, key=lambda q: q.name):
             if s in sp_.state_syms or s == t:
                 out[s] = out.get(s, sp.Integer(0)) + _diff(expr, s)
             elif s in grad_sym:
@@ -482,6 +483,8 @@ def generate_fast_source(model: Model) -> FastSource:
     src += block("_FT_", res_jac[nr + nd:])
     src.append("    return _R_, _D_, _FT_")
     lin_keys = sorted(lin)
+    scalar = _scalar_kernels(model, sp_.state_syms, const_index, (body_rem, res_rem), (body_jac, res_jac),
+                             (nr, nd))
     return FastSource(
         source="\n".join(src) + "\n",
         lin_rows=tuple(i for i, _ in lin_keys),
@@ -493,7 +496,60 @@ def generate_fast_source(model: Model) -> FastSource:
         jac_dynamic=tuple(jac_keys.index(k) for k in dyn_keys),
         ft_rows=tuple(ft_rows),
         n_consts=len(consts),
+        scalar_source=scalar,
     )
+
+
+class _NumbaPrinter(_ScalarPrinter):
+    """Plain-float printer for numba kernels: reciprocals as divisions, squares as products,
+    square roots as math.sqrt (nan for a negative argument, as NumPy's power gives)."""
+
+    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:  # noqa: N802
+        if expr.exp == sp.S.Half:
+            return f"math.sqrt({self._print(expr.base)})"
+        if expr.exp == -sp.S.Half:
+            return f"(1.0/math.sqrt({self._print(expr.base)}))"
+        if expr.exp == -1:
+            return f"(1.0/{self.parenthesize(expr.base, 1000)})"
+        if expr.exp == 2:
+            b = self.parenthesize(expr.base, 1000)
+            return f"({b}*{b})"
+        return super()._print_Pow(expr, rational=rational)
+
+
+def _scalar_kernels(model: Model, state_syms: dict[sp.Symbol, int], const_index: dict[sp.Symbol, int],
+                    rem: tuple[list, list], jac: tuple[list, list], sizes: tuple[int, int]) -> str:
+    """One-patient versions of `rem` and `rem_jac` that write into output arrays (for numba).
+
+    rem1(t, _x_, _c_, _u_, _R_) and rem_jac1(t, _x_, _c_, _u_, _R_, _D_, _FT_): the same
+    expressions as the batched code (same common subexpressions and hoisted constants), printed
+    as plain-float Python that calls `_fpow` and `_fexp` (defined by the module that compiles it).
+    """
+    pr = _NumbaPrinter({"fully_qualified_modules": True})
+    inputs = {sp.Symbol(f"u_{nm}", real=True): i for i, nm in enumerate(model.input_names)}
+
+    def head(body: list[tuple[sp.Symbol, sp.Expr]], results: list[sp.Expr]) -> list[str]:
+        syms: set[sp.Symbol] = set()
+        for _, e in body:
+            syms |= e.free_symbols
+        for e in results:
+            syms |= e.free_symbols
+        lines = [f"    {s.name} = _x_[{i}]" for s, i in state_syms.items() if s in syms]
+        lines += [f"    {s.name} = _c_[{k}]" for s, k in const_index.items() if s in syms]
+        lines += [f"    {s.name} = _u_[{i}]" for s, i in inputs.items() if s in syms]
+        return lines
+
+    def results(name: str, exprs: list[sp.Expr]) -> list[str]:
+        return [f"    {name}[{k}] = {pr.doprint(e)}" for k, e in enumerate(exprs)]
+
+    nr, nd = sizes
+    src = ["def rem1(t, _x_, _c_, _u_, _R_):"]
+    src += head(*rem) + [f"    {s.name} = {pr.doprint(e)}" for s, e in rem[0]]
+    src += results("_R_", rem[1]) + ["    return", "", "", "def rem_jac1(t, _x_, _c_, _u_, _R_, _D_, _FT_):"]
+    src += head(*jac) + [f"    {s.name} = {pr.doprint(e)}" for s, e in jac[0]]
+    src += results("_R_", jac[1][:nr]) + results("_D_", jac[1][nr:nr + nd]) + results("_FT_", jac[1][nr + nd:])
+    src.append("    return")
+    return "\n".join(src) + "\n"
 
 
 @dataclass(frozen=True)
