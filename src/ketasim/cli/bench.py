@@ -114,8 +114,8 @@ def run_bench(n_patients: int, days: float, n_reference: int = 3, n_roadrunner: 
     echo(f"scipy       {n_ref / wall:12.2f} patients/s  (reference, {n_ref} patients)")
 
     # fast engine on everybody (setup: code generation and compilation, on two patients)
-    backend = resolve_backend()
-    _, setup, _ = _timed(lambda: simulate_batch(model, events[:2], params[:, :2], times[:3]))
+    backend = resolve_backend()  # the engine's best backend, whatever the number of patients
+    _, setup, _ = _timed(lambda: simulate_batch(model, events[:2], params[:, :2], times[:3], backend=backend))
     compile_s = None
     if backend == "numba":
         from ..engines import fast_numba
@@ -128,7 +128,8 @@ def run_bench(n_patients: int, days: float, n_reference: int = 3, n_roadrunner: 
         nonlocal failed
         for start in range(0, n_patients, SLICE):
             stop = min(start + SLICE, n_patients)
-            res = simulate_batch(model, events[start:stop], params[:, start:stop], times, keep_states=False)
+            res = simulate_batch(model, events[start:stop], params[:, start:stop], times, keep_states=False,
+                                 backend=backend)
             failed += int(res.failed.sum())
             if start < n_ref:
                 for k, v in res.outputs.items():

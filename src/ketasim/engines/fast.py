@@ -611,10 +611,17 @@ def dense_jacobian(model: Model, params: Sequence[float] | np.ndarray
 BACKENDS = ("auto", "numba", "numpy")
 
 
-def resolve_backend(backend: str = "auto") -> str:
-    """"numba" or "numpy": the backend that `backend` selects.
+#: "auto" picks numba from this many patients on: below it, numba's one-time compilation of a
+#: model (about a minute for the full model, then cached on disk) costs more than it saves
+NUMBA_MIN_PATIENTS = 1000
 
-    "auto": $KETASIM_FAST_BACKEND when set ("numba" or "numpy"), else numba when importable.
+
+def resolve_backend(backend: str = "auto", n_patients: int | None = None) -> str:
+    """"numba" or "numpy": the backend that `backend` selects for a run of `n_patients`.
+
+    "auto": $KETASIM_FAST_BACKEND when set ("numba" or "numpy"), else numba when importable and
+    the run has at least NUMBA_MIN_PATIENTS patients (or its size is not given), else NumPy.
+    The choice depends on the inputs only (never on what is cached), so results are reproducible.
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
@@ -624,6 +631,8 @@ def resolve_backend(backend: str = "auto") -> str:
             raise ValueError(f"KETASIM_FAST_BACKEND must be one of {BACKENDS}, got {env!r}")
         backend = env
     if backend == "auto":
+        if n_patients is not None and n_patients < NUMBA_MIN_PATIENTS:
+            return "numpy"
         try:
             import numba  # noqa: F401
         except ImportError:
@@ -658,12 +667,13 @@ def simulate_batch(
     using the continuous output (more steps; for outputs with sharp kinks). For large batches,
     `keep_states=False` (states is then an empty array) and `output_names` (a subset of the
     model's outputs) save memory. `backend` is "numba" (compiled per-patient integrator,
-    engines/fast_numba.py), "numpy" (vectorised over patients) or "auto" (numba when it can be
-    imported); both give the same results to rounding (~1e-9 relative). With numba, `threads`
-    > 1 integrates slices of patients on that many threads (results identical to one thread:
-    every patient is integrated on its own, so its result does not depend on the batch).
+    engines/fast_numba.py), "numpy" (vectorised over patients) or "auto" (numba from
+    NUMBA_MIN_PATIENTS patients on, see `resolve_backend`); both give the same results to
+    rounding (~1e-9 relative). With numba, `threads` > 1 integrates slices of patients on that
+    many threads (results identical to one thread: every patient is integrated on its own, so
+    its result does not depend on the batch).
     """
-    requested, backend = backend, resolve_backend(backend)
+    requested = backend
     if method not in METHODS:
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
     tab = METHODS[method]
@@ -673,6 +683,7 @@ def simulate_batch(
     if p.ndim != 2 or p.shape[0] != len(model.params):
         raise ValueError(f"params must have shape ({len(model.params)}, n_patients), got {p.shape}")
     n_pat = p.shape[1]
+    backend = resolve_backend(backend, n_pat)
     t_out = output_grid(times_h)
     ev_list = list(events)
     shared = not ev_list or isinstance(ev_list[0], DoseEvent)

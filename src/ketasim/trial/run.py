@@ -99,7 +99,7 @@ def _chunk_table(rows: list[dict[str, Any]], measures: list[str], failed: list[d
 def _simulate_chunk(model: Model, spec: TrialSpec, seed: int, block: list[tuple[int, str, tuple]],
                     grid: np.ndarray, measures: list[str]) -> pa.Table:
     patients = [make_patient(model, spec.population, seed, pid, arm, doses) for pid, arm, doses in block]
-    results = simulate_patients(model, patients, grid, measures)
+    results = simulate_patients(model, patients, grid, measures, run_size=sum(a.size for a in spec.arms))
     rows, failed = [], []
     for p, res in zip(patients, results, strict=True):
         if isinstance(res, SolverError):

@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 
-from ..engines.fast import simulate_batch
+from ..engines.fast import resolve_backend, simulate_batch
 from ..engines.reference import simulate_reference
 from ..errors import SolverError
 from ..model.description import Model
@@ -24,8 +24,14 @@ Engine = Literal["fast", "reference"]
 
 def simulate_patients(model: Model, patients: Sequence[Patient], grid: np.ndarray,
                       outputs: Sequence[str] | None = None,
-                      engine: Engine = "fast") -> list[dict[str, np.ndarray] | SolverError]:
-    """Outputs (name -> values on `grid`) of each patient, or its SolverError."""
+                      engine: Engine = "fast", run_size: int | None = None
+                      ) -> list[dict[str, np.ndarray] | SolverError]:
+    """Outputs (name -> values on `grid`) of each patient, or its SolverError.
+
+    `run_size` (patients in the whole run, e.g. a trial cut into chunks) picks the fast engine's
+    backend once for every chunk (`engines.fast.resolve_backend`), so a run's results do not
+    depend on how it is chunked.
+    """
     if not patients:
         return []
     names = list(outputs) if outputs is not None else list(model.outputs)
@@ -34,8 +40,9 @@ def simulate_patients(model: Model, patients: Sequence[Patient], grid: np.ndarra
     if engine != "fast":
         raise ValueError(f"engine must be 'fast' or 'reference', got {engine!r}")
     params = np.stack([np.asarray(p.params, dtype=float) for p in patients], axis=1)
+    backend = resolve_backend("auto", len(patients) if run_size is None else run_size)
     batch = simulate_batch(model, [p.events for p in patients], params, grid,
-                           keep_states=False, output_names=names)
+                           keep_states=False, output_names=names, backend=backend)
     results: list[dict[str, np.ndarray] | SolverError] = []
     for i in range(len(patients)):
         if batch.failed[i]:
