@@ -15,8 +15,8 @@ from ketasim.research.metrics import parse_metric
 A, B = 7.0, 0.1
 
 
-def ishigami(X: np.ndarray) -> np.ndarray:
-    return (np.sin(X[:, 0]) + A * np.sin(X[:, 1]) ** 2 + B * X[:, 2] ** 4 * np.sin(X[:, 0]))[:, None]
+def ishigami(xs: np.ndarray) -> np.ndarray:
+    return (np.sin(xs[:, 0]) + A * np.sin(xs[:, 1]) ** 2 + B * xs[:, 2] ** 4 * np.sin(xs[:, 0]))[:, None]
 
 
 def ishigami_analytic() -> tuple[np.ndarray, np.ndarray]:
@@ -54,8 +54,8 @@ def linear_model():
 
 
 def _engine_evaluator(model):
-    def f(X: np.ndarray) -> np.ndarray:
-        r = simulate_batch(model, [], X.T, [0.0, 1.0], keep_states=False, output_names=["y"])
+    def f(xs: np.ndarray) -> np.ndarray:
+        r = simulate_batch(model, [], xs.T, [0.0, 1.0], keep_states=False, output_names=["y"])
         return r.outputs["y"][:, 1:]
     return f
 
@@ -117,11 +117,11 @@ def test_exposure_block_on_dask_equals_local(monkeypatch: pytest.MonkeyPatch) ->
     setup = sa.Setup(layers="exposure")
     names = ["ke0_K"]
     lo, hi = sa.default_ranges(setup.model(), names)[0].low, sa.default_ranges(setup.model(), names)[0].high
-    X = np.linspace(lo, hi, 5)[:, None]
+    xs = np.linspace(lo, hi, 5)[:, None]
     metrics = ["peak:brain_ketamine@0-2h", "brain_ketamine@0.25h"]
-    local = sa.evaluate(setup, names, X, metrics)
+    local = sa.evaluate(setup, names, xs, metrics)
     with Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None) as client:
-        blocks = [X[i:i + sa.BLOCK] for i in range(0, X.shape[0], sa.BLOCK)]
+        blocks = [xs[i:i + sa.BLOCK] for i in range(0, xs.shape[0], sa.BLOCK)]
         remote = sa.evaluate_on(client, setup, names, blocks, metrics)
     assert np.array_equal(local, remote)
     assert np.all(np.diff(local[:, 1]) > 0)  # faster equilibration: more brain ketamine at 15 min

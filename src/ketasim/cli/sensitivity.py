@@ -87,7 +87,7 @@ def command(outputs: tuple[str, ...], method: str, samples: int, params_glob: st
 
     result = sa.run_sensitivity(
         ranges, list(outputs),
-        lambda X: sa.evaluate(setup, [r.name for r in ranges], X, list(outputs), workers,
+        lambda xs: sa.evaluate(setup, [r.name for r in ranges], xs, list(outputs), workers,
                               progress=lambda m: click.echo(m, err=True)),
         method, samples, seed)
     for metric in outputs:

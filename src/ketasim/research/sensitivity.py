@@ -89,7 +89,7 @@ class SensitivityResult:
     indices: dict[str, dict[str, np.ndarray]]  # metric -> {"S1", "S1_conf", "ST", ...} or Morris fields
     n_samples: int
     n_failed: int
-    Y: np.ndarray = field(repr=False)
+    ys: np.ndarray = field(repr=False)
 
     def ranked(self, metric: str) -> list[tuple[str, dict[str, float]]]:
         """(parameter, {index: value}) sorted by ST (Sobol) or mu* (Morris), largest first."""
@@ -178,18 +178,18 @@ def evaluate_block(setup: Setup, names: Sequence[str], values: np.ndarray, metri
     parsed = [parse_metric(m) for m in metrics]
     cov = to_internal(model, setup.base_covariates(), strict=False)
     base = individual_parameters(model, None, cov)
-    P = np.repeat(base[:, None], values.shape[0], axis=1)
+    pmat = np.repeat(base[:, None], values.shape[0], axis=1)
     for j, name in enumerate(names):
         par = model.param(name)
-        P[model.param_index[name]] = [par.internal(v) for v in values[:, j]]
+        pmat[model.param_index[name]] = [par.internal(v) for v in values[:, j]]
     weight = setup.base_covariates()["WT"]
     dose = Dose(setup.drug, setup.route, (0.0,), mg_per_kg=setup.mg_per_kg, duration_h=setup.duration_h)
     t = metric_grid(parsed)
-    res = simulate_batch(model, dose_events(dose, weight), P, t, keep_states=False, max_steps=MAX_STEPS,
+    res = simulate_batch(model, dose_events(dose, weight), pmat, t, keep_states=False, max_steps=MAX_STEPS,
                          output_names=sorted({m.output for m in parsed}))
-    Y = np.column_stack([m.compute(t, res.outputs[m.output]) for m in parsed])
-    Y[res.failed] = np.nan
-    return Y
+    ys = np.column_stack([m.compute(t, res.outputs[m.output]) for m in parsed])
+    ys[res.failed] = np.nan
+    return ys
 
 
 def evaluate(setup: Setup, names: Sequence[str], values: np.ndarray, metrics: Sequence[str],
@@ -237,26 +237,26 @@ def sample(ranges: Sequence[ParamRange], method: str, n: int, seed: int) -> tupl
     if method == "sobol":
         if n & (n - 1):
             raise UserError("--samples", f"Sobol needs a power of two for --samples, got {n}; use e.g. 256")
-        U = sobol_sample.sample(prob, n, calc_second_order=False, seed=seed)
+        unit = sobol_sample.sample(prob, n, calc_second_order=False, seed=seed)
     elif method == "morris":
-        U = morris_sample.sample(prob, n, num_levels=4, seed=seed)
+        unit = morris_sample.sample(prob, n, num_levels=4, seed=seed)
     else:
         raise UserError("--method", f"unknown method {method!r}; use sobol or morris")
-    X = np.column_stack([r.transform(U[:, j]) for j, r in enumerate(ranges)])
-    return U, X
+    xs = np.column_stack([r.transform(unit[:, j]) for j, r in enumerate(ranges)])
+    return unit, xs
 
 
-def analyse(ranges: Sequence[ParamRange], method: str, U: np.ndarray, Y: np.ndarray, seed: int
+def analyse(ranges: Sequence[ParamRange], method: str, unit: np.ndarray, ys: np.ndarray, seed: int
             ) -> dict[str, np.ndarray]:
-    """SALib indices of one read-out column Y (n_samples,)."""
+    """SALib indices of one read-out column ys (n_samples,)."""
     from SALib.analyze import morris as morris_analyze
     from SALib.analyze import sobol as sobol_analyze
 
     prob = problem(ranges)
     if method == "sobol":
-        r = sobol_analyze.analyze(prob, Y, calc_second_order=False, seed=seed, print_to_console=False)
+        r = sobol_analyze.analyze(prob, ys, calc_second_order=False, seed=seed, print_to_console=False)
         return {k: np.asarray(r[k], float) for k in ("S1", "S1_conf", "ST", "ST_conf")}
-    r = morris_analyze.analyze(prob, U, Y, num_levels=4, seed=seed, print_to_console=False)
+    r = morris_analyze.analyze(prob, unit, ys, num_levels=4, seed=seed, print_to_console=False)
     return {k: np.asarray(r[k], float) for k in ("mu_star", "mu_star_conf", "sigma", "mu")}
 
 
@@ -267,18 +267,18 @@ def run_sensitivity(ranges: Sequence[ParamRange], metrics: Sequence[str],
 
     Failed samples (NaN) are replaced by the mean of the others for the analysis and counted.
     """
-    U, X = sample(ranges, method, n, seed)
-    Y = np.asarray(evaluator(X), float).reshape(X.shape[0], len(metrics))
-    bad = ~np.all(np.isfinite(Y), axis=1)
-    Yf = Y.copy()
-    for j in range(Y.shape[1]):
-        col = Yf[:, j]
+    unit, xs = sample(ranges, method, n, seed)
+    ys = np.asarray(evaluator(xs), float).reshape(xs.shape[0], len(metrics))
+    bad = ~np.all(np.isfinite(ys), axis=1)
+    yfill = ys.copy()
+    for j in range(ys.shape[1]):
+        col = yfill[:, j]
         ok = np.isfinite(col)
         if not ok.any():
             raise RuntimeError(f"every sample failed for {metrics[j]}")
         col[~ok] = col[ok].mean()
-    indices = {m: analyse(ranges, method, U, Yf[:, j], seed) for j, m in enumerate(metrics)}
-    return SensitivityResult(method, list(ranges), list(metrics), indices, int(X.shape[0]), int(bad.sum()), Y)
+    indices = {m: analyse(ranges, method, unit, yfill[:, j], seed) for j, m in enumerate(metrics)}
+    return SensitivityResult(method, list(ranges), list(metrics), indices, int(xs.shape[0]), int(bad.sum()), ys)
 
 
 def check_metrics(setup: Setup, metrics: Sequence[str]) -> list[Metric]:
