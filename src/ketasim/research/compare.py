@@ -117,9 +117,16 @@ def scorecards(hypotheses: Sequence[str], only: str | None, reuse: Path | None, 
     targets = select_targets(only)
     single_threaded_blas()
     out: dict[str, list[dict]] = {}
+    done: dict[str, str] = {}  # fingerprint -> variant already evaluated in this call
     for h in hypotheses:
         have: dict[str, dict] = {}
         fp = fingerprint(h)
+        if fp in done and reuse is None:  # same parameters (e.g. default = disinhibition): same results
+            out[h] = out[done[fp]]
+            if progress:
+                progress(f"{h}: same parameters as {done[fp]}, results shared")
+            continue
+        done[fp] = h
         cached: dict[str, dict] = {}
         cpath = cache / f"{h}.json" if cache else None
         if cpath is not None and cpath.exists():
