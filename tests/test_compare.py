@@ -44,13 +44,18 @@ def _row(id_: str, passed: bool, distance=None) -> dict:
 def test_scores_rank_by_passes_then_distance() -> None:
     cards = {"a": [_row("t1", True), _row("t2", False, 0.5)],
              "b": [_row("t1", True), _row("t2", False, 10.0)],
-             "c": [_row("t1", False), _row("t2", False, 0.1)]}
+             "c": [_row("t1", False), _row("t2", False, 0.1)],
+             "d": [_row("t1", True), _row("t2", False, 0.0)]}  # numbers inside, a qualitative part failed
     ranking = cp.scores(cards)
-    assert [r["hypothesis"] for r in ranking] == ["a", "b", "c"]
-    assert ranking[1]["mean_distance"] == pytest.approx(cp.DISTANCE_CAP / 2)  # capped
-    assert ranking[2]["mean_distance"] == pytest.approx((cp.QUALITATIVE_FAIL + 0.1) / 2)
+    assert [r["hypothesis"] for r in ranking] == ["a", "d", "b", "c"]
+    assert ranking[1]["mean_distance"] == pytest.approx(cp.QUALITATIVE_FAIL / 2)
+    assert ranking[2]["mean_distance"] == pytest.approx(cp.DISTANCE_CAP / 2)  # capped
+    assert ranking[3]["mean_distance"] == pytest.approx((cp.QUALITATIVE_FAIL + 0.1) / 2)
     text = cp.matrix_text(cards, ranking)
     assert "a " in text and "+2" in text  # t1 pass, t2 fail at half a band -> digit 2
+    assert "+?" in text  # d: failed without a distance outside the band
+    cards["e"] = cards["a"]  # a variant sharing a's results (identical parameters)
+    assert cp.distinct_top(cards, cp.scores(cards), 2) == ["a", "d"]
 
 
 def test_discriminate_ranks_by_spread_over_noise(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -54,7 +54,7 @@ def command(names: str | None, only: str | None, reuse: str | None, top: int, ex
     cards = cp.scorecards(hyps, only, Path(reuse) if reuse else None, out / "scorecards", patients, seed, say)
     ranking = cp.scores(cards)
     click.echo(cp.matrix_text(cards, ranking))
-    best = [r["hypothesis"] for r in ranking[:top]]
+    best = cp.distinct_top(cards, ranking, top)
     rows = cp.discriminate(cp.CANDIDATES, best, say) if experiments and len(best) >= 2 else []
     if rows:
         click.echo("")

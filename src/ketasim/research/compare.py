@@ -160,9 +160,9 @@ def badness(row: dict) -> float:
     if row.get("passed"):
         return 0.0
     d = row.get("distance")
-    if isinstance(d, (int, float)) and math.isfinite(d):
+    if isinstance(d, (int, float)) and math.isfinite(d) and d > 0:
         return min(float(d), DISTANCE_CAP)
-    return DISTANCE_CAP if d == "inf" else QUALITATIVE_FAIL
+    return DISTANCE_CAP if d == "inf" else QUALITATIVE_FAIL  # also: numbers inside, a qualitative part failed
 
 
 def scores(cards: dict[str, list[dict]]) -> list[dict[str, Any]]:
@@ -198,6 +198,18 @@ def predict(experiment: Experiment, hypothesis: str) -> float:
     return float(m.compute(sim.t, y[None, :])[0])
 
 
+def distinct_top(cards: dict[str, list[dict]], ranking: list[dict[str, Any]], k: int) -> list[str]:
+    """The k best hypotheses, skipping variants that share another's results (identical parameters)."""
+    out: list[str] = []
+    for r in ranking:
+        h = r["hypothesis"]
+        if all(cards[h] is not cards[o] for o in out):
+            out.append(h)
+        if len(out) == k:
+            break
+    return out
+
+
 def discriminate(experiments: Sequence[Experiment], top: Sequence[str],
                  progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
     """Predictions of each experiment under each top hypothesis; ranked by spread / noise (largest first)."""
@@ -225,9 +237,10 @@ def matrix_text(cards: dict[str, list[dict]], ranking: list[dict[str, Any]]) -> 
     def cell(r: dict) -> str:
         if r.get("passed"):
             return "+"
-        b = badness(r)
-        return "?" if b == QUALITATIVE_FAIL and not isinstance(r.get("distance"), (int, float)) else str(
-            min(9, int(math.ceil(b * 3))))
+        d = r.get("distance")
+        if not (isinstance(d, (int, float)) and d > 0):
+            return "?" if d != "inf" else "9"
+        return str(min(9, int(math.ceil(badness(r) * 3))))
     width = max(len(h) for h in cards)
     lines = [f"{'':<{width}}  {'passed':>7} {'dist':>5}  targets 1..{len(ids)} (+ pass, 1-9 fail by distance "
              "in thirds of a band, ? qualitative fail)"]
