@@ -68,14 +68,13 @@ def test_discriminate_ranks_by_spread_over_noise(monkeypatch: pytest.MonkeyPatch
     assert rows[0]["spread_z"] == pytest.approx(5.0) and rows[1]["spread_z"] == pytest.approx(3.0)
 
 
-def test_anaesthesia_masking_separates_psychological_from_disinhibition() -> None:
-    """Masking the acute experience removes the psychological variant's effect, not disinhibition's."""
+def test_anaesthesia_masking_removes_part_of_the_psychological_effect() -> None:
+    """Under the psychological variant, masking the acute experience shrinks the 24-h MADRS change."""
     exp = next(e for e in cp.CANDIDATES if e.id == "human-anaesthesia")
     plain = next(e for e in cp.CANDIDATES if e.id == "human-madrs-24h")
-    psych_masked, psych = cp.predict(exp, "psychological"), cp.predict(plain, "psychological")
-    dis_masked, dis = cp.predict(exp, "disinhibition"), cp.predict(plain, "disinhibition")
-    assert all(math.isfinite(v) for v in (psych_masked, psych, dis_masked, dis))
-    assert abs(psych_masked - psych) > abs(dis_masked - dis)
+    masked, unmasked = cp.predict(exp, "psychological"), cp.predict(plain, "psychological")
+    assert math.isfinite(masked) and math.isfinite(unmasked)
+    assert unmasked < masked <= 0.5  # MADRS falls less when masked (changes are negative)
 
 
 def test_cli_plain_listing_and_errors(tmp_path, capsys) -> None:
