@@ -292,7 +292,7 @@ def plot(cards: dict[str, list[dict]], ranking: list[dict[str, Any]], experiment
             xs = [(r["predictions"][h] - c) / r["noise"] for r, c in zip(rows, centre, strict=True)]
             ax.plot(xs, np.arange(len(rows)) + (j - (len(top) - 1) / 2) * 0.15, "o", label=h)
         ax.set_yticks(range(len(rows)), [f"{r['id']} ({r['spread_z']:.1f} SD)" for r in rows], fontsize=8)
-        ax.set_xlabel("prediction minus the mean of the top hypotheses, in measurement-noise SD")
+        ax.set_xlabel("prediction - mean of the top hypotheses (noise SDs)")
         ax.set_title("experiments that best discriminate the top hypotheses", fontsize=9)
         ax.legend(fontsize=7)
     fig.tight_layout()
