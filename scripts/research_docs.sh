@@ -5,12 +5,14 @@
 set -euo pipefail
 K=${KETASIM:-ketasim}
 W=${WORK:-$(mktemp -d)}
-# 1. Morris screening of every eligible parameter of the full model, 4 trajectories
-$K sensitivity --method morris --samples 4 --out "$W/morris" | tee "$W/morris.txt"
-# 2. Sobol on the parameters Morris ranks highest for MADRS change at 24 h
-TOP=$(python -c "import json,sys; d=json.load(open('$W/morris/sensitivity.json')); \
-print(','.join(r['parameter'] for r in d['metrics']['change:MADRS@24h'][:8]))")
-$K sensitivity --method sobol --samples 64 --params "$TOP" --out "$W/sobol" | tee "$W/sobol.txt"
+# 1. Morris screening of every eligible parameter of the full model, 2 trajectories
+$K sensitivity --method morris --samples 2 --out "$W/morris" | tee "$W/morris.txt"
+# 2. Sobol: a screen of ten parameters across the chain, then six of them with more samples
+$K sensitivity --method sobol --samples 32 --params "Ki_K_S,ke0_K,pd_scale,wN_int,g_inh,g_rel,tau_bdnf,k_form,e_max,cad50" \
+  --out "$W/sobol-screen" | tee "$W/sobol-screen.txt"
+$K sensitivity --method sobol --samples 64 --params "g_rel,g_inh,wN_int,pd_scale,Ki_K_S,cad50" --out "$W/sobol" \
+  | tee "$W/sobol.txt"
+cp "$W/sobol-screen/sensitivity.json" docs/sensitivity-sobol-screen.json
 cp "$W/morris/sensitivity.png" docs/sensitivity-morris.png
 cp "$W/sobol/sensitivity.png" docs/sensitivity-sobol.png
 cp "$W/morris/sensitivity.json" docs/sensitivity-morris.json
