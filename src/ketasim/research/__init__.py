@@ -1,0 +1,1 @@
+"""Research tools on top of the model: global sensitivity, hypothesis comparison, species translation."""
