@@ -80,6 +80,24 @@ def test_morris_on_the_linear_model_gives_the_exact_elementary_effects() -> None
     assert np.allclose(res.indices["y"]["sigma"], 0.0, atol=1e-6)
 
 
+def test_failed_runs_are_never_used_silently() -> None:
+    """Morris drops the trajectories with a failed run; Sobol refuses beyond 2% failures."""
+    ranges = [sa.ParamRange(f"x{i}", 0.0, 1.0, "user") for i in (1, 2)]
+
+    def linear_failing_above(cut: float):  # noqa: ANN202
+        def f(x: np.ndarray) -> np.ndarray:
+            y = 3.0 * x[:, 0] + 1.0 * x[:, 1]
+            return np.where(x[:, 0] > cut, np.nan, y)[:, None]
+        return f
+
+    res = sa.run_sensitivity(ranges, ["y"], linear_failing_above(0.7), "morris", 40, seed=4)
+    assert 0 < res.n_failed < res.n_samples
+    mu = {n: d["mu_star"] for n, d in res.ranked("y")}
+    assert mu["x1"] == pytest.approx(3.0) and mu["x2"] == pytest.approx(1.0)  # exact: no filled values used
+    with pytest.raises(UserError, match="Sobol samples failed"):
+        sa.run_sensitivity(ranges, ["y"], linear_failing_above(0.7), "sobol", 64, seed=4)
+
+
 def test_ranges_assumption_factor_and_user() -> None:
     setup = sa.Setup(layers="exposure")
     model = setup.model()

@@ -260,24 +260,39 @@ def analyse(ranges: Sequence[ParamRange], method: str, unit: np.ndarray, ys: np.
     return {k: np.asarray(r[k], float) for k in ("mu_star", "mu_star_conf", "sigma", "mu")}
 
 
+#: largest fraction of failed Sobol samples that is filled with the mean rather than refused
+MAX_SOBOL_FAILED = 0.02
+
+
 def run_sensitivity(ranges: Sequence[ParamRange], metrics: Sequence[str],
                     evaluator: Callable[[np.ndarray], np.ndarray], method: str = "sobol", n: int = 256,
                     seed: int = 1) -> SensitivityResult:
     """Sample, evaluate (evaluator: values (n_samples, k) -> read-outs (n_samples, n_metrics)), analyse.
 
-    Failed samples (NaN) are replaced by the mean of the others for the analysis and counted.
+    Failed samples (NaN) are counted and never silently used: Morris drops every trajectory that
+    contains one; Sobol (whose estimators need every sample) fills up to MAX_SOBOL_FAILED of them
+    with the mean of the others and refuses beyond that (narrow the ranges).
     """
     unit, xs = sample(ranges, method, n, seed)
     ys = np.asarray(evaluator(xs), float).reshape(xs.shape[0], len(metrics))
     bad = ~np.all(np.isfinite(ys), axis=1)
-    yfill = ys.copy()
-    for j in range(ys.shape[1]):
-        col = yfill[:, j]
-        ok = np.isfinite(col)
-        if not ok.any():
-            raise RuntimeError(f"every sample failed for {metrics[j]}")
-        col[~ok] = col[ok].mean()
-    indices = {m: analyse(ranges, method, unit, yfill[:, j], seed) for j, m in enumerate(metrics)}
+    if method == "morris":
+        steps = len(ranges) + 1  # rows of one trajectory
+        keep = ~bad.reshape(-1, steps).any(axis=1).repeat(steps)
+        if not keep.any():
+            raise UserError("--param", f"every Morris trajectory has a failed run ({int(bad.sum())} of {bad.size} runs "
+                               "failed): narrow the parameter ranges")
+        indices = {m: analyse(ranges, method, unit[keep], ys[keep, j], seed) for j, m in enumerate(metrics)}
+    else:
+        if bad.mean() > MAX_SOBOL_FAILED:
+            raise UserError("--param", f"{int(bad.sum())} of {bad.size} Sobol samples failed (more than "
+                               f"{MAX_SOBOL_FAILED:.0%}): narrow the parameter ranges")
+        yfill = ys.copy()
+        for j in range(ys.shape[1]):
+            col = yfill[:, j]
+            ok = np.isfinite(col)
+            col[~ok] = col[ok].mean()
+        indices = {m: analyse(ranges, method, unit, yfill[:, j], seed) for j, m in enumerate(metrics)}
     return SensitivityResult(method, list(ranges), list(metrics), indices, int(xs.shape[0]), int(bad.sum()), ys)
 
 
