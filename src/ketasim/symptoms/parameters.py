@@ -72,13 +72,13 @@ def parameter_table() -> list[Param]:
         A("tau_tol", 2.0, "d", 1.0, 14.0, "assumed", "tolerance decay"),
         A("cad_sed", 3.0, "dimensionless", 0.0, 6.0, "midazolam CADSS 0-3 (parameters.md 10)",
           "CADSS points from full sedation (perceptual change)"),
-        A("w_sk", 0.5, "dimensionless", 0.0, 1.0, "assumed", "sedation per unit dissociative engagement"),
+        A("w_sk", 0.5, "dimensionless", 0.0, 1.0, "assumed", "sedation at the full dissociative state"),
         A("r_bp_R", 1.2, "dimensionless", 0.5, 1.5, "calibrated: IV racemate raises SBP more than nasal "
           "esketamine (Szarmach 2020; Spravato label)",
           "R-ketamine sympathomimetic potency relative to S"),
         A("bp_max", 30.0, "mmHg", 15.0, 60.0, "Szarmach et al. 2020 (+10-20 mmHg at 0.5 mg/kg)",
           "maximal SBP rise"),
-        A("bp50", 0.55, "uM", 0.1, 2.0, "calibrated (Szarmach 2020; Spravato label +7-9 mmHg)",
+        A("bp50", 0.45, "uM", 0.1, 2.0, "calibrated (Szarmach 2020; Spravato label +7-9 mmHg)",
           "unbound effect-site ketamine for half-maximal SBP rise"),
         A("n_bp", 3.0, "dimensionless", 1.0, 4.0, "calibrated: pressure back to baseline"
           " within 0.5-2.5 h", "steepness of the pressor response"),
