@@ -114,6 +114,6 @@ def parameter_table(species: str) -> list[Param]:
           "(MeCP2 S421A loses the sustained effect)", "synaptic-protein synthesis sustained per unit MeCP2-P excess"),
         A("k_mecp2", 2.0, "1/h", 0.5, 10.0, "Kim et al. 2021 (BDNF-dependent MeCP2 Ser421 phosphorylation)",
           "MeCP2 phosphorylation rate per unit excess TrkB"),
-        A("tau_mecp2", 3.0, "d", 1.0, 7.0, "Kim et al. 2021 (needed for days-long effect)",
+        A("tau_mecp2", 4.0, "d", 1.0, 7.0, "Kim et al. 2021 (needed for days-long effect)",
           "MeCP2-P time constant"),
     ]

@@ -32,8 +32,8 @@ def parameter_table() -> list[Param]:
         switch("hyp_psych", 0.0, "the acute experience (dissociation) mediates part of the effect"),
         perturbation("anaesthesia_masked", "1: surgical anaesthesia masks the acute experience",
                      "Lii et al. 2023, Nat Ment Health 1:876"),
-        A("e_max", 0.65, "dimensionless", 0.2, 0.9, "calibrated: MADRS -16.5 vs -8.8 at 24 h (" + MURROUGH + ")",
-          "fraction of baseline severity removed when the synaptic deficit is fully restored", iiv=0.8,
+        A("e_max", 0.75, "dimensionless", 0.2, 0.9, "calibrated: MADRS -16.5 vs -8.8 at 24 h (" + MURROUGH + ")",
+          "fraction of baseline severity removed when the synaptic deficit is fully restored", iiv=1.6,
           iiv_scale="logit", iiv_source="calibrated: response 64% vs 28% at 24 h (" + MURROUGH + ")"),
         A("g_lhb_ad", 0.6, "dimensionless", 0.2, 1.0, "assumed (LHb variant)", "symptom relief per unit LHb "
           "burst relief"),
@@ -51,7 +51,7 @@ def parameter_table() -> list[Param]:
         A("tau_pl_fast", 2.0, "h", 0.5, 6.0, "separation from 40 min (Kishimoto 2016) implies early placebo "
           "response", "onset time of the expectancy response"),
         A("tau_pl_slow", 21.0, "d", 7.0, 42.0, "assumed", "onset time of the slow placebo response"),
-        A("k_perc", 4.0, "1/h", 1.0, 20.0, "assumed", "rate at which a perceptible drug effect is registered"
+        A("k_perc", 2.0, "1/h", 1.0, 20.0, "assumed", "rate at which a perceptible drug effect is registered"
           " (X follows the strongest recent experience)"),
         A("tau_perc", 7.0, "d", 2.0, 28.0, "assumed: expectancy raised by unblinding wanes over a week or two",
           "memory of the perceived drug experience"),
