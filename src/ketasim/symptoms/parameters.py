@@ -44,7 +44,7 @@ def parameter_table() -> list[Param]:
           iiv_source="calibrated: midazolam 24-h response 28%"),
         A("pl_fast", 0.19, "dimensionless", 0.05, 0.4, "calibrated (" + MURROUGH + ")",
           "expectancy response per unit (baseline + perceived) expectancy"),
-        A("pl_q0", 0.4, "dimensionless", 0.1, 1.5, "saline arms respond less than active-placebo arms "
+        A("pl_q0", 0.6, "dimensionless", 0.1, 1.5, "saline arms respond less than active-placebo arms "
           "(Zarate 2006 vs Murrough 2013)", "expectancy without perceptible drug effects"),
         A("pl_slow", 0.25, "dimensionless", 0.1, 0.6, "placebo response about 30-35% over 6-8 weeks in "
           "antidepressant RCTs (assumed)", "slow placebo response (regression to the mean, care)"),
