@@ -34,7 +34,8 @@ def parameter_table() -> list[Param]:
                      "Lii et al. 2023, Nat Ment Health 1:876"),
         A("e_max", 0.75, "dimensionless", 0.2, 0.9, "calibrated: MADRS -16.5 vs -8.8 at 24 h (" + MURROUGH + ")",
           "fraction of baseline severity removed when the synaptic deficit is fully restored", iiv=1.6,
-          iiv_scale="logit", iiv_source="calibrated: response 64% vs 28% at 24 h (" + MURROUGH + ")"),
+          iiv_scale="logit", iiv_source="calibrated: response 64% vs 28% at 24 h (" + MURROUGH + ")"
+          " with Hedges' g about -1 at day 1 (Kishimoto et al. 2016, Psychol Med 46:1459)"),
         A("g_lhb_ad", 0.6, "dimensionless", 0.2, 1.0, "assumed (LHb variant)", "symptom relief per unit LHb "
           "burst relief"),
         A("g_psy", 0.5, "dimensionless", 0.1, 1.0, "assumed (psychological variant)", "symptom relief per unit "
@@ -45,7 +46,8 @@ def parameter_table() -> list[Param]:
         A("pl_fast", 0.19, "dimensionless", 0.05, 0.4, "calibrated (" + MURROUGH + ")",
           "expectancy response per unit (baseline + perceived) expectancy"),
         A("pl_q0", 0.6, "dimensionless", 0.1, 1.5, "saline arms respond less than active-placebo arms "
-          "(Zarate 2006 vs Murrough 2013)", "expectancy without perceptible drug effects"),
+          "(Zarate 2006 vs Murrough 2013); calibrated: midazolam 24-h response 28%",
+          "expectancy without perceptible drug effects"),
         A("pl_slow", 0.25, "dimensionless", 0.1, 0.6, "placebo response about 30-35% over 6-8 weeks in "
           "antidepressant RCTs (assumed)", "slow placebo response (regression to the mean, care)"),
         A("tau_pl_fast", 2.0, "h", 0.5, 6.0, "separation from 40 min (Kishimoto 2016) implies early placebo "
