@@ -1,17 +1,12 @@
 """Signalling layer: time courses, dose dependence and the perturbations that abolish the effect."""
 
 import numpy as np
-import pytest
 
 from mech_helpers import BOLUS_2, NONE, STANDARD, ip, run
-
-PK_DRIFT = ("calibrated against the exposure layer before its recalibration (merge of 2026-11-21); "
-            "the mechanistic parameters need refitting to the new PK (issue 3 note)")
 
 SIGNALS = ("bdnf", "p_trkb", "p_erk", "p_akt", "mtorc1", "p_eef2", "gsk3b_activity", "synaptic_protein", "mecp2_p")
 
 
-@pytest.mark.xfail(reason=PK_DRIFT, strict=True)
 def test_mtorc1_pulse_then_synaptic_proteins_for_days() -> None:
     r = run("rat", ip(10), days=4)
     peak, t_peak = r.peak("mtorc1")
@@ -37,7 +32,6 @@ def test_erk_up_at_subanaesthetic_down_at_anaesthetic_dose() -> None:
     assert bolus.o["p_erk"][bolus.t < 0.5].min() < 0.8
 
 
-@pytest.mark.xfail(reason=PK_DRIFT, strict=True)
 def test_perturbations_abolish_the_antidepressant_effect() -> None:
     ctrl = run("rat", ip(10), days=3).at("antidepressant_effect", 24)
     assert ctrl > 0.2
@@ -57,7 +51,6 @@ def test_mecp2_needed_for_days_not_for_onset() -> None:
     assert np.allclose(ki.o["mecp2_p"], 1.0)
 
 
-@pytest.mark.xfail(reason=PK_DRIFT, strict=True)
 def test_gsk3_knockin_blocks_the_gsk3_variant() -> None:
     wt = run("rat", ip(10), days=2, hypothesis="gsk3").at("antidepressant_effect", 24)
     ki = run("rat", ip(10), days=2, hypothesis="gsk3", overrides=(("gsk3_knockin", 1.0),))

@@ -1,12 +1,8 @@
 """Clinical layer: MADRS vs active placebo, dissociation, pressure, negative controls, bounds."""
 
 import numpy as np
-import pytest
 
 from mech_helpers import BOLUS_2, MIDAZOLAM, NONE, STANDARD, run
-
-PK_DRIFT = ("calibrated against the exposure layer before its recalibration (merge of 2026-11-21); "
-            "the mechanistic parameters need refitting to the new PK (issue 3 note)")
 
 END = 40 / 60
 
@@ -19,8 +15,13 @@ def test_ketamine_beats_active_placebo_at_24h_and_fades_by_two_weeks() -> None:
     ket, mdz = run("human", STANDARD), run("human", MIDAZOLAM)
     assert -22 < _change(ket, 24) < -12 and -12 < _change(mdz, 24) < -2
     gap = [_change(mdz, t) - _change(ket, t) for t in (2, 24, 72, 168, 336)]
-    assert gap[0] > 3 and 6 < gap[1] < 14  # separation within hours, largest around a day
-    assert gap[1] >= max(gap) - 0.5 and gap[4] < 0.3 * gap[1]
+    assert gap[0] > 3 and 6 < gap[1] < 14  # separation within hours
+    # largest around a day: the peak of the separation lies within 12-72 h (Kishimoto 2016: day 1, range
+    # of clin-peak-effect-size) and the 24-h separation is close to it
+    times = np.linspace(1.0, 336.0, 1341)
+    sep = np.array([_change(mdz, t) - _change(ket, t) for t in times])
+    assert 12.0 <= times[np.argmax(sep)] <= 72.0 and gap[1] >= 0.85 * sep.max()
+    assert gap[3] < 0.7 * gap[1] and gap[4] < 0.3 * gap[1]  # fading over one to two weeks
     assert 0.2 < ket.at("antidepressant_effect", 24) < 0.6
     assert abs(mdz.at("antidepressant_effect", 24)) < 0.01
 
@@ -28,15 +29,15 @@ def test_ketamine_beats_active_placebo_at_24h_and_fades_by_two_weeks() -> None:
 def test_dissociation_time_course_and_ordering() -> None:
     ket = run("human", STANDARD)
     peak, t_peak = ket.peak("CADSS")
-    assert 8 <= peak <= 25 and 0.25 <= t_peak <= 0.75
-    assert ket.at("CADSS", END + 80 / 60) < 0.1 * peak
+    # peaks during the infusion (at its end, within the few minutes of the effect-site lag) and is gone by 2 h
+    assert 8 <= peak <= 25 and 0.25 <= t_peak <= END + 5 / 60
+    assert ket.at("CADSS", 2.0) < 0.1 * peak and ket.at("CADSS", END + 80 / 60) < 0.1 * peak
     assert run("human", MIDAZOLAM).peak("CADSS")[0] < 0.25 * peak
     esk = run("human", (("esketamine", "iv", (0.0,), (("mg_per_kg", 0.5), ("duration_h", END))),))
     ark = run("human", (("arketamine", "iv", (0.0,), (("mg_per_kg", 0.5), ("duration_h", END))),))
     assert esk.peak("CADSS")[0] > peak > ark.peak("CADSS")[0]
 
 
-@pytest.mark.xfail(reason=PK_DRIFT, strict=True)
 def test_blood_pressure_rise_is_transient() -> None:
     r = run("human", STANDARD)
     rise = r.o["SBP"] - r.o["SBP"][0]

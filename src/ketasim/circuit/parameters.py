@@ -36,7 +36,7 @@ def parameter_table(species: str) -> list[Param]:
           "extra LHb activity (0 = none; 1 = the depression model's bursting level)", low=0.0, high=3.0),
         A("tau_int", 2.0, "min", 0.5, 5.0, HOMAYOUN + " (interneuron firing falls within minutes)",
           "interneuron rate time constant"),
-        A("tau_pyr", 4.0, "min", 1.0, 10.0, HOMAYOUN + " (pyramidal rise lags by a few minutes)",
+        A("tau_pyr", 6.0, "min", 1.0, 10.0, HOMAYOUN + " (pyramidal rise lags by a few minutes)",
           "pyramidal rate time constant"),
         A("tau_adapt", 30.0, "min", 10.0, 240.0, "assumed: homeostatic compensation of interneuron drive; "
           "makes slow or sustained block (memantine) and post-anaesthetic washout non-excitatory",

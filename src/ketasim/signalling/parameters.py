@@ -59,7 +59,7 @@ def parameter_table(species: str) -> list[Param]:
         P("val_imp", 0.3, "dimensionless", "Egan et al. 2003, Cell 112:257 (activity-dependent secretion "
           "18-30% lower with Met)", "S", "loss of activity-dependent BDNF release per Met allele carrier",
           low=0.18, high=0.3),
-        A("tau_bdnf", 60.0, "min", 10.0, 120.0, AUTRY + " (BDNF protein up at 30 min)", "BDNF time constant"),
+        A("tau_bdnf", 75.0, "min", 10.0, 120.0, AUTRY + " (BDNF protein up at 30 min)", "BDNF time constant"),
         A("tau_eef2", 15.0, "min", 5.0, 30.0, AUTRY + " (p-eEF2 down within 30 min)", "eEF2 phosphorylation "
           "time constant"),
         A("n_eef2", 6.0, "dimensionless", 1.0, 10.0, "Ca2+/calmodulin activation of eEF2K is cooperative; "
@@ -105,7 +105,7 @@ def parameter_table(species: str) -> list[Param]:
           "induced synthesis of synaptic proteins per unit translation-drive excess (per pool lifetime)"),
         A("tau_tl", 1.5, "h", 0.3, 3.0, LI2010 + " (synaptic proteins up from about 2 h, after mTORC1 at "
           "30-60 min)", "delay from mTORC1 induction to synaptic-protein accumulation"),
-        A("g_bdnf_tl", 0.3, "dimensionless", 0.0, 1.0, "Duncan 2013; Haile 2014 (plasma BDNF up at 4 h)",
+        A("g_bdnf_tl", 0.6, "dimensionless", 0.0, 1.0, "Duncan 2013; Haile 2014 (plasma BDNF up at 4 h)",
           "BDNF synthesis raised per unit synaptic-protein (translation) excess"),
         A("g_prot_low", 1.0, "dimensionless", 0.0, 3.0, "assumed: basal translation continues",
           "fall of synthesis per unit translation drive below baseline"),
@@ -114,6 +114,6 @@ def parameter_table(species: str) -> list[Param]:
           "(MeCP2 S421A loses the sustained effect)", "synaptic-protein synthesis sustained per unit MeCP2-P excess"),
         A("k_mecp2", 2.0, "1/h", 0.5, 10.0, "Kim et al. 2021 (BDNF-dependent MeCP2 Ser421 phosphorylation)",
           "MeCP2 phosphorylation rate per unit excess TrkB"),
-        A("tau_mecp2", 3.0, "d", 1.0, 7.0, "Kim et al. 2021 (needed for days-long effect)",
+        A("tau_mecp2", 4.0, "d", 1.0, 7.0, "Kim et al. 2021 (needed for days-long effect)",
           "MeCP2-P time constant"),
     ]

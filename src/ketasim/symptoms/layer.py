@@ -31,9 +31,11 @@ def add_symptoms(b: ModelBuilder, species: str, hypothesis: str, families: set[s
     b.state("tol", "dimensionless", "tolerance to dissociation (0..1)", 0.0)
     b.rate("tol", "k_tol*cad_e*(1 - tol) - tol/tau_tol")
     b.let("cad_y", "cad_e*(1 - tol_max*tol)", "dimensionless", "engagement after tolerance")
-    b.let("sedation", "1 - (1 - mdz_occ)*(1 - sws)*(1 - w_sk*cad_y)", "dimensionless", "sedation (0..1)")
-    b.let("cadss", "(1 - anaesthesia_masked)*(cad_max*cad_y**n_cad/(cad_y**n_cad + cad50**n_cad)"
-          " + cad_sed*sedation)", "dimensionless", "CADSS score (continuous)")
+    b.let("cad_h", "cad_y**n_cad/(cad_y**n_cad + cad50**n_cad)", "dimensionless",
+          "dissociative state (0..1): the same saturable function of engagement for CADSS and drowsiness")
+    b.let("sedation", "1 - (1 - mdz_occ)*(1 - sws)*(1 - w_sk*cad_h)", "dimensionless", "sedation (0..1)")
+    b.let("cadss", "(1 - anaesthesia_masked)*(cad_max*cad_h + cad_sed*sedation)", "dimensionless",
+          "CADSS score (continuous)")
     # perceived experience and placebo
     b.let("perc", "(1 - anaesthesia_masked)*(1 - exp(-(cadss/cad_ref + sedation/sed_ref)))", "dimensionless",
           "how perceptible the drug is now")

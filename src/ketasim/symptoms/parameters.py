@@ -32,9 +32,10 @@ def parameter_table() -> list[Param]:
         switch("hyp_psych", 0.0, "the acute experience (dissociation) mediates part of the effect"),
         perturbation("anaesthesia_masked", "1: surgical anaesthesia masks the acute experience",
                      "Lii et al. 2023, Nat Ment Health 1:876"),
-        A("e_max", 0.65, "dimensionless", 0.2, 0.9, "calibrated: MADRS -16.5 vs -8.8 at 24 h (" + MURROUGH + ")",
-          "fraction of baseline severity removed when the synaptic deficit is fully restored", iiv=0.8,
-          iiv_scale="logit", iiv_source="calibrated: response 64% vs 28% at 24 h (" + MURROUGH + ")"),
+        A("e_max", 0.75, "dimensionless", 0.2, 0.9, "calibrated: MADRS -16.5 vs -8.8 at 24 h (" + MURROUGH + ")",
+          "fraction of baseline severity removed when the synaptic deficit is fully restored", iiv=1.6,
+          iiv_scale="logit", iiv_source="calibrated: response 64% vs 28% at 24 h (" + MURROUGH + ")"
+          " with Hedges' g about -1 at day 1 (Kishimoto et al. 2016, Psychol Med 46:1459)"),
         A("g_lhb_ad", 0.6, "dimensionless", 0.2, 1.0, "assumed (LHb variant)", "symptom relief per unit LHb "
           "burst relief"),
         A("g_psy", 0.5, "dimensionless", 0.1, 1.0, "assumed (psychological variant)", "symptom relief per unit "
@@ -44,14 +45,15 @@ def parameter_table() -> list[Param]:
           iiv_source="calibrated: midazolam 24-h response 28%"),
         A("pl_fast", 0.19, "dimensionless", 0.05, 0.4, "calibrated (" + MURROUGH + ")",
           "expectancy response per unit (baseline + perceived) expectancy"),
-        A("pl_q0", 0.4, "dimensionless", 0.1, 1.5, "saline arms respond less than active-placebo arms "
-          "(Zarate 2006 vs Murrough 2013)", "expectancy without perceptible drug effects"),
+        A("pl_q0", 0.6, "dimensionless", 0.1, 1.5, "saline arms respond less than active-placebo arms "
+          "(Zarate 2006 vs Murrough 2013); calibrated: midazolam 24-h response 28%",
+          "expectancy without perceptible drug effects"),
         A("pl_slow", 0.25, "dimensionless", 0.1, 0.6, "placebo response about 30-35% over 6-8 weeks in "
           "antidepressant RCTs (assumed)", "slow placebo response (regression to the mean, care)"),
         A("tau_pl_fast", 2.0, "h", 0.5, 6.0, "separation from 40 min (Kishimoto 2016) implies early placebo "
           "response", "onset time of the expectancy response"),
         A("tau_pl_slow", 21.0, "d", 7.0, 42.0, "assumed", "onset time of the slow placebo response"),
-        A("k_perc", 4.0, "1/h", 1.0, 20.0, "assumed", "rate at which a perceptible drug effect is registered"
+        A("k_perc", 2.0, "1/h", 1.0, 20.0, "assumed", "rate at which a perceptible drug effect is registered"
           " (X follows the strongest recent experience)"),
         A("tau_perc", 7.0, "d", 2.0, 28.0, "assumed: expectancy raised by unblinding wanes over a week or two",
           "memory of the perceived drug experience"),
@@ -72,13 +74,13 @@ def parameter_table() -> list[Param]:
         A("tau_tol", 2.0, "d", 1.0, 14.0, "assumed", "tolerance decay"),
         A("cad_sed", 3.0, "dimensionless", 0.0, 6.0, "midazolam CADSS 0-3 (parameters.md 10)",
           "CADSS points from full sedation (perceptual change)"),
-        A("w_sk", 0.5, "dimensionless", 0.0, 1.0, "assumed", "sedation per unit dissociative engagement"),
+        A("w_sk", 0.5, "dimensionless", 0.0, 1.0, "assumed", "sedation at the full dissociative state"),
         A("r_bp_R", 1.2, "dimensionless", 0.5, 1.5, "calibrated: IV racemate raises SBP more than nasal "
           "esketamine (Szarmach 2020; Spravato label)",
           "R-ketamine sympathomimetic potency relative to S"),
         A("bp_max", 30.0, "mmHg", 15.0, 60.0, "Szarmach et al. 2020 (+10-20 mmHg at 0.5 mg/kg)",
           "maximal SBP rise"),
-        A("bp50", 0.55, "uM", 0.1, 2.0, "calibrated (Szarmach 2020; Spravato label +7-9 mmHg)",
+        A("bp50", 0.45, "uM", 0.1, 2.0, "calibrated (Szarmach 2020; Spravato label +7-9 mmHg)",
           "unbound effect-site ketamine for half-maximal SBP rise"),
         A("n_bp", 3.0, "dimensionless", 1.0, 4.0, "calibrated: pressure back to baseline"
           " within 0.5-2.5 h", "steepness of the pressor response"),

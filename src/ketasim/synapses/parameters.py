@@ -21,7 +21,7 @@ def parameter_table(species: str) -> list[Param]:
         perturbation("spine_deletion", "fraction of newly formed spines removed (optogenetic deletion)", MODA),
         A("microglia_pruning", 1.0, "dimensionless", 0.3, 3.0, "complement-tagged pruning, inflammation "
           "(system.md 5); exercise/enrichment may lower it", "relative rate of new-spine elimination"),
-        A("k_form", 36.0, "1/d", 5.0, 60.0, "calibrated: stressed-rat spines at 24 h >= 90% of healthy "
+        A("k_form", 50.0, "1/d", 5.0, 60.0, "calibrated: stressed-rat spines at 24 h >= 90% of healthy "
           "(Li et al. 2011, Biol Psychiatry 69:754)", "spine regrowth rate per unit synaptic-protein excess "
           "and per unit missing spines"),
         A("tau_mat", 13.0, "h", 4.0, 24.0, MODA + " (more spines by 12-24 h, behaviour by 3 h)",
@@ -29,9 +29,10 @@ def parameter_table(species: str) -> list[Param]:
         A("spine_headroom", 0.0 if species == "human" else 0.15, "dimensionless", 0.0,
           0.0 if species == "human" else 0.3, "humans: no SV2A rise in healthy volunteers (Holmes et al. 2022); "
           "rodents: spines rise in naive rats too (Li et al. 2010)", "spine growth possible above healthy density"),
-        A("k_elim_new", 1.1, "1/d", 0.3, 3.0, MODA + "; Kim et al. 2021 (effect lost after 1-7 d in MeCP2 "
-          "S421A mice)", "elimination rate of unprotected new spines (half-life about 1 d)"),
-        A("g_mec", 3.5, "dimensionless", 0.5, 10.0, "calibrated: elevated spines through day 5, near baseline "
+        A("k_elim_new", 0.8, "1/d", 0.3, 3.0, MODA + "; Kim et al. 2021 (effect lost after 1-7 d in MeCP2 "
+          "S421A mice); calibrated: pooled response 40% at day 7 (Han et al. 2016)",
+          "elimination rate of unprotected new spines (half-life about 1 d)"),
+        A("g_mec", 10.0, "dimensionless", 0.5, 10.0, "calibrated: elevated spines through day 5, near baseline "
           "by 10-14 d (Li et al. 2010)", "protection of new spines per unit MeCP2-P excess"),
         A("k_elim_sl", 0.2, "1/d", 0.1, 0.5, "new-spine half-life 2-7 d (cortical imaging; parameters.md 11)",
           "new-spine elimination in the spine-lifetime variant"),
@@ -43,9 +44,10 @@ def parameter_table(species: str) -> list[Param]:
           "2013, Biol Psychiatry 74:250); half-life about 35 d", "loss rate of consolidated spines"),
         A("f_bipolar", 1.0, "dimensionless", 0.3, 3.0, "Diazgranados 2010 (effect fades within a week)",
           "extra elimination (spines and potentiation) in bipolar depression"),
-        A("k_ins", 1.5, "1/h", 0.5, 8.0, "calibrated: separation from placebo from 40 min-2 h, robust at 4 h "
-          "(Zarate 2006; Kishimoto 2016)", "AMPAR insertion rate per unit mTORC1/TrkB excess"),
-        A("tau_q", 20.0, "h", 6.0, 36.0, MODA + " (initial effect survives spine deletion, later effect not)",
+        A("k_ins", 1.8, "1/h", 0.5, 8.0, "calibrated: separation from placebo from 40 min-2 h, robust at 4 h "
+          "(Zarate 2006; Kishimoto 2016), yet largest at day 1; mouse behaviour by 3 h (Moda-Sava 2019)",
+          "AMPAR insertion rate per unit mTORC1/TrkB excess"),
+        A("tau_q", 32.0, "h", 6.0, 36.0, MODA + " (initial effect survives spine deletion, later effect not)",
           "decay time of potentiation not supported by new spines"),
         A("g_gsk_q", 1.0, "dimensionless", 0.0, 3.0, "GSK3beta promotes AMPAR internalisation (Beurel 2011)",
           "dependence of potentiation decay on GSK3beta activity"),

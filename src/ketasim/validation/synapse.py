@@ -30,7 +30,10 @@ def _onset_spines(ctx: Context, target: Target) -> Outcome:
     dele = rodent(ctx, "mouse", 10.0, covariates=STRESSED, overrides={"spine_deletion": 1.0})
     t = ctrl.t
     eff = ctrl.out("antidepressant_effect")
-    onset = first_time(t, eff >= 0.5 * eff.max()) if eff.max() > 0 else math.nan
+    # onset: half of the day-1 behavioural effect (the same 0.5-24 h readout as every rodent target),
+    # not of the later maximum that the new spines themselves add over the following days
+    top = behaviour(ctrl)
+    onset = first_time(t, eff >= 0.5 * top) if top > 0 else math.nan
     sp = excess(ctrl, "spine_density")
     formation = first_time(t, sp >= 0.5 * sp.max()) if sp.max() > 0 else math.nan
     initial = ratio(behaviour(dele, 0.5, 6.0), behaviour(ctrl, 0.5, 6.0))
