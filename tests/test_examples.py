@@ -5,7 +5,7 @@ more virtual patients than the published trial, so that the sampling error of ea
 well inside the target's tolerance (the SE is worked out next to each test). Published values and
 tolerances are read from the packaged calibration-targets.yaml, never copied here.
 
-Where today's model misses a published value, that test alone is marked
+Where the model misses a published value, that test alone is marked
 `xfail(strict=True, reason="calibration (issue 3): <model> vs <published>")`: it fails loudly as
 soon as calibration fixes it, so the mark must then be removed. The whole file runs in about two
 to three minutes on one core: every example is one chunk (one batch of the fast engine) and each
@@ -113,12 +113,7 @@ def single(tmp_path_factory: pytest.TempPathFactory) -> Run:
     return run_example("zarate2006_vs_saline", tmp_path_factory.mktemp("zarate") / "out", N_SINGLE)
 
 
-HAN_XFAIL = {  # model value today vs published (Han 2016, pooled ketamine arms)
-    "response_24h": "0.405 vs 0.522 +/- 0.10",
-    "response_72h": "0.34 vs 0.479 +/- 0.10",
-    "response_7d": "0.19 vs 0.398 +/- 0.10",
-    "remission_7d": "0.115 vs 0.262 +/- 0.10",
-}
+HAN_XFAIL: dict[str, str] = {}  # every pooled-response value is inside its band since the issue-3 calibration
 
 
 @pytest.mark.parametrize("key", [
@@ -271,7 +266,7 @@ def murrough(tmp_path_factory: pytest.TempPathFactory) -> Run:
     return run_example("murrough2013_vs_midazolam", tmp_path_factory.mktemp("murrough") / "out", N_MURROUGH)
 
 
-MURROUGH_XFAIL = {"response_ketamine": "0.449 vs 0.64 (range 0.52-0.76)"}
+MURROUGH_XFAIL: dict[str, str] = {}  # inside its band since the issue-3 calibration
 
 
 @pytest.mark.parametrize("key", [
