@@ -180,16 +180,21 @@ def compile_model(model: Model) -> CompiledModel:
 # generated code grows with the model's structure rather than with its fully expanded formulas.
 
 
+def _cheap_pow(pr: PythonCodePrinter, expr: sp.Pow) -> str | None:
+    """x**-1 as a division and x**2 as a product (cheaper than a power); None for other powers."""
+    if expr.exp == -1:
+        return f"(1.0/{pr.parenthesize(expr.base, 1000)})"
+    if expr.exp == 2:
+        b = pr.parenthesize(expr.base, 1000)
+        return f"({b}*{b})"
+    return None
+
+
 class _FastPrinter(_Printer):
     """NumPy printer that writes reciprocals as divisions (cheaper than power in NumPy)."""
 
     def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:  # noqa: N802
-        if expr.exp == -1:
-            return f"(1.0/{self.parenthesize(expr.base, 1000)})"
-        if expr.exp == 2:
-            b = self.parenthesize(expr.base, 1000)
-            return f"({b}*{b})"
-        return super()._print_Pow(expr, rational=rational)
+        return _cheap_pow(self, expr) or super()._print_Pow(expr, rational=rational)
 
 
 @dataclass(frozen=True)
@@ -509,12 +514,7 @@ class _NumbaPrinter(_ScalarPrinter):
             return f"math.sqrt({self._print(expr.base)})"
         if expr.exp == -sp.S.Half:
             return f"(1.0/math.sqrt({self._print(expr.base)}))"
-        if expr.exp == -1:
-            return f"(1.0/{self.parenthesize(expr.base, 1000)})"
-        if expr.exp == 2:
-            b = self.parenthesize(expr.base, 1000)
-            return f"({b}*{b})"
-        return super()._print_Pow(expr, rational=rational)
+        return _cheap_pow(self, expr) or super()._print_Pow(expr, rational=rational)
 
 
 def _scalar_kernels(model: Model, state_syms: dict[sp.Symbol, int], const_index: dict[sp.Symbol, int],
