@@ -10,13 +10,13 @@ import math
 import pytest
 import yaml
 
-from ketasim.cli.main import main
-from ketasim.validation import EVALUATORS, load_targets
-from ketasim.validation import evaluators as _registered  # noqa: F401
-from ketasim.validation.core import Context
-from ketasim.validation.distance import standard_error, zscores
-from ketasim.validation.scorecard import Scorecard, TargetResult, evaluate, format_table
-from ketasim.validation.targets import USES, target_by_id, targets_text
+from ketasim.apps.cli.main import main
+from ketasim.studies.validation import EVALUATORS, load_targets
+from ketasim.studies.validation import evaluators as _registered  # noqa: F401
+from ketasim.studies.validation.core import Context
+from ketasim.studies.validation.distance import standard_error, zscores
+from ketasim.studies.validation.scorecard import Scorecard, TargetResult, evaluate, format_table
+from ketasim.studies.validation.targets import USES, target_by_id, targets_text
 
 #: targets whose evaluator can only echo an input parameter (issue 12)
 INPUT_ECHOES = {"tgt-s-r-potency", "tgt-affinity-ordering", "tgt-trapping-ordering", "tgt-mg-subunit-shift"}
@@ -136,8 +136,8 @@ def test_validate_use_selects_targets(tmp_path) -> None:
 
 
 def test_fit_never_uses_test_targets() -> None:
-    from ketasim.errors import UserError
-    from ketasim.fit.targets import score
+    from ketasim.model.errors import UserError
+    from ketasim.studies.fit.targets import score
 
     with pytest.raises(UserError):
         score({}, "test-pk-oral-25mg")
