@@ -189,3 +189,13 @@ def test_mutation_weak_enantiomers_break_the_fava_dose_pattern() -> None:
     assert ok.passed, ok.detail
     bad = _run("test-clin-fava-dose-pattern", MutantContext({"Ki_K_S": 30.0, "Ki_K_R": 140.0}, n_patients=40))
     assert not bad.passed
+
+
+def test_mutation_weak_enantiomers_remove_the_suicidal_ideation_effect() -> None:
+    """Grunebaum 2018 (ketamine vs midazolam, suicidal ideation at day 1) passes with the published
+    channel-site Ki; 100-fold weaker Ki (30 and 140 uM) leave midazolam-like changes and it fails."""
+    ok = _run("test-clin-grunebaum-suicidal-ideation", Context(n_patients=40))
+    assert ok.passed, ok.detail
+    bad = _run("test-clin-grunebaum-suicidal-ideation",
+               MutantContext({"Ki_K_S": 30.0, "Ki_K_R": 140.0}, n_patients=40))
+    assert not bad.passed and bad.simulated["value"] < ok.simulated["value"]
