@@ -1,6 +1,6 @@
 """Import every evaluator module so that each target id is registered in core.EVALUATORS.
 
-testset_clinical and testset_pk hold the evaluators of the held-out test targets (use: test).
+testset_clinical, testset_esketamine and testset_pk hold the evaluators of the held-out test targets (use: test).
 """
 
 from __future__ import annotations
@@ -14,5 +14,6 @@ from ketasim.studies.validation import (  # noqa: F401
     signalling,
     synapse,
     testset_clinical,
+    testset_esketamine,
     testset_pk,
 )
