@@ -31,9 +31,8 @@ from ketasim.model.errors import UserError
 def command(names: str | None, only: str | None, reuse: str | None, top: int, experiments: bool, patients: int,
             seed: int, out_dir: str) -> None:
     """Rank hypotheses on the calibration targets and name the experiments that best discriminate them."""
-    from ketasim.studies import compare as cp
-
     from ketasim.model.hypotheses import HYPOTHESES
+    from ketasim.studies import compare as cp
     from ketasim.studies.validation.scorecard import select_targets
 
     hyps = list(HYPOTHESES) if not names else [n.strip() for n in names.split(",") if n.strip()]

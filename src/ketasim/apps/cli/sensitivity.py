@@ -60,9 +60,8 @@ def command(outputs: tuple[str, ...], method: str, samples: int, params_glob: st
             infusion_min: float, hypothesis: str, layers: str, seed: int, workers: int | None, top: int,
             out_dir: str) -> None:
     """Rank parameters by their influence on read-outs (Sobol S1/ST or Morris mu*), on the fast engine."""
-    from ketasim.studies import sensitivity as sa
-
     from ketasim.model.hypotheses import get_hypothesis
+    from ketasim.studies import sensitivity as sa
 
     get_hypothesis(hypothesis, "--hypothesis")
     if route not in ("iv", "sc"):

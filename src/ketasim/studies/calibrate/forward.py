@@ -3,8 +3,8 @@
 A fixed virtual TRD population (covariates and random effects drawn once, common random
 numbers for every particle) receives three single-session arms: ketamine 0.5 mg/kg IV over
 40 min, midazolam 0.045 mg/kg IV (active placebo) and saline. A particle replaces the typical
-values of the free parameters; each patient keeps its own random effect (its value is scaled by
-the same factor as the typical value). Observables use the latent scores with the rater noise
+values of the free parameters; each patient keeps its own random effect
+(`runtime.patients.individual_parameters(typical=...)`). Observables use the latent scores with the rater noise
 of the scale integrated analytically (expected response rates, effect sizes including rater
 variance), so the likelihood is smooth in the parameters.
 """
@@ -48,27 +48,30 @@ class ClinicalForward:
         self.free_index = np.array([idx[f] for f in self.free], dtype=int)
         self.typical = np.array(self.model.default_parameters)[self.free_index]
         self.n = n_patients
-        base = stable_hash(seed, "calibration", "trd")
-        covs, params = [], []
-        for i in range(n_patients):
-            rng = patient_rng(base, i)
-            cov = sample_covariates("trd", rng)
-            covs.append(cov)
-            params.append(individual_parameters(self.model, rng, to_internal(self.model, cov, strict=False)))
-        self.patients = np.stack(params, axis=1)  # (n_params, n_patients)
+        self.base = stable_hash(seed, "calibration", "trd")
+        covs = [sample_covariates("trd", patient_rng(self.base, i)) for i in range(n_patients)]
+        self.covariates = [to_internal(self.model, c, strict=False) for c in covs]
+        self.patients = self._patients(self.typical)  # (n_params, n_patients) at the typical values
         doses = {"ketamine": [standard()], "midazolam": [MIDAZOLAM], "saline": []}
         self.events = [[events_for(doses[a], c["WT"]) for c in covs] for a in ARMS]
         self.rater_sd = SCALES["MADRS"].rater_sd
         self.i24, self.i72, self.i168 = (int(np.argmin(np.abs(GRID - h))) for h in (24.0, 72.0, 168.0))
         self.early = GRID <= 3.0 + 1e-9
 
+    def _patients(self, values: np.ndarray) -> np.ndarray:
+        """Every patient's parameters when the free parameters' typical values are `values`."""
+        typical = dict(zip(self.free, values.tolist(), strict=True))
+        cols = []
+        for i, cov in enumerate(self.covariates):
+            rng = patient_rng(self.base, i)
+            sample_covariates("trd", rng)  # the same draws as at set-up, so the random effects match
+            cols.append(individual_parameters(self.model, rng, cov, typical=typical))
+        return np.stack(cols, axis=1)
+
     def parameters(self, theta: np.ndarray) -> np.ndarray:
-        """Patient parameter matrix (n_params, n_particles * n_arms * n_patients) for particles `theta`."""
-        k = theta.shape[0]
-        scale = theta / self.typical  # (k, n_free): each patient's value moves with the typical value
-        per = np.repeat(self.patients[:, None, :], k, axis=1)  # (n_params, k, n)
-        per[self.free_index] *= scale.T[:, :, None]
-        return np.tile(per.reshape(len(self.patients), k * self.n), (1, len(ARMS)))
+        """Patient parameter matrix (n_params, n_arms * n_particles * n_patients) for particles `theta`."""
+        per = np.concatenate([self._patients(row) for row in theta], axis=1)  # particle-major
+        return np.tile(per, (1, len(ARMS)))
 
     def simulate(self, theta: np.ndarray) -> np.ndarray:
         """Observables (n_particles, n_observables); NaN rows for particles whose patients failed."""
