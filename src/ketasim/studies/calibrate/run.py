@@ -99,6 +99,10 @@ def _meta(hypothesis: str, fwd: ClinicalForward, priors: Sequence[Any], obs: Seq
         "priors": [{"name": p.name, "low": p.low, "high": p.high, "scale": "log" if p.log else "linear"}
                    for p in priors],
         "typical": dict(zip(fwd.free, fwd.typical.tolist(), strict=True)),
+        # every typical value the posterior was calibrated on: a trial model sharing a parameter with
+        # another value is a different model, and the posterior does not apply to it (posterior.check)
+        "model_values": {p.name: float(v) for p, v in zip(fwd.model.params, fwd.model.default_parameters,
+                                                          strict=True) if not p.covariate},
         "observables": pred, "diagnostics": diag,
         "settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in settings.__dict__.items()},
     }
