@@ -2,6 +2,7 @@
 
 Each observable names a training target of the calibration YAML and one of its keys. Its
 likelihood is Gaussian with the target's published SE where the YAML gives one, otherwise with
+the binomial SE of a published rate with its n, otherwise with
 the half-width of the published band read as a 95% interval (SD = half-width / 1.96), otherwise
 with the stated tolerance read the same way. These SDs are documented assumptions where the
 paper gave none.
@@ -66,6 +67,9 @@ def _sd(t: Target, key: str, fallback: float | None) -> float:
             return (float(hi) - float(lo)) / (2 * 1.96)
         if "sd" in unc and "n" in unc:
             return float(unc["sd"]) / float(unc["n"]) ** 0.5
+        value = float(_entry(t.value, key))
+        if "n" in unc and str(_entry(t.units, key)) == "fraction" and 0 < value < 1:
+            return (value * (1 - value) / float(unc["n"])) ** 0.5  # binomial SE of a published rate
     band = _entry(t.range, key) if t.range is not None else None
     if band is not None:
         return (float(band[1]) - float(band[0])) / (2 * 1.96)
