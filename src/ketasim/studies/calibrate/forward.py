@@ -74,8 +74,21 @@ class ClinicalForward:
         return np.tile(per, (1, len(ARMS)))
 
     def simulate(self, theta: np.ndarray) -> np.ndarray:
-        """Observables (n_particles, n_observables); NaN rows for particles whose patients failed."""
+        """Observables (n_particles, n_observables); NaN rows for particles whose patients failed.
+
+        A batch the engine cannot finish at all (e.g. a division by zero at the edge of a range)
+        is split in halves until the particles that cause it are isolated and marked failed.
+        """
         theta = np.atleast_2d(np.asarray(theta, float))
+        try:
+            return self._simulate(theta)
+        except (ArithmeticError, ValueError, FloatingPointError):
+            if len(theta) == 1:
+                return np.full((1, len(self.observables)), np.nan)
+            half = len(theta) // 2
+            return np.vstack([self.simulate(theta[:half]), self.simulate(theta[half:])])
+
+    def _simulate(self, theta: np.ndarray) -> np.ndarray:
         k = theta.shape[0]
         events = [ev for arm in self.events for _ in range(k) for ev in arm]
         batch = simulate_batch(self.model, events, self.parameters(theta), GRID, keep_states=False,
@@ -84,9 +97,10 @@ class ClinicalForward:
         madrs = np.asarray(batch.outputs["MADRS"], float).reshape(shape)
         sbp = np.asarray(batch.outputs["SBP"], float).reshape(shape)
         failed = np.asarray(batch.failed, bool).reshape(shape[:3]).any(axis=(0, 2))
-        values = self._summaries(madrs, sbp)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values = self._summaries(madrs, sbp)
         out = np.column_stack([values[o.name] for o in self.observables])
-        out[failed] = np.nan
+        out[failed | ~np.isfinite(out).all(axis=1)] = np.nan
         return out
 
     def _response(self, m: np.ndarray, i: int) -> np.ndarray:

@@ -2,8 +2,8 @@
 
 Candidates are the model's assumption parameters (flag A, so each has a documented plausible
 range), excluding covariates, hypothesis switches and parameters whose between-patient
-variability is on the logit scale. A one-at-a-time screen moves each candidate from the low to
-the high end of its range and measures how far the observables move in units of their
+variability is on the logit scale. A one-at-a-time screen moves each candidate from 10% to 90%
+of its range (in the prior's coordinate) and measures how far the observables move in units of their
 likelihood SD; the most informative `k` become free. The prior is uniform on the documented range,
 in log space for positive ranges (a scale parameter), linear otherwise.
 """
@@ -68,8 +68,8 @@ def screen(hypothesis: str, observables: list[Observable], n_patients: int = 8,
            seed: int = 20240601) -> list[tuple[str, float]]:
     """(parameter, sensitivity) for every candidate, most informative first.
 
-    Sensitivity = sum over observables of |obs(high) - obs(low)| / SD; a run that fails at either
-    end counts as infinitely sensitive (its range reaches an inadmissible region) and is reported.
+    Sensitivity = sum over observables of |obs(90%) - obs(10%)| / SD; a run that fails at either
+    point is reported as infinitely sensitive (its range reaches an inadmissible region).
     """
     probe = ClinicalForward(hypothesis, [], observables, n_patients, seed)
     cands = candidates(probe.model)
@@ -78,8 +78,10 @@ def screen(hypothesis: str, observables: list[Observable], n_patients: int = 8,
     k = len(cands)
     theta = np.repeat(base[None, :], 2 * k, axis=0)
     for j, p in enumerate(cands):
+        lo, hi = prior_of(p).z_bounds
         pr = prior_of(p)
-        theta[2 * j, j], theta[2 * j + 1, j] = pr.low, pr.high
+        theta[2 * j, j] = pr.from_z(np.asarray(lo + 0.1 * (hi - lo)))
+        theta[2 * j + 1, j] = pr.from_z(np.asarray(lo + 0.9 * (hi - lo)))
     obs = fwd.simulate(theta)
     sd = np.array([o.sd for o in observables])
     sens = np.abs(obs[1::2] - obs[0::2]) / sd
