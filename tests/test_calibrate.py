@@ -123,3 +123,19 @@ def test_calibrate_command_on_the_model(tmp_path) -> None:  # noqa: ANN001
     for j, p in enumerate(meta["priors"]):
         assert np.all((data["draws"][:, j] >= p["low"]) & (data["draws"][:, j] <= p["high"]))
     assert {"marginals.png", "pairs.png", "predictive.png"} <= {f.name for f in out.iterdir()}
+
+
+def test_a_batch_the_engine_cannot_finish_fails_only_the_particles_that_break_it() -> None:
+    from ketasim.studies.calibrate.forward import ClinicalForward
+
+    fwd = ClinicalForward.__new__(ClinicalForward)
+    fwd.observables = [Observable("t", "k", 0.0, 1.0, "", "obs")]
+
+    def engine(theta: np.ndarray) -> np.ndarray:
+        if (theta == 0).any():
+            raise ZeroDivisionError("division by zero")
+        return theta[:, :1] * 2
+
+    fwd._simulate = engine  # type: ignore[method-assign]
+    out = fwd.simulate(np.array([[1.0], [0.0], [3.0], [4.0], [0.0]]))
+    assert np.isnan(out[[1, 4], 0]).all() and out[[0, 2, 3], 0].tolist() == [2.0, 6.0, 8.0]
