@@ -1,8 +1,9 @@
 """Free parameters and their priors: the assumptions the training targets can inform.
 
 Candidates are the model's assumption parameters (flag A, so each has a documented plausible
-range), excluding covariates, hypothesis switches and parameters whose between-patient
-variability is on the logit scale. A one-at-a-time screen moves each candidate from 10% to 90%
+range), excluding covariates, hypothesis switches, parameters whose typical value is zero
+(experimental perturbations and knock-outs, which only experiments set) and parameters whose
+between-patient variability is on the logit scale. A one-at-a-time screen moves each candidate from 10% to 90%
 of its range (in the prior's coordinate) and measures how far the observables move in units of their
 likelihood SD; the most informative `k` become free. The prior is uniform on the documented range,
 in log space for positive ranges (a scale parameter), linear otherwise.
@@ -55,6 +56,8 @@ def candidates(model: Model) -> list[Param]:
     out = []
     for p in model.params:
         if p.flag != "A" or p.covariate or p.name.startswith("hyp_") or p.low is None or p.high is None:
+            continue
+        if p.value == 0.0:  # a perturbation or knock-out: absent unless an experiment sets it
             continue
         if p.iiv > 0 and p.iiv_scale == "logit":
             continue
