@@ -139,3 +139,19 @@ def test_a_batch_the_engine_cannot_finish_fails_only_the_particles_that_break_it
     fwd._simulate = engine  # type: ignore[method-assign]
     out = fwd.simulate(np.array([[1.0], [0.0], [3.0], [4.0], [0.0]]))
     assert np.isnan(out[[1, 4], 0]).all() and out[[0, 2, 3], 0].tolist() == [2.0, 6.0, 8.0]
+
+
+def test_candidates_are_assumptions_never_switches_perturbations_or_covariates() -> None:
+    from ketasim.runtime.build import build_model
+    from ketasim.studies.calibrate.priors import candidates, prior_of
+    from ketasim.studies.validation.clinical import KET_MID
+
+    model = build_model("human", KET_MID, "default")
+    cands = candidates(model)
+    assert len(cands) > 20
+    for p in cands:
+        assert p.flag == "A" and not p.covariate and not p.name.startswith("hyp_") and p.value != 0.0
+        pr = prior_of(p)
+        assert pr.low <= p.internal_value <= pr.high
+    names = {p.name for p in cands}
+    assert not names & {"rapamycin_brain", "il_inactivation", "nbqx_block"}
