@@ -17,7 +17,7 @@ from ketasim.model.errors import UserError
 
 #: subcommand modules, each exposing `command` (a click command or group)
 SUBCOMMANDS = ["simulate", "trial", "validate", "hypotheses", "export", "bench", "serve", "fit",
-               "sensitivity", "translate", "compounds"]
+               "sensitivity", "translate", "compounds", "calibrate"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
