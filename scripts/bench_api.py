@@ -31,9 +31,9 @@ import uvicorn
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from ketasim.api import Limits, create_app  # noqa: E402
-from ketasim.api import simulate as sim  # noqa: E402
-from ketasim.engines.reference import simulate_reference  # noqa: E402
+from ketasim.apps.api import Limits, create_app  # noqa: E402
+from ketasim.apps.api import simulate as sim  # noqa: E402
+from ketasim.runtime.engines.reference import simulate_reference  # noqa: E402
 
 BODY = {"regimen": [{"drug": "ketamine", "route": "iv", "dose": "0.5 mg/kg", "duration": "40 min", "at": ["0 h"]}],
         "patient": {"weight": "70 kg"}, "days": 14, "hypothesis": "default"}

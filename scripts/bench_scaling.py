@@ -26,10 +26,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 sys.path.insert(0, str(Path(__file__).parent))
 from synthetic_model import synthetic_model  # noqa: E402
 
-from ketasim.cli.bench import output_times, virtual_patients  # noqa: E402
-from ketasim.engines.fast import simulate_batch  # noqa: E402
-from ketasim.model.build import build_model  # noqa: E402
-from ketasim.regimen import Dose, dose_events  # noqa: E402
+from ketasim.apps.cli.bench import output_times, virtual_patients  # noqa: E402
+from ketasim.runtime.build import build_model  # noqa: E402
+from ketasim.runtime.engines.fast import simulate_batch  # noqa: E402
+from ketasim.runtime.regimen import Dose, dose_events  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 BEGIN, END = "<!-- scaling:begin -->", "<!-- scaling:end -->"
@@ -54,7 +54,7 @@ def measure(model, n: int, days: float, n_doses: int = 1) -> dict:  # noqa: ANN0
 def roadrunner_ms(model, n: int = 5) -> float | None:  # noqa: ANN001
     """CPU ms per patient of libRoadRunner on the same model and regimen (None if unavailable)."""
     try:
-        from ketasim.engines.roadrunner_engine import simulate_roadrunner
+        from ketasim.runtime.engines.roadrunner_engine import simulate_roadrunner
     except ImportError:
         return None
     params, _ = virtual_patients(model, n, seed=1)

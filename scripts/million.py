@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """One million patient-courses of the standard infusion (full model, 28 days) on the fast engine.
 
-The bench's virtual patients (`ketasim.cli.bench.virtual_patients`: between-patient variability,
+The bench's virtual patients (`ketasim.apps.cli.bench.virtual_patients`: between-patient variability,
 weights 50-110 kg, both sexes) in slices of `--slice` patients, on `--workers` processes. Each
 finished slice is written to DIR/slice-NNNNN.npz (peak plasma ketamine, MADRS at 24 h and 7 d,
 failures, the slice's CPU and wall time) through an atomic rename, so the run can be stopped at
@@ -32,15 +32,15 @@ DAYS = 28.0
 
 
 def _model():  # noqa: ANN202 (built per process, cached by build_model)
-    from ketasim.model.build import build_model
+    from ketasim.runtime.build import build_model
 
     return build_model("human", frozenset({("ketamine", "iv")}), layers="all")
 
 
 def run_slice(out: str, k: int, first: int, n: int) -> tuple[int, int, float]:
     """Simulate patients first..first+n-1 and write slice k; returns (k, failures, cpu seconds)."""
-    from ketasim.cli.bench import output_times, virtual_patients
-    from ketasim.engines.fast import simulate_batch
+    from ketasim.apps.cli.bench import output_times, virtual_patients
+    from ketasim.runtime.engines.fast import simulate_batch
 
     model = _model()
     times = output_times(DAYS)

@@ -11,7 +11,7 @@ Every parameter is flagged A (assumption) with a range, as the model description
 
 from __future__ import annotations
 
-from ketasim.exposure.ketamine import add_ketamine_family
+from ketasim.layers.exposure.ketamine import add_ketamine_family
 from ketasim.model.description import Model, ModelBuilder, Param
 
 

@@ -32,8 +32,8 @@ def peak_mb() -> float:
 
 
 def main(mode: str, n: int, out: Path) -> None:
-    from ketasim.spec import parse_spec
-    from ketasim.trial import run as trial_run
+    from ketasim.runtime.spec import parse_spec
+    from ketasim.studies.trial import run as trial_run
 
     raw = yaml.safe_load(SPEC.read_text())
     raw["population"]["size"] = n
@@ -44,7 +44,7 @@ def main(mode: str, n: int, out: Path) -> None:
     if mode == "simulate":
         trial_run.run_trial(spec, out, progress=False)
     elif mode == "prepare":
-        from ketasim.trial.assemble import chunk_bytes, chunk_name, write_chunk
+        from ketasim.studies.trial.assemble import chunk_bytes, chunk_name, write_chunk
 
         size = trial_run.CHUNK
         grid = trial_run.observation_grid(spec)

@@ -6,9 +6,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from ketasim.engines.reference import simulate_reference
-from ketasim.model.build import build_model
-from ketasim.regimen import Dose, dose_events
+from ketasim.runtime.build import build_model
+from ketasim.runtime.engines.reference import simulate_reference
+from ketasim.runtime.regimen import Dose, dose_events
 
 WEIGHT = {"human": 70.0, "rat": 0.25, "mouse": 0.025}
 STANDARD = (("ketamine", "iv", (0.0,), (("mg_per_kg", 0.5), ("duration_h", 40 / 60))),)

@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from ketasim.api import Limits, create_app
-from ketasim.api import simulate as sim
-from ketasim.api.errors import loc_of
-from ketasim.engines.reference import simulate_reference
+from ketasim.apps.api import Limits, create_app
+from ketasim.apps.api import simulate as sim
+from ketasim.apps.api.errors import loc_of
+from ketasim.runtime.engines.reference import simulate_reference
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 STANDARD = {"drug": "ketamine", "route": "iv", "dose": "0.5 mg/kg", "duration": "40 min", "at": ["0 h"]}
@@ -265,7 +265,7 @@ def test_bad_trial_specs(client: TestClient, change: dict, status: int, loc: lis
 
 def test_trial_queue_is_bounded_and_reports_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With the worker held inside run_trial: queued -> running (progress) -> done; a full queue is 429."""
-    import ketasim.trial.run as trial_run
+    import ketasim.studies.trial.run as trial_run
 
     release = threading.Event()
 
@@ -300,8 +300,8 @@ def test_trial_queue_is_bounded_and_reports_progress(tmp_path: Path, monkeypatch
 
 
 def test_failed_trial_reports_its_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import ketasim.trial.run as trial_run
-    from ketasim.errors import UserError
+    import ketasim.studies.trial.run as trial_run
+    from ketasim.model.errors import UserError
 
     def failing(spec, out, **kw):
         raise UserError("arms[0].regimen[0].dose", "too much")
@@ -322,7 +322,7 @@ def test_hypotheses_drugs_limits_and_openapi(client: TestClient) -> None:
     names = [h["name"] for h in hyps]
     assert "default" in names and all(h["description"] for h in hyps)
     try:
-        from ketasim.hypotheses import HYPOTHESES  # type: ignore[import-not-found]
+        from ketasim.model.hypotheses import HYPOTHESES  # type: ignore[import-not-found]
     except ImportError:
         assert names == ["default"]
     else:
@@ -363,10 +363,10 @@ def test_loc_of() -> None:
 
 
 def test_serve_cli_defaults_and_bad_port() -> None:
-    from ketasim.cli.serve import command
+    from ketasim.apps.cli.serve import command
 
     host = next(p for p in command.params if p.name == "host")
     assert host.default == "127.0.0.1"
-    r = subprocess.run([sys.executable, "-c", "from ketasim.cli.main import main; main()", "serve", "--port", "0"],
+    r = subprocess.run([sys.executable, "-m", "ketasim", "serve", "--port", "0"],
                        capture_output=True, text=True, env={"PYTHONPATH": SRC}, timeout=60)
     assert r.returncode == 2 and "--port" in r.stderr

@@ -18,7 +18,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
-from ketasim.api import Limits, create_app
+from ketasim.apps.api import Limits, create_app
 
 LIMITS = Limits(max_days=3, max_doses=20, max_trial_patients=4, max_trial_days=2, max_queued_trials=2,
                 busy_wait_s=5)

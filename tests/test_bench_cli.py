@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ketasim.cli.main import main
+from ketasim.apps.cli.main import main
 
 
 def run(argv: list[str]) -> int:

@@ -6,15 +6,15 @@ import json
 import math
 
 import pytest
+from ketasim.studies import compare as cp
 
-from ketasim.cli.main import main
-from ketasim.research import compare as cp
+from ketasim.apps.cli.main import main
 
 FAST = "tgt-s-r-potency,tgt-affinity-ordering"
 
 
 def test_scorecards_cache_and_fingerprint(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ketasim.validation import scorecard
+    from ketasim.studies.validation import scorecard
 
     cards = cp.scorecards(["default", "lhb"], FAST, None, tmp_path, n_patients=10)
     assert set(cards) == {"default", "lhb"}

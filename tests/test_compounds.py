@@ -11,13 +11,13 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from ketasim.cli.main import main
-from ketasim.compounds import MOLAR_MASS, get_drug
-from ketasim.compounds.files import builtin_compounds, load_compound, parse_compound
-from ketasim.compounds.schema import Quantity
-from ketasim.errors import UserError
-from ketasim.exposure.routes import dose_targets
-from ketasim.model.build import build_model
+from ketasim.apps.cli.main import main
+from ketasim.layers.exposure.routes import dose_targets
+from ketasim.model.compounds import MOLAR_MASS, get_drug
+from ketasim.model.compounds.files import builtin_compounds, load_compound, parse_compound
+from ketasim.model.compounds.schema import Quantity
+from ketasim.model.errors import UserError
+from ketasim.runtime.build import build_model
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "lowtrap.yaml"
 COMPARATORS = ["midazolam", "memantine", "mk801", "lanicemine", "traxoprodil", "ssri"]
@@ -40,8 +40,8 @@ BEFORE = {
 def _forget_user_compounds() -> object:
     """Compounds a test registers are removed afterwards, so other test modules see the built-in library."""
     yield
-    from ketasim.compounds.user import unregister_compound
-    from ketasim.exposure.comparators import COMPOUNDS
+    from ketasim.layers.exposure.comparators import COMPOUNDS
+    from ketasim.runtime.user_compounds import unregister_compound
 
     for name in list(COMPOUNDS):
         unregister_compound(name)
@@ -160,7 +160,7 @@ def test_malformed_compound_names_the_field(tmp_path: Path, capsys: pytest.Captu
 
 
 def test_builtin_codes_and_names_are_protected() -> None:
-    from ketasim.compounds.user import register_compound
+    from ketasim.runtime.user_compounds import register_compound
 
     text = EXAMPLE.read_text()
     with pytest.raises(UserError) as exc:

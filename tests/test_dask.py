@@ -20,10 +20,10 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from ketasim.spec import parse_spec
-from ketasim.trial import run as trial_run
-from ketasim.trial.assemble import StreamedSeries, chunk_bytes, chunk_name, read_replicate, write_chunk
-from ketasim.trial.grid import observation_grid
+from ketasim.runtime.spec import parse_spec
+from ketasim.studies.trial import run as trial_run
+from ketasim.studies.trial.assemble import StreamedSeries, chunk_bytes, chunk_name, read_replicate, write_chunk
+from ketasim.studies.trial.grid import observation_grid
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 DASK = Path(sys.executable).with_name("dask")
@@ -147,7 +147,7 @@ def test_trial_on_real_dask_processes_matches_local_run(cluster: Cluster, local:
     spec = tmp_path / "spec.yaml"
     spec.write_text(yaml.safe_dump(spec_dict()))
     out = tmp_path / "out"
-    res = subprocess.run([sys.executable, "-c", "from ketasim.cli.main import main; main()", "trial", str(spec),
+    res = subprocess.run([sys.executable, "-m", "ketasim", "trial", str(spec),
                           "--out", str(out), "--scheduler", cluster.address, "--chunk-size", "2", "--quiet"],
                          capture_output=True, text=True, env=cluster.env, timeout=180)
     assert res.returncode == 0, res.stderr[-3000:]
@@ -156,7 +156,7 @@ def test_trial_on_real_dask_processes_matches_local_run(cluster: Cluster, local:
     _check_patients(out)
     got, want = (pd.read_parquet(d / "patients.parquet") for d in (out, local))
     pd.testing.assert_frame_equal(got, want)
-    worked = cluster.client.run(lambda: "ketasim.trial.distributed" in sys.modules)  # the workers simulated
+    worked = cluster.client.run(lambda: "ketasim.studies.trial.distributed" in sys.modules)  # the workers simulated
     assert any(worked.values()), worked
 
 
@@ -233,7 +233,7 @@ def test_chunk_writes_are_atomic_and_idempotent(tmp_path: Path) -> None:
 
 
 def test_streamed_assembly_keeps_each_patient_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("ketasim.trial.assemble.ROW_GROUP", 50)  # several row groups
+    monkeypatch.setattr("ketasim.studies.trial.assemble.ROW_GROUP", 50)  # several row groups
     chunks, blocks, spec, grid = _fake_chunks(tmp_path, [2, 2, 2])
     out = tmp_path / "patients.parquet"
     rep = read_replicate(chunks, 0, blocks, spec, grid, out)
@@ -269,9 +269,9 @@ def test_streamed_series_merges_blocks_like_numpy() -> None:
 
 def test_unreachable_scheduler_is_a_user_error_and_writes_nothing(tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from ketasim.errors import UserError
+    from ketasim.model.errors import UserError
 
-    monkeypatch.setattr("ketasim.trial.distributed.CONNECT_TIMEOUT_S", 1.0)
+    monkeypatch.setattr("ketasim.studies.trial.distributed.CONNECT_TIMEOUT_S", 1.0)
     out = tmp_path / "out"
     with pytest.raises(UserError) as info:
         trial_run.run_trial(parse_spec(spec_dict()), out, progress=False, scheduler="tcp://127.0.0.1:9")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ketasim.model.docs import REGENERATE, doc_model, model_markdown, tex_name, write_model_doc
+from ketasim.runtime.model_docs import REGENERATE, doc_model, model_markdown, tex_name, write_model_doc
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "model.md"
 

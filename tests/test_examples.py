@@ -25,9 +25,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from ketasim.spec import parse_spec
-from ketasim.trial import run as trial_run
-from ketasim.validation.clinical import G_SUPERIOR
+from ketasim.runtime.spec import parse_spec
+from ketasim.studies.trial import run as trial_run
+from ketasim.studies.validation.clinical import G_SUPERIOR
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -159,7 +159,7 @@ def superiority_end(run: Run, a: str, b: str) -> float:
 def test_single_infusion_superiority_lost_after_one_to_two_weeks(single: Run) -> None:
     """Superiority over saline (g <= G_SUPERIOR) lost between days 7 and 14 (clin-single-dose-duration).
 
-    G_SUPERIOR is the validation suite's definition (ketasim.validation.clinical). With 200 per arm
+    G_SUPERIOR is the validation suite's definition (ketasim.studies.validation.clinical). With 200 per arm
     the SE of g is about 0.1 at each visit.
     """
     t = target("clin-single-dose-duration")

@@ -1,6 +1,6 @@
 """The exposure layer reproduces every published PK figure, conserves mass and stays non-negative.
 
-Each published figure (ketasim.exposure.figures.FIGURES) is its own test, with the published
+Each published figure (ketasim.studies.exposure_figures.FIGURES) is its own test, with the published
 value and source in the failure message. Simulations are cached per process (lru_cache in
 figures.simulate_doses), so the suite builds and solves each regimen once.
 """
@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ketasim.engines.reference import simulate_reference
-from ketasim.exposure import figures as F  # noqa: N812 (short name for the figure module)
-from ketasim.model.build import build_model
-from ketasim.patients import individual_parameters, patient_rng
-from ketasim.pkmetrics import pk_metrics
-from ketasim.regimen import Dose, dose_events
+from ketasim.studies import exposure_figures as F  # noqa: N812 (short name for the figure module)
+from ketasim.runtime.build import build_model
+from ketasim.runtime.engines.reference import simulate_reference
+from ketasim.runtime.patients import individual_parameters, patient_rng
+from ketasim.runtime.regimen import Dose, dose_events
+from ketasim.studies.pkmetrics import pk_metrics
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "exposure.md"
 
@@ -40,7 +40,7 @@ def test_racemic_nasal_bioavailability_falls_with_dose() -> None:
 
 def test_nasal_session_depends_on_total_dose_not_on_how_it_is_split() -> None:
     """The documented mapping: one 50 mg administration absorbs what five 10 mg sprays do."""
-    from ketasim.engines.dosing import fraction_function
+    from ketasim.runtime.engines.dosing import fraction_function
 
     model = build_model("human", frozenset({("ketamine", "intranasal")}), layers="exposure")
     p = np.asarray(model.default_parameters)
@@ -121,7 +121,7 @@ def test_mass_balance_and_non_negativity(case: str) -> None:
 def test_dose_fractions_of_every_spray_add_up_to_one() -> None:
     model = build_model("human", frozenset({("ketamine", "intranasal"), ("esketamine", "intranasal")}),
                         layers="exposure")
-    from ketasim.engines.dosing import fraction_function
+    from ketasim.runtime.engines.dosing import fraction_function
 
     p = np.asarray(model.default_parameters)
     for dose in (Dose("ketamine", "intranasal", (0.0,), amount_mg=20.0, sprays=3), F.esk_nasal(3)[0]):
@@ -192,19 +192,20 @@ def test_docs_table_matches_the_model() -> None:
             rows[cells[0]] = cells
     values = F.measure_all()
     for f in F.FIGURES:
-        assert f.quantity in rows, f"docs/exposure.md lacks {f.quantity!r}: run python -m ketasim.exposure.figures"
+        assert f.quantity in rows, (f"docs/exposure.md lacks {f.quantity!r}: "
+                                 "run python -m ketasim.studies.exposure_figures")
         cells = rows[f.quantity]
         shown = float(re.sub(r"[^0-9eE.+-]", "", cells[4]) or "nan")
         v = values[f.id]
         assert math.isclose(shown, v, rel_tol=0.01, abs_tol=1e-3), (
             f"docs/exposure.md shows {shown} for {f.id}, the model gives {v:.4g}: "
-            "regenerate it with python -m ketasim.exposure.figures")
+            "regenerate it with python -m ketasim.studies.exposure_figures")
         assert cells[6] == ("yes" if f.passes(v) else "NO")
 
 
 @pytest.mark.parametrize("species", ["human", "mouse", "rat"])
 def test_every_exposure_parameter_has_source_and_a_range_holding_its_value(species: str) -> None:
-    from ketasim.exposure.comparators import LIBRARY
+    from ketasim.layers.exposure.comparators import LIBRARY
 
     routes = ("iv", "im", "sc", "oral", "intranasal", "sublingual", "ip")
     pairs = {("ketamine", r) for r in routes} | {(d, "oral") for d in LIBRARY}

@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ketasim.engines.fast import (
+from ketasim.layers.exposure.ketamine import add_ketamine_family
+from ketasim.model.description import Model, ModelBuilder, Param
+from ketasim.runtime.build import build_model
+from ketasim.runtime.engines.fast import (
     RODAS4,
     RODAS5P,
     _continuous,
@@ -16,13 +19,10 @@ from ketasim.engines.fast import (
     _rosenbrock_step,
     simulate_batch,
 )
-from ketasim.engines.fast_linalg import SparseLU
-from ketasim.engines.reference import simulate_reference
-from ketasim.exposure.ketamine import add_ketamine_family
-from ketasim.model.build import build_model
-from ketasim.model.description import Model, ModelBuilder, Param
-from ketasim.patients import individual_parameters, patient_rng
-from ketasim.regimen import Dose, DoseEvent, dose_events
+from ketasim.runtime.engines.fast_linalg import SparseLU
+from ketasim.runtime.engines.reference import simulate_reference
+from ketasim.runtime.patients import individual_parameters, patient_rng
+from ketasim.runtime.regimen import Dose, DoseEvent, dose_events
 
 #: outputs below this value (in their own unit: ng/mL, nM, fractions) are compared absolutely
 FLOOR = 1e-3

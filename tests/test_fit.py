@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ketasim.cli.main import main
-from ketasim.fit.data import Dataset, Subject
-from ketasim.fit.datafit import DataProblem
-from ketasim.fit.params import parse_params
-from ketasim.fit.residual import error_models
-from ketasim.model.build import build_model
-from ketasim.regimen import Dose
+from ketasim.apps.cli.main import main
+from ketasim.runtime.build import build_model
+from ketasim.runtime.regimen import Dose
+from ketasim.studies.fit.data import Dataset, Subject
+from ketasim.studies.fit.datafit import DataProblem
+from ketasim.studies.fit.params import parse_params
+from ketasim.studies.fit.residual import error_models
 
 TRUTH = {"CL_K_S": 105.0, "V1_K": 25.0}
 TIMES = np.array([0.25, 0.5, 0.67, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 24.0])

@@ -3,10 +3,10 @@
 import pytest
 from click.testing import CliRunner
 
-from ketasim.cli.hypotheses import command
-from ketasim.errors import UserError
-from ketasim.hypotheses import HYPOTHESES, SWITCHES, get_hypothesis
-from ketasim.model.build import build_model
+from ketasim.apps.cli.hypotheses import command
+from ketasim.model.errors import UserError
+from ketasim.model.hypotheses import HYPOTHESES, SWITCHES, get_hypothesis
+from ketasim.runtime.build import build_model
 from mech_helpers import STANDARD, ip, run
 
 NAMES = ("default", "disinhibition", "extrasynaptic_glun2b", "resting_eef2", "hnk_ampa", "lhb", "opioid",

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ketasim.engines.reference import simulate_reference
-from ketasim.errors import UserError
-from ketasim.model.build import build_model
-from ketasim.nonmem import load_nonmem
-from ketasim.regimen import Dose, dose_events
+from ketasim.model.errors import UserError
+from ketasim.runtime.build import build_model
+from ketasim.runtime.engines.reference import simulate_reference
+from ketasim.runtime.nonmem import load_nonmem
+from ketasim.runtime.regimen import Dose, dose_events
 
 GOOD = """# ketamine infusion and esketamine devices
 ID,TIME,AMT,RATE,CMT,EVID,DRUG,WT,DV,MDV,ADDL,II,STUDY,DUR

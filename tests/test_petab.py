@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 import yaml
 
-from ketasim.cli.main import main
-from ketasim.fit.data import Dataset, Subject
-from ketasim.fit.params import parse_params
-from ketasim.fit.petab import write_petab
-from ketasim.fit.residual import error_models
-from ketasim.model.build import build_model
-from ketasim.regimen import Dose
+from ketasim.apps.cli.main import main
+from ketasim.runtime.build import build_model
+from ketasim.runtime.regimen import Dose
+from ketasim.studies.fit.data import Dataset, Subject
+from ketasim.studies.fit.params import parse_params
+from ketasim.studies.fit.petab import write_petab
+from ketasim.studies.fit.residual import error_models
 
 TIMES = np.array([0.5, 1.0, 4.0])
 
@@ -74,7 +74,7 @@ def test_petab_tables_follow_the_v1_spec(tmp_path: Path) -> None:
 
 
 def test_petab_rejects_mixed_schedules(tmp_path: Path) -> None:
-    from ketasim.errors import UserError
+    from ketasim.model.errors import UserError
 
     with pytest.raises(UserError) as exc:
         _problem(tmp_path, route_second="im")
@@ -95,7 +95,7 @@ def test_petab_problem_reproduces_ketasim_predictions(tmp_path: Path) -> None:
     """Simulating model.xml under the second subject's condition (libRoadRunner) gives ketasim's prediction."""
     import roadrunner
 
-    from ketasim.fit.datafit import DataProblem
+    from ketasim.studies.fit.datafit import DataProblem
 
     model = build_model("human", frozenset({("ketamine", "iv")}), "default", "exposure")
     doses = [Dose("ketamine", "iv", (0.0,), mg_per_kg=0.5, duration_h=40 / 60),

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from ketasim.pkmetrics import auc, aumc, biexponential_fit, cmax_tmax, lambda_z, pk_metrics, trajectory_metrics
+from ketasim.studies.pkmetrics import auc, aumc, biexponential_fit, cmax_tmax, lambda_z, pk_metrics, trajectory_metrics
 
 DOSE, V, K = 100.0, 10.0, 0.3  # bolus mg, L, 1/h -> C0 = 10 mg/L, t1/2 = 2.31 h
 

@@ -15,14 +15,14 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from ketasim.cli.main import main
-from ketasim.engines.reference import simulate_reference
-from ketasim.engines.roadrunner_engine import simulate_roadrunner
-from ketasim.engines.sbml import NS_URI, to_l3, to_sbml
-from ketasim.model.build import build_model
+from ketasim.apps.cli.main import main
 from ketasim.model.description import ModelBuilder, Param
-from ketasim.model.docs import doc_model
-from ketasim.regimen import Dose, DoseEvent, dose_events
+from ketasim.runtime.build import build_model
+from ketasim.runtime.engines.reference import simulate_reference
+from ketasim.runtime.engines.roadrunner_engine import simulate_roadrunner
+from ketasim.runtime.engines.sbml import NS_URI, to_l3, to_sbml
+from ketasim.runtime.model_docs import doc_model
+from ketasim.runtime.regimen import Dose, DoseEvent, dose_events
 
 FLOOR = 1e-6
 RTOL = 1e-5
@@ -218,7 +218,7 @@ def test_provenance_and_units_in_the_document() -> None:
     assert doc.getNumEvents() == 0
     for inp in model.inputs:
         assert not doc.getParameter(f"u_{inp}").getConstant()
-    from ketasim.engines.sbml import sbml_output_ids
+    from ketasim.runtime.engines.sbml import sbml_output_ids
 
     for sid in sbml_output_ids(model).values():  # outputs named like a state get their own id
         assert doc.getAssignmentRule(sid) is not None

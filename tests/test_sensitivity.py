@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from ketasim.studies import sensitivity as sa
 
-from ketasim.cli.main import cli
-from ketasim.engines.fast import simulate_batch
-from ketasim.errors import UserError
+from ketasim.apps.cli.main import cli
 from ketasim.model.description import ModelBuilder, Param
-from ketasim.research import sensitivity as sa
-from ketasim.research.metrics import parse_metric
+from ketasim.model.errors import UserError
+from ketasim.runtime.engines.fast import simulate_batch
+from ketasim.studies.metrics import parse_metric
 
 A, B = 7.0, 0.1
 
@@ -148,7 +148,7 @@ def test_exposure_block_on_dask_equals_local(monkeypatch: pytest.MonkeyPatch) ->
 def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path) -> None:
     from click.testing import CliRunner
 
-    from ketasim.cli.main import main
+    from ketasim.apps.cli.main import main
 
     out = tmp_path / "sa"
     for args in (["--output", "peak:NOPE@0-4h", "--layers", "exposure"],

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ketasim.cli.main import main
+from ketasim.apps.cli.main import main
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -129,8 +129,8 @@ def test_figure_has_one_panel_per_mechanistic_group_present(tmp_path: Path) -> N
     """Panels appear only for the outputs the model has (the mechanistic layers add them)."""
     import numpy as np
 
-    from ketasim.cli.simulate import SimulationResult, make_figure
-    from ketasim.engines.reference import Trajectory
+    from ketasim.apps.cli.simulate import SimulationResult, make_figure
+    from ketasim.runtime.engines.reference import Trajectory
 
     t = np.linspace(0, 24 * 28, 2000)
     decay = np.exp(-t / 3)

@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from ketasim.engines.reference import simulate_reference
-from ketasim.model.build import build_model
-from ketasim.regimen import Dose, dose_events
+from ketasim.runtime.build import build_model
+from ketasim.runtime.engines.reference import simulate_reference
+from ketasim.runtime.regimen import Dose, dose_events
 
 
 def test_standard_infusion_mass_balance_and_positivity() -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ketasim.errors import UserError
-from ketasim.spec import load_spec, parse_spec
+from ketasim.model.errors import UserError
+from ketasim.runtime.spec import load_spec, parse_spec
 
 CONTRACT_EXAMPLE = """
 ketasim: 1                      # contract version (required)

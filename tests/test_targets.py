@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from ketasim.errors import UserError
-from ketasim.model.build import build_model
-from ketasim.targets.invitro import ic50, resting_block, trapped_fraction
+from ketasim.model.errors import UserError
+from ketasim.runtime.build import build_model
+from ketasim.studies.validation.invitro import ic50, resting_block, trapped_fraction
 from mech_helpers import BOLUS_2, NONE, STANDARD, ip, run
 
 POPULATIONS = ("int", "pyr_syn", "extrasyn", "pre", "glun2c", "lhb", "rest")

@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from ketasim.cli.main import main
-from ketasim.errors import UserError
-from ketasim.research.translate import Regimen, profile_metrics, profiles, translate
+from ketasim.apps.cli.main import main
+from ketasim.model.errors import UserError
+from ketasim.studies.translate import Regimen, profile_metrics, profiles, translate
 
 
 def test_same_species_same_route_recovers_the_dose() -> None:

@@ -13,13 +13,13 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from ketasim.errors import UserError
-from ketasim.model.build import build_model
-from ketasim.spec import parse_spec
-from ketasim.trial import endpoints as ep
-from ketasim.trial import run as trial_run
-from ketasim.trial import stats
-from ketasim.trial.population import make_patient
+from ketasim.model.errors import UserError
+from ketasim.runtime.build import build_model
+from ketasim.runtime.spec import parse_spec
+from ketasim.studies.trial import endpoints as ep
+from ketasim.studies.trial import run as trial_run
+from ketasim.studies.trial import stats
+from ketasim.studies.trial.population import make_patient
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -261,7 +261,7 @@ def test_unavailable_measure_names_the_endpoint() -> None:
 # --- command line --------------------------------------------------------------------------------
 def _cli(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": SRC}
-    return subprocess.run([sys.executable, "-c", "from ketasim.cli.main import main; main()", *args],
+    return subprocess.run([sys.executable, "-m", "ketasim", *args],
                           capture_output=True, text=True, env=env, timeout=120)
 
 
@@ -317,7 +317,7 @@ def test_cli_ctrl_c_keeps_chunks_and_resume_completes(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(spec))
     out = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": SRC}
-    cmd = [sys.executable, "-c", "from ketasim.cli.main import main; main()", "trial", str(path), "--out", str(out),
+    cmd = [sys.executable, "-m", "ketasim", "trial", str(path), "--out", str(out),
            "--chunk-size", "1", "--quiet"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     deadline = time.monotonic() + 120

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ketasim.spec import parse_spec
-from ketasim.trial import run as trial_run
+from ketasim.runtime.spec import parse_spec
+from ketasim.studies.trial import run as trial_run
 
 
 def test_scores_are_rated_and_analysed(tmp_path: Path) -> None:

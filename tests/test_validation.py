@@ -8,15 +8,15 @@ import math
 import numpy as np
 import pytest
 
-from ketasim.cli.main import main
-from ketasim.regimen import Dose
-from ketasim.validation import EVALUATORS, load_targets, run_validation
-from ketasim.validation import evaluators as _registered  # noqa: F401
-from ketasim.validation.clinical import km_median
-from ketasim.validation.core import Checks, Context, Outcome
-from ketasim.validation.scorecard import evaluate, markdown
-from ketasim.validation.stats import hedges_g, paired_significant, pearson
-from ketasim.validation.targets import Target, targets_text
+from ketasim.apps.cli.main import main
+from ketasim.runtime.regimen import Dose
+from ketasim.studies.validation import EVALUATORS, load_targets, run_validation
+from ketasim.studies.validation import evaluators as _registered  # noqa: F401
+from ketasim.studies.validation.clinical import km_median
+from ketasim.studies.validation.core import Checks, Context, Outcome
+from ketasim.studies.validation.scorecard import evaluate, markdown
+from ketasim.studies.validation.stats import hedges_g, paired_significant, pearson
+from ketasim.studies.validation.targets import Target, targets_text
 
 LAYERS = {"pk", "targets", "circuit", "signalling", "synapse", "clinical", "biomarker"}
 
@@ -107,7 +107,7 @@ def test_missing_parameter_and_errors_fail_cleanly() -> None:
 
 
 def test_simulation_failure_is_reported_as_such(monkeypatch) -> None:
-    import ketasim.validation.core as core
+    import ketasim.studies.validation.core as core
 
     def explode(*args: object, **kwargs: object) -> None:
         raise ValueError("array must not contain infs or NaNs")

@@ -40,7 +40,7 @@ def _free_port() -> int:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     import uvicorn
 
-    from ketasim.api import create_app
+    from ketasim.apps.api import create_app
 
     port = _free_port()
     app = create_app(jobs_dir=tmp_path_factory.mktemp("trials"))

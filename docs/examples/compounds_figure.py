@@ -11,11 +11,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ketasim.compounds.files import load_compound  # noqa: E402
-from ketasim.compounds.user import register_compound  # noqa: E402
-from ketasim.engines.fast import simulate_batch  # noqa: E402
-from ketasim.model.build import build_model  # noqa: E402
-from ketasim.regimen import Dose, dose_events  # noqa: E402
+from ketasim.model.compounds.files import load_compound  # noqa: E402
+from ketasim.runtime.build import build_model  # noqa: E402
+from ketasim.runtime.engines.fast import simulate_batch  # noqa: E402
+from ketasim.runtime.regimen import Dose, dose_events  # noqa: E402
+from ketasim.runtime.user_compounds import register_compound  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 register_compound(load_compound(HERE / "lowtrap.yaml"))

@@ -16,7 +16,7 @@ import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.pycode import PythonCodePrinter
 
-from .description import Model
+from ketasim.model.description import Model
 
 
 class _Printer(NumPyPrinter):

@@ -14,7 +14,7 @@ from functools import cached_property
 
 import sympy as sp
 
-from ..units import ureg
+from ketasim.model.units import ureg
 
 #: provenance flags of parameters.md
 FLAGS = {"P": "primary", "T": "third-party transcription", "S": "secondary", "A": "assumption"}

@@ -1,6 +1,0 @@
-"""The HTTP API and web page of `ketasim serve` (contracts/cli-and-api.md, docs/api.md)."""
-
-from .app import create_app, serve
-from .limits import DEFAULT_LIMITS, Limits
-
-__all__ = ["DEFAULT_LIMITS", "Limits", "create_app", "serve"]

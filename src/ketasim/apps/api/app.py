@@ -1,0 +1,415 @@
+"""The HTTP API (contracts/cli-and-api.md) and the web page, as one FastAPI application.
+
+Routes (docs/api.md): POST /api/v1/simulate, POST /api/v1/trials, GET /api/v1/trials/{id},
+GET /api/v1/trials/{id}/files/{name}, GET /api/v1/hypotheses, plus GET /api/v1/drugs and
+GET /api/v1/limits for the page; the page itself at / and its scripts under /static/.
+
+Bodies are read and checked here rather than by FastAPI, so that (a) a trial spec may be JSON or
+YAML, (b) ketasim's own checks name the field (``loc``) exactly as the CLI does, and (c) limits
+are enforced before any expensive work. Every refusal has the shape
+``{"detail": [{"loc", "msg", "type"}]}``; limits answer 413, a full trial queue 429.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import logging
+import os
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, Field, ValidationError
+from pydantic.json_schema import models_json_schema
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ketasim import __version__
+from ketasim.apps.api import simulate as sim
+from ketasim.apps.api.checks import check_trial, check_trial_raw
+from ketasim.apps.api.errors import ApiError, parse_body, user_error
+from ketasim.apps.api.jobs import FILES, JobManager, QueueFullError
+from ketasim.apps.api.limits import DEFAULT_LIMITS, Limits
+from ketasim.model.errors import UserError
+from ketasim.runtime.spec import SpecModel, compile_spec, parse_spec
+from ketasim.runtime.spec import _pydantic_error as spec_structure_error
+
+log = logging.getLogger("ketasim.apps.api")
+
+
+# ---------------------------------------------------------------------------------------------
+# response models (for the OpenAPI document)
+# ---------------------------------------------------------------------------------------------
+class ErrorItem(BaseModel):
+    """One refused field: its JSON path, why, and a machine-readable kind."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ErrorResponse(BaseModel):
+    """Every 4xx answer."""
+
+    detail: list[ErrorItem] | str
+
+
+class TrialCreated(BaseModel):
+    """Answer of POST /api/v1/trials."""
+
+    id: str
+    status: str = "queued"
+    url: str
+
+
+class TrialStatus(BaseModel):
+    """Answer of GET /api/v1/trials/{id}."""
+
+    id: str
+    name: str
+    status: Literal["queued", "running", "done", "failed"]
+    progress: float = Field(ge=0, le=1)
+    summary: dict[str, Any] | None = None
+    files: dict[str, str] | None = None
+    error: str | None = None
+    detail: list[ErrorItem] | None = None
+
+
+class HypothesisInfo(BaseModel):
+    """A model variant."""
+
+    name: str
+    description: str
+
+
+class DrugInfo(BaseModel):
+    """A drug of the library and its routes."""
+
+    name: str
+    routes: list[str]
+    description: str
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorResponse, "description": "beyond a documented limit (body size, days, doses, patients)"},
+    422: {"model": ErrorResponse, "description": "invalid input; `loc` is the field's path"},
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# request body size
+# ---------------------------------------------------------------------------------------------
+class BodyLimit:
+    """ASGI middleware: reads the body of POST/PUT/PATCH up to a limit, answers 413 beyond it.
+
+    The body is read here (at most `limit` + 1 bytes are held) and replayed to the app, so the
+    handlers never see more than the limit and a large upload is refused without being stored.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await self._too_large(send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body = message.get("body", b"")
+            size += len(body)
+            if size > self.limit:
+                await self._too_large(send)
+                return
+            chunks.append(body)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, send: Send) -> None:
+        response = JSONResponse(
+            {"detail": [{"loc": ["body"], "msg": f"the request body is larger than {self.limit} bytes",
+                         "type": "limit"}]}, status_code=413)
+        await response({"type": "http"}, _no_receive, send)
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}
+
+
+# ---------------------------------------------------------------------------------------------
+# the application
+# ---------------------------------------------------------------------------------------------
+_WEB = "ketasim.apps.web"
+_STATIC = {"app.js": "text/javascript", "style.css": "text/css"}
+
+
+def plotly_js_path() -> Path:
+    """plotly.min.js of the installed `plotly` package (served locally: the page needs no internet)."""
+    import plotly
+
+    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def _web_file(name: str) -> bytes:
+    return importlib.resources.files(_WEB).joinpath(name).read_bytes()
+
+
+def _prewarm() -> None:
+    """Build and compile the standard model once, so the first page load answers quickly."""
+    try:
+        sim.run({"regimen": [{"drug": "ketamine", "route": "iv", "dose": "0.5 mg/kg", "duration": "40 min",
+                              "at": ["0 h"]}], "days": 1}, DEFAULT_LIMITS)
+    except Exception:  # only a warm-up: a failure shows up again, properly, on the first request
+        log.exception("warm-up simulation failed")
+
+
+def create_app(limits: Limits = DEFAULT_LIMITS, jobs_dir: str | Path | None = None, prewarm: bool = False) -> FastAPI:
+    """The FastAPI application with its own trial queue (one per app)."""
+    jobs = JobManager(limits, Path(jobs_dir) if jobs_dir is not None else None)
+    busy = threading.BoundedSemaphore(limits.max_concurrent_simulations)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if prewarm:
+            threading.Thread(target=_prewarm, name="ketasim-prewarm", daemon=True).start()
+        yield
+        jobs.close()
+
+    app = FastAPI(
+        title="ketasim",
+        version=__version__,
+        description="Simulate ketamine from dose to MADRS: one patient (`/api/v1/simulate`) or a virtual "
+                    "trial (`/api/v1/trials`). Limits and examples: docs/api.md.",
+        lifespan=lifespan,
+    )
+    app.state.jobs = jobs
+    app.state.limits = limits
+    app.add_middleware(BodyLimit, limit=limits.max_body_bytes)
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(UserError)
+    async def _user_error(_: Request, exc: UserError) -> JSONResponse:
+        err = user_error(exc)
+        return JSONResponse({"detail": err.detail}, status_code=err.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        items = [{"loc": list(e.get("loc", [])), "msg": str(e.get("msg", "invalid")), "type": str(e.get("type", ""))}
+                 for e in exc.errors()]
+        return JSONResponse({"detail": jsonable_encoder(items)}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def _internal(_: Request, exc: Exception) -> JSONResponse:  # a bug: say so in one line, keep serving
+        log.exception("internal error")
+        return JSONResponse({"detail": f"internal error: {type(exc).__name__}: {exc}"}, status_code=500)
+
+    async def _body(request: Request, allow_yaml: bool = False) -> Any:
+        raw = await request.body()
+        return parse_body(raw, request.headers.get("content-type"), limits.max_body_nodes, allow_yaml)
+
+    async def _guarded(fn: Callable[[], Any]) -> Any:
+        """Run CPU work in a thread, at most `max_concurrent_simulations` at a time, else 429."""
+        def work() -> Any:
+            if not busy.acquire(timeout=limits.busy_wait_s):
+                raise ApiError(429, [{"loc": ["body"], "msg": "the server is busy with other simulations; "
+                                                              "retry shortly", "type": "busy"}], {"Retry-After": "5"})
+            try:
+                return fn()
+            finally:
+                busy.release()
+
+        return await run_in_threadpool(work)
+
+    # -- API ------------------------------------------------------------------------------------
+    @app.post(
+        "/api/v1/simulate",
+        response_model=sim.SimulateResponse,
+        responses={**_ERRORS, 429: {"model": ErrorResponse, "description": "too many simulations at once"}},
+        openapi_extra={"requestBody": {"required": True, "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/SimulateRequest"}}}}},
+        summary="Simulate one patient",
+    )
+    async def simulate(request: Request) -> JSONResponse:
+        """Every model output of one typical patient under a regimen, on one time axis (hours).
+
+        `series` holds every model output present in this build (concentrations in ng/mL and
+        nM, receptor block, circuit, signalling, synapses, symptoms, blood pressure).
+        """
+        data = await _body(request)
+        result = await _guarded(lambda: sim.run(data, limits))
+        return JSONResponse(result)
+
+    @app.post(
+        "/api/v1/trials",
+        status_code=202,
+        response_model=TrialCreated,
+        responses={**_ERRORS, 429: {"model": ErrorResponse, "description": "the trial queue is full"}},
+        openapi_extra={"requestBody": {"required": True, "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/SpecModel"}},
+            "application/yaml": {"schema": {"type": "string"}}}}},
+        summary="Start a virtual trial",
+    )
+    async def create_trial(request: Request) -> JSONResponse:
+        """Check a trial spec (trial-spec.md; JSON, or YAML with Content-Type application/yaml) and queue it.
+
+        Errors in the spec answer 422 at once with the field path; the trial then runs in the
+        background: poll GET /api/v1/trials/{id}.
+        """
+        data = await _body(request, allow_yaml=True)
+
+        def check() -> Any:
+            from ketasim.studies.trial.measures import available_measures, check_available
+            from ketasim.studies.trial.run import trial_model
+
+            if not isinstance(data, dict):
+                parse_spec(data)  # its error names what a spec must be
+            try:
+                model = SpecModel.model_validate(data)  # structure first (cheap), then limits
+            except ValidationError as exc:
+                raise spec_structure_error(exc) from None
+            check_trial_raw(data, limits)
+            spec = compile_spec(model, data)
+            check_trial(spec, limits)
+            check_available(spec, available_measures(trial_model(spec)))
+            return spec
+
+        spec = await _guarded(check)
+        try:
+            job = jobs.submit(spec)
+        except QueueFullError as exc:
+            raise ApiError(429, [{"loc": ["body"], "msg": f"the trial queue is full ({exc}); retry later",
+                                  "type": "busy"}], {"Retry-After": "30"}) from None
+        return JSONResponse({"id": job.id, "status": job.status, "url": f"/api/v1/trials/{job.id}"},
+                            status_code=202)
+
+    @app.get("/api/v1/trials/{trial_id}", response_model=TrialStatus,
+             responses={404: {"model": ErrorResponse, "description": "no such trial"}}, summary="A trial's status")
+    async def trial_status(trial_id: str) -> JSONResponse:
+        """Status (queued, running, done, failed), progress 0..1, and the summary once done."""
+        job = jobs.get(trial_id)
+        if job is None:
+            raise ApiError.one(404, ["path", "trial_id"], "no trial with this id (finished trials are kept for "
+                                                          "a while, then deleted)", "not_found")
+        return JSONResponse(job.public())
+
+    @app.get("/api/v1/trials/{trial_id}/files/{name}",
+             responses={200: {"content": {"application/json": {}, "application/octet-stream": {}, "text/html": {}},
+                              "description": "the file"},
+                        404: {"model": ErrorResponse, "description": "no such trial or not finished"},
+                        422: {"model": ErrorResponse, "description": "unknown file name"}},
+             summary="Download a finished trial's file")
+    async def trial_file(trial_id: str, name: Literal["summary.json", "patients.parquet", "report.html"]) -> Response:
+        """summary.json, patients.parquet or report.html of a finished trial."""
+        job = jobs.get(trial_id)
+        if job is None:
+            raise ApiError.one(404, ["path", "trial_id"], "no trial with this id", "not_found")
+        if job.status != "done":
+            raise ApiError.one(404, ["path", "trial_id"], f"the trial is {job.status}; files exist once it is done",
+                               "not_found")
+        path = job.dir / name
+        if name not in FILES or not path.is_file():
+            raise ApiError.one(404, ["path", "name"], "no such file", "not_found")
+        media = {"summary.json": "application/json", "patients.parquet": "application/octet-stream",
+                 "report.html": "text/html"}[name]
+        return FileResponse(path, media_type=media, filename=name)
+
+    @app.get("/api/v1/hypotheses", response_model=list[HypothesisInfo], summary="Model variants")
+    async def hypotheses() -> list[dict[str, str]]:
+        """The model variants (`hypothesis` of simulate and of trial specs)."""
+        return [{"name": n, "description": d} for n, d in sim.hypothesis_names()]
+
+    @app.get("/api/v1/drugs", response_model=list[DrugInfo], summary="Drug library")
+    async def drugs() -> list[dict[str, Any]]:
+        """Drugs a regimen may name, with their routes."""
+        from ketasim.model.compounds import DRUGS, get_drug
+
+        get_drug("ketamine")  # registers the comparator drugs
+        return [{"name": d.name, "routes": list(d.routes), "description": d.description} for d in DRUGS.values()]
+
+    @app.get("/api/v1/measures", response_model=list[str], summary="Trial measures of the model",
+             responses={429: {"model": ErrorResponse, "description": "too many simulations at once"}})
+    async def measures(species: Literal["human", "mouse", "rat"] = "human",
+                       layers: Literal["all", "exposure"] = "all") -> list[str]:
+        """Measures a trial's endpoints can use with these layers (ketamine; comparators add their own)."""
+        from ketasim.runtime.build import build_model
+        from ketasim.studies.trial.measures import available_measures
+
+        return await _guarded(lambda: available_measures(build_model(species, frozenset({("ketamine", "iv")}),
+                                                                     "default", layers)))
+
+    @app.get("/api/v1/limits", summary="Documented limits")
+    async def get_limits() -> dict[str, Any]:
+        """The limits this server enforces (413 beyond them)."""
+        return {k: getattr(limits, k) for k in limits.__dataclass_fields__}
+
+    # -- the page -------------------------------------------------------------------------------
+    @app.get("/", include_in_schema=False)
+    async def index() -> HTMLResponse:
+        return HTMLResponse(_web_file("index.html"))
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        return Response(status_code=204)
+
+    @app.get("/static/{name}", include_in_schema=False)
+    async def static(name: str) -> Response:
+        if name == "plotly.min.js":
+            return FileResponse(plotly_js_path(), media_type="text/javascript")
+        if name not in _STATIC:
+            return JSONResponse({"detail": "not found"}, status_code=404)
+        return Response(_web_file(name), media_type=_STATIC[name])
+
+    _add_schemas(app)
+    return app
+
+
+def _add_schemas(app: FastAPI) -> None:
+    """Put the hand-read request bodies' schemas into the OpenAPI document."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = original()
+        _, defs = models_json_schema([(sim.SimulateRequest, "validation"), (SpecModel, "validation")],
+                                     ref_template="#/components/schemas/{model}")
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(defs.get("$defs", {}))
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Run the API and the page with uvicorn (blocking)."""
+    import uvicorn
+
+    uvicorn.run(create_app(prewarm=True), host=host, port=port, log_level=os.environ.get("KETASIM_LOG", "info"))

@@ -1,0 +1,80 @@
+"""Circuit layer: interneuron and pyramidal rates, glutamate, EEG proxies, lateral habenula.
+
+Rate model (relative to baseline = 1):
+  interneurons:  r_int -> r_pyr^c * [(1 - wN) AMPA + wN (1 - B_int)/(1 - A_int)]
+                 A_int adapts to the interneuron block (tau_adapt): only a *rise* of block
+                 disinhibits, so a slowly rising or sustained block (memantine) or the washout
+                 after an anaesthetic bolus do not excite.
+  pyramidal:     r_pyr -> r_max / (1 + (r_max - 1) exp(-u)),
+                 u = g_inh (1 - I) - g_exc D - g_anaes D^n/(D^n + D50^n)
+                 I = r_int (1 + GABA-A potentiation), D = anaesthetic depth from pyramidal and
+                 presynaptic NMDAR block and HCN1 inhibition: the steep last term makes excitation
+                 non-monotonic in concentration (Moghaddam 1997) while block stays monotonic.
+  glutamate:     follows r_pyr x presynaptic release factor (tau_glu); 100 = baseline.
+  LHb:           burst fraction rises with the depression state and needs NMDAR current
+                 (steep); burst activity sets the LHb open probability, so block silences bursts
+                 and the silenced channels keep drug trapped (Ma et al. 2023).
+"""
+
+from __future__ import annotations
+
+from ketasim.layers.circuit.parameters import parameter_table
+from ketasim.model.description import ModelBuilder
+from ketasim.model.motifs import forward_expr, pos
+
+
+def add_circuit(b: ModelBuilder, species: str, hypothesis: str, families: set[str]) -> None:
+    """Add circuit states, lets and outputs."""
+    b.layer = "circuit"
+    b.params_from(parameter_table(species))
+    b.let("deficit", "SYN_DEFICIT*(1 - DIAG_HEALTHY)", "dimensionless", "spine deficit of this patient")
+    mdz = "Cu_MDZ/(Cu_MDZ + EC50_MDZ)" if "Cu_MDZ" in b.lets else "0"
+    b.let("mdz_occ", mdz, "dimensionless", "benzodiazepine-site occupancy (GABA-A potentiation)")
+    b.state("r_int", "dimensionless", "interneuron firing rate relative to baseline", 1.0)
+    b.state("r_pyr", "dimensionless", "pyramidal firing rate relative to baseline", 1.0)
+    b.state("A_int", "dimensionless", "interneuron block the circuit has adapted to", 0.0)
+    b.state("glu", "dimensionless", "extracellular glutamate, % of baseline", 100.0)
+    b.let("ampa_avail", "1 - nbqx_block", "dimensionless", "AMPAR availability")
+    b.let("r_pyr_pos", "sqrt(r_pyr**2 + 1e-12)", "dimensionless", "pyramidal rate kept positive for powers")
+    b.let("r_int_ss", "r_pyr_pos**c_pi*((1 - wN_int)*ampa_avail + wN_int*(1 - block_int)/(1 - A_int))",
+          "dimensionless", "interneuron rate the inputs call for")
+    b.let("depth", "1 - (1 - wN_pyr*block_pyr)*(1 - w_hcn*hcn1_inh)*(1 - w_pre*block_pre)*(1 - w_gate*gate_inh)",
+          "dimensionless", "anaesthetic depth: lost pyramidal excitability (NMDAR block and gating, HCN1, release)")
+    b.let("anaes", "depth**n_anaes/(depth**n_anaes + D50_anaes**n_anaes)", "dimensionless",
+          "anaesthetic transition (0..1)")
+    b.let("inhib", "r_int*(1 + g_gaba*mdz_occ)", "dimensionless", "inhibition onto pyramidal cells")
+    b.let("u_pyr", "g_inh*(1 - inhib) - g_exc*depth - g_ampa*(1 - ampa_avail*(1 + hnk_pot)) - g_anaes*anaes",
+          "dimensionless", "net drive of pyramidal cells relative to baseline")
+    b.let("r_pyr_ss", "(1 - il_inactivation)*r_max/(1 + (r_max - 1)*exp(-u_pyr))", "dimensionless",
+          "pyramidal rate the inputs call for")
+    b.rate("r_int", "(r_int_ss - r_int)/tau_int")
+    b.rate("r_pyr", "(r_pyr_ss - r_pyr)/tau_pyr")
+    b.rate("A_int", "(block_int - A_int)/tau_adapt")
+    b.rate("glu", "(100*r_pyr*(1 - w_pre*block_pre) - glu)/tau_glu")
+    b.let("sws", "anaes", "dimensionless", "slow-wave index")
+    b.state("exc", "dimensionless", "recent cortical excitation (excess pyramidal activity)", 0.0)
+    b.rate("exc", f"({pos('r_pyr - 1')} - exc)/tau_exc")
+    b.let("night", "((1 + cos(2*pi*(t - sleep_mid)/24))/2)**4", "dimensionless", "sleep-period gate (1 mid-sleep)")
+    _lhb(b)
+    b.output("interneuron_rate", "r_int", "dimensionless", "interneuron firing relative to baseline")
+    b.output("pyramidal_rate", "r_pyr", "dimensionless", "pyramidal firing relative to baseline")
+    b.output("glutamate", "glu", "percent", "extracellular glutamate, % of baseline")
+    b.output("gamma_power", forward_expr(b, "r_pyr*(1 - sws)*efficacy/(1 - deficit)", ("efficacy",)),  # type: ignore[arg-type]
+             "dimensionless", "gamma power relative to rest (evoked responses also scale with synaptic efficacy)")
+    # next-night SWA rises with recent excitation and with synaptic potentiation (Duncan 2013)
+    swa = forward_expr(b, "sws + g_swa_night*night*(exc + efficacy/(1 - deficit) - 1)", ("efficacy",))
+    b.output("slow_wave_index", swa, "dimensionless",  # type: ignore[arg-type]
+             "slow-wave EEG index: anaesthetic slow waves plus the drug-induced rise of sleep slow-wave activity")
+    b.output("lhb_burst_fraction", "lhb_burst", "dimensionless", "fraction of LHb neurons bursting")
+    b.output("excitation_index", "exc", "dimensionless", "recent excess cortical excitation (sleep module)")
+
+
+def _lhb(b: ModelBuilder) -> None:
+    b.let("lhb_y0", "lhb_y_h + lhb_y_d*deficit/0.25", "dimensionless", "LHb burst drive of the disease state")
+    h0 = "(lhb_y0 + lhb_drive)"
+    b.let("lhb_h", f"{h0}*(1 - block_lhb)**lhb_n", "dimensionless", "NMDAR-dependent LHb burst drive")
+    b.let("lhb_burst_ss", "lhb_bmax*lhb_h**4/(1 + lhb_h**4)", "dimensionless", "LHb burst fraction called for")
+    y0 = "(lhb_y_h + lhb_y_d*SYN_DEFICIT*(1 - DIAG_HEALTHY)/0.25 + lhb_drive)"
+    b.let("lhb_burst0", f"lhb_bmax*{y0}**4/(1 + {y0}**4)", "dimensionless", "LHb bursting without drug")
+    b.state("lhb_burst", "dimensionless", "LHb burst fraction", f"lhb_bmax*{y0}**4/(1 + {y0}**4)")
+    b.rate("lhb_burst", "(lhb_burst_ss - lhb_burst)/tau_lhb")

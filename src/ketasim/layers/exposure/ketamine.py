@@ -1,0 +1,173 @@
+"""Exposure layer for ketamine: S/R enantiomers, norketamine, 6-HNK (incl. (2R,6R)-HNK) and DHNK.
+
+Structure per enantiomer e (S, R), all amounts in umol so metabolism conserves moles:
+
+    depots --ka--> K_e_c <-> K_e_p1, K_e_p2, K_e_p3   (4-compartment parent)
+    K_e_c --fm_NK*CL--> NKt1_e -> NKt2_e -> NK_e_c <-> NK_e_p   (transit-delayed formation)
+    NK_e_c --fm_HNK*CL--> HNKt_e -> HNK_e_c;  --fm_DHNK*CL--> DHNKt_e -> DHNK_e_c
+    every other loss -> elim_ket (so dose = body + eliminated exactly)
+
+(2R,6R)-HNK comes only from R (Zanos 2016); the S chain's 6-HNK is (2S,6S)-HNK.
+Oral, swallowed and i.p. doses pass the liver first: the extracted part leaves as norketamine.
+Brain (effect-site) concentrations follow plasma with ke0 and a tissue:plasma ratio Kp.
+
+The parent has a fast (minutes), a slow (the 2-3 h elimination phase of racemic IV studies)
+and a deep, slowly exchanging peripheral compartment: the deep one carries little of the AUC
+but gives the 7-12 h low-concentration tail that sensitive assays and long sampling see
+(esketamine label; Hasan 2021), which short sampling after 0.5 mg/kg never reaches.
+"""
+
+from __future__ import annotations
+
+from ketasim.layers.exposure.ketamine_parameters import parameter_table
+from ketasim.model.compounds import MOLAR_MASS
+from ketasim.model.description import ModelBuilder
+
+ENANTIOMERS = ("S", "R")
+#: depot routes and the parameters of their first-order absorption into the central compartment
+DEPOT_ROUTES = {
+    "im": ("ka_im", "F_im", False),
+    "sc": ("ka_sc", "F_sc", False),
+    "ip": ("ka_ip", "F_ip", True),
+    "sublingual": ("ka_sl", None, False),
+}
+#: nasal formulations: dose-input suffix -> rate of each step of the two-step mucosal chain
+NASAL_FORMS = {"": "ka_nasal", "_sol": "ka_nasal_sol"}
+
+
+def add_ketamine_family(b: ModelBuilder, species: str, routes: set[str]) -> None:
+    """Add the ketamine-family states, fluxes, dose inputs and outputs for `routes`."""
+    b.layer = "exposure"
+    b.params_from(parameter_table(species))
+    b.let("s_q", "(WT/WT_ref)**0.75", "dimensionless", "allometric scaling of clearances")
+    b.let("s_cl", "s_q * (1 + (cl_female - 1)*FEMALE)", "dimensionless",
+          "allometric and sex scaling of the metabolic clearances of ketamine and norketamine")
+    b.let("s_v", "WT/WT_ref", "dimensionless", "allometric scaling of volumes")
+    b.state("elim_ket", "umol", "ketamine-family amount eliminated or lost before absorption", amount=True)
+    b.dose_input("loss_ket", "elim_ket")
+    for v in ("V1_K", "V2_K", "V3_K", "V4_K", "V_NK", "Vp_NK", "V_HNK", "V_DHNK"):
+        b.let(f"{v}_i", f"{v} * s_v", "L", f"{v} scaled to the patient's weight")
+    for c in ("Q2_K", "Q3_K", "Q4_K", "Q_NK", "CL_HNK", "CL_DHNK"):
+        b.let(f"{c}_i", f"{c} * s_q", "L/h", f"{c} scaled to the patient's weight")
+    b.let("CL_NK_i", "CL_NK * s_cl", "L/h", "norketamine clearance scaled to the patient")
+    for e in ENANTIOMERS:
+        _enantiomer(b, e, routes)
+    _outputs(b)
+
+
+def _enantiomer(b: ModelBuilder, e: str, routes: set[str]) -> None:
+    k, p1, p2, p3 = f"K_{e}_c", f"K_{e}_p1", f"K_{e}_p2", f"K_{e}_p3"
+    b.state(k, "umol", f"{e}-ketamine, central", amount=True)
+    b.state(p1, "umol", f"{e}-ketamine, fast peripheral", amount=True)
+    b.state(p2, "umol", f"{e}-ketamine, slow peripheral", amount=True)
+    b.state(p3, "umol", f"{e}-ketamine, deep peripheral (low-concentration tail)", amount=True)
+    b.let(f"CLK_{e}_i", f"CL_K_{e} * eta_CL_K * s_cl * (1 + (cl_cyp2b6_pm - 1)*CYP2B6_PM)", "L/h",
+          f"{e}-ketamine clearance of this patient")
+    b.let(f"C_K_{e}", f"{k}/V1_K_i", "uM", f"plasma {e}-ketamine")
+    b.flux(f"dist1_K_{e}", k, p1, f"Q2_K_i*(C_K_{e} - {p1}/V2_K_i)", "fast distribution")
+    b.flux(f"dist2_K_{e}", k, p2, f"Q3_K_i*(C_K_{e} - {p2}/V3_K_i)", "slow distribution")
+    b.flux(f"dist3_K_{e}", k, p3, f"Q4_K_i*(C_K_{e} - {p3}/V4_K_i)", "deep distribution")
+    # norketamine formation through a two-compartment transit chain (Simons 2022)
+    t1, t2, nk, nkp = f"NKt1_{e}", f"NKt2_{e}", f"NK_{e}_c", f"NK_{e}_p"
+    b.state(t1, "umol", f"{e}-norketamine in formation (transit 1)", amount=True)
+    b.state(t2, "umol", f"{e}-norketamine in formation (transit 2)", amount=True)
+    b.state(nk, "umol", f"{e}-norketamine, central", amount=True)
+    b.state(nkp, "umol", f"{e}-norketamine, peripheral", amount=True)
+    b.flux(f"met_K_NK_{e}", k, t1, f"fm_NK*CLK_{e}_i*C_K_{e}", "N-demethylation (CYP2B6, CYP3A4)")
+    b.flux(f"elim_K_{e}", k, "elim_ket", f"(1 - fm_NK)*CLK_{e}_i*C_K_{e}", "other elimination")
+    b.flux(f"tr1_NK_{e}", t1, t2, f"ktr_NK*{t1}")
+    b.flux(f"tr2_NK_{e}", t2, nk, f"ktr_NK*{t2}")
+    b.let(f"C_NK_{e}", f"{nk}/V_NK_i", "uM", f"plasma {e}-norketamine")
+    b.flux(f"dist_NK_{e}", nk, nkp, f"Q_NK_i*(C_NK_{e} - {nkp}/Vp_NK_i)")
+    # HNK and DHNK
+    ht, h, dt, d = f"HNKt_{e}", f"HNK_{e}_c", f"DHNKt_{e}", f"DHNK_{e}_c"
+    hnk_name = "(2R,6R)-HNK" if e == "R" else "(2S,6S)-HNK"
+    b.state(ht, "umol", f"{hnk_name} in formation", amount=True)
+    b.state(h, "umol", f"{hnk_name}, plasma", amount=True)
+    b.state(dt, "umol", f"{e}-DHNK in formation", amount=True)
+    b.state(d, "umol", f"{e}-DHNK, plasma", amount=True)
+    b.let(f"CLNK_{e}_i", "CL_NK_i * (1 + (cl_cyp2b6_pm - 1)*CYP2B6_PM)", "L/h", "norketamine clearance")
+    b.flux(f"met_NK_HNK_{e}", nk, ht, f"fm_HNK*CLNK_{e}_i*C_NK_{e}", "6-hydroxylation (CYP2A6, CYP2B6)")
+    b.flux(f"met_NK_DHNK_{e}", nk, dt, f"fm_DHNK*CLNK_{e}_i*C_NK_{e}", "dehydrogenation")
+    b.flux(f"elim_NK_{e}", nk, "elim_ket", f"(1 - fm_HNK - fm_DHNK)*CLNK_{e}_i*C_NK_{e}")
+    b.flux(f"tr_HNK_{e}", ht, h, f"ktr_HNK*{ht}")
+    b.flux(f"tr_DHNK_{e}", dt, d, f"ktr_HNK*{dt}")
+    b.let(f"C_HNK_{e}", f"{h}/V_HNK_i", "uM", f"plasma {hnk_name}")
+    b.let(f"C_DHNK_{e}", f"{d}/V_DHNK_i", "uM", f"plasma {e}-DHNK")
+    b.flux(f"elim_HNK_{e}", h, "elim_ket", f"CL_HNK_i*C_HNK_{e}")
+    b.flux(f"elim_DHNK_{e}", d, "elim_ket", f"CL_DHNK_i*C_DHNK_{e}")
+    # dose entry points
+    b.dose_input(f"iv_K_{e}", k)
+    for route, (ka, f, portal) in DEPOT_ROUTES.items():
+        if route not in routes:
+            continue
+        dep = f"dep_{route}_{e}"
+        b.state(dep, "umol", f"{e}-ketamine in the {route} absorption depot", amount=True)
+        b.dose_input(f"{route}_K_{e}", dep)
+        if f is None:
+            b.flux(f"abs_{route}_{e}", dep, k, f"{ka}*{dep}", f"{route} absorption")
+            continue
+        b.flux(f"abs_{route}_{e}", dep, k, f"{f}*{ka}*{dep}", f"{route} absorption")
+        if portal:
+            b.flux(f"fp_{route}_{e}", dep, t1, f"(1 - {f})*fm_fp*{ka}*{dep}", "portal first pass to NK")
+            b.flux(f"loss_{route}_{e}", dep, "elim_ket", f"(1 - {f})*(1 - fm_fp)*{ka}*{dep}")
+        else:
+            b.flux(f"loss_{route}_{e}", dep, "elim_ket", f"(1 - {f})*{ka}*{dep}", "presystemic loss")
+    if "intranasal" in routes:
+        # deposit -> mucosa -> plasma: the two-step chain delays the peak input (Simons 2022 used a
+        # zero-order mucosal phase of 13 min) so that Tmax falls 20-40 min after the last device
+        for form, ka in NASAL_FORMS.items():
+            dep, muc = f"dep_nasal{form}_{e}", f"muc_nasal{form}_{e}"
+            kind = "esketamine device" if not form else "racemic solution spray"
+            b.state(dep, "umol", f"{e}-ketamine deposited in the nose ({kind})", amount=True)
+            b.state(muc, "umol", f"{e}-ketamine in the nasal mucosa ({kind})", amount=True)
+            b.dose_input(f"intranasal{form}_K_{e}", dep)
+            b.flux(f"tr_nasal{form}_{e}", dep, muc, f"{ka}*{dep}", "uptake into the mucosa")
+            b.flux(f"abs_nasal{form}_{e}", muc, k, f"{ka}*{muc}", "nasal absorption")
+    if routes & {"oral", "intranasal", "sublingual"}:
+        g = f"gut_{e}"
+        b.state(g, "umol", f"{e}-ketamine swallowed, in the gut", amount=True)
+        b.dose_input(f"oral_K_{e}", g)
+        b.flux(f"abs_oral_{e}", g, k, f"F_oral_{e}*ka_oral*{g}", "oral absorption escaping first pass")
+        b.flux(f"fp_oral_{e}", g, t1, f"(1 - F_oral_{e})*fm_fp*ka_oral*{g}", "first-pass N-demethylation")
+        b.flux(f"loss_oral_{e}", g, "elim_ket", f"(1 - F_oral_{e})*(1 - fm_fp)*ka_oral*{g}")
+    # brain effect sites (plasma-equivalent concentrations, uM; not amounts)
+    for a in ("K", "NK", "HNK", "DHNK"):
+        ke0 = "ke0_HNK" if a == "DHNK" else f"ke0_{a}"
+        ce = f"Ce_{a}_{e}"
+        b.state(ce, "uM", f"brain effect-site {a} ({e}), plasma-equivalent")
+        b.rate(ce, f"{ke0}*(C_{a}_{e} - {ce})")
+    fu = {"K": "fu_K", "NK": "fu_NK", "HNK": "fu_HNK", "DHNK": "fu_HNK"}
+    for a in ("K", "NK", "HNK", "DHNK"):
+        b.let(f"Cu_{a}_{e}", f"{fu[a]}*Ce_{a}_{e}", "uM", f"unbound brain {a} ({e}), drives receptors")
+    if e == "R":
+        b.dose_input("iv_HNK_R", h)
+        if routes & {"oral", "ip"}:
+            gh = "gut_HNK_R"
+            b.state(gh, "umol", "(2R,6R)-HNK given orally or i.p., before absorption", amount=True)
+            b.dose_input("oral_HNK_R", gh)
+            b.flux("abs_oral_HNK", gh, h, f"F_oral_HNK*ka_oral*{gh}")
+            b.flux("loss_oral_HNK", gh, "elim_ket", f"(1 - F_oral_HNK)*ka_oral*{gh}")
+
+
+def _outputs(b: ModelBuilder) -> None:
+    mw = MOLAR_MASS
+    kp = {"K": "Kp_K", "NK": "Kp_NK", "HNK": "Kp_HNK", "DHNK": "Kp_HNK"}
+    series = {
+        "ketamine": ("K", ("S", "R"), mw["ketamine"]),
+        "s_ketamine": ("K", ("S",), mw["ketamine"]),
+        "r_ketamine": ("K", ("R",), mw["ketamine"]),
+        "norketamine": ("NK", ("S", "R"), mw["norketamine"]),
+        "s_norketamine": ("NK", ("S",), mw["norketamine"]),
+        "r_norketamine": ("NK", ("R",), mw["norketamine"]),
+        "hnk": ("HNK", ("S", "R"), mw["hnk"]),
+        "2r6r_hnk": ("HNK", ("R",), mw["hnk"]),
+        "dhnk": ("DHNK", ("S", "R"), mw["dhnk"]),
+    }
+    for name, (a, ens, m) in series.items():
+        plasma = " + ".join(f"C_{a}_{e}" for e in ens)
+        brain = " + ".join(f"Ce_{a}_{e}" for e in ens)
+        b.output(f"plasma_{name}", f"({plasma})*{m}", "ng/mL", f"plasma {name.replace('_', ' ')} (total)")
+        b.output(f"plasma_{name}_nM", f"({plasma})*1000", "nM", f"plasma {name.replace('_', ' ')} (total)")
+        b.output(f"brain_{name}", f"{kp[a]}*({brain})*{m}", "ng/mL", f"brain tissue {name.replace('_', ' ')}")
+        b.output(f"brain_{name}_nM", f"{kp[a]}*({brain})*1000", "nM", f"brain tissue {name.replace('_', ' ')}")

@@ -1,0 +1,87 @@
+"""Signalling layer: from circuit activity and NMDAR block to synaptic-protein synthesis.
+
+All levels are relative to baseline (= 1). Routes into BDNF (switchable by hypothesis):
+  GO   (hyp_disinh):  glutamate surge x AMPAR x NMDAR-dependent bursting -> BDNF release
+                      (exponent lowered in Val66Met carriers)
+  STOP (hyp_rest, hyp_extrasyn): block of resting / extrasynaptic NMDARs -> eEF2K down ->
+                      p-eEF2 down (tau 15 min) -> faster BDNF and synaptic-protein translation
+  opioid, direct TrkB, HNK-AMPAR, sleep/SWA and ENCORE-D terms for their variants.
+Induction is supralinear above baseline and weak below (inducible processes on top of basal
+levels), so a brief surge leaves a net signal although activity dips after it; plasticity
+(protein synthesis, MeCP2-P, AMPAR insertion) needs a signal above a threshold, so the small,
+slow changes of a chronic weak blocker (memantine) do not trigger it.
+BDNF -> TrkB -> ERK (also activity-dependent) and Akt (with mTORC1-S6K1 feedback) -> mTORC1
+(tau 20 min) -> synaptic proteins (tau 12 h; MeCP2-P keeps their synthesis up for days).
+Akt inhibits GSK3beta; TrkB drives MeCP2-P (days).
+Knockouts, rapamycin and knock-ins remove the drug-evoked change, not the baseline.
+"""
+
+from __future__ import annotations
+
+from ketasim.layers.signalling.parameters import parameter_table
+from ketasim.model.description import ModelBuilder
+from ketasim.model.motifs import pos
+
+
+def add_signalling(b: ModelBuilder, species: str, hypothesis: str, families: set[str]) -> None:
+    """Add signalling states, lets and outputs."""
+    b.layer = "signalling"
+    b.params_from(parameter_table(species))
+    b.let("ampa_act", "(1 + hyp_disinh*(glu/100 - 1))*ampa_avail*(1 + hnk_pot)", "dimensionless",
+          "AMPAR activation (glutamate surge only when the disinhibition route is on)")
+    b.let("burst_gate", "(1 - block_pyr)**n_burst", "dimensionless", "NMDAR-dependent burst firing available")
+    b.let("go", "1 + (1 - hcn1_ko)*(ampa_act*burst_gate - 1)", "dimensionless",
+          "activity signal for BDNF release (HCN1 knockouts lose the dendritic coupling)")
+    b.let("mu_eff", "mu_occ*(1 - naltrexone_occ)", "dimensionless", "mu-opioid agonism not blocked")
+    up, down = pos("go - 1"), pos("1 - go")
+    b.let("release", f"1 + (1 - hyp_opioid*g_opi*naltrexone_occ)*(g_rel*(1 - val_imp*VAL66MET)*{up}"
+          f" - g_rel_low*{down}) + hyp_opioid*g_mu*mu_eff", "dimensionless",
+          "activity-dependent BDNF release: induced above baseline activity, mildly reduced below")
+    b.state("pe_rest", "dimensionless", "p-eEF2 set by resting NMDAR minis", 1.0)
+    b.state("pe_ext", "dimensionless", "p-eEF2 set by extrasynaptic NMDARs", 1.0)
+    b.rate("pe_rest", "((1 - block_rest)**n_eef2 - pe_rest)/tau_eef2")
+    b.rate("pe_ext", "((1 - block_ext)**n_eef2 - pe_ext)/tau_eef2")
+    b.let("stop", "pe_rest**(-g_el*hyp_rest)*pe_ext**(-g_el*hyp_extrasyn)", "dimensionless",
+          "translation released from the eEF2 brake (variants)")
+    b.state("bdnf", "dimensionless", "BDNF available at synapses (relative)", 1.0)
+    if "Cu_SSRI" in b.lets:
+        b.state("ssri_adapt", "dimensionless", "slow SSRI-induced neuroplastic adaptation (0..1)", 0.0)
+        b.rate("ssri_adapt", "(sert_occ - ssri_adapt)/tau_ssri")
+    else:
+        b.let("ssri_adapt", "0", "dimensionless", "SSRI adaptation (no SSRI in this regimen)")
+    b.let("trkb_raw", "bdnf*(1 + hyp_trkb*g_td*trkb_occ)*(1 + g_ssri*ssri_adapt)*(1 + hyp_encore*g_enc*sws)"
+          "*(1 + (hyp_sleep + hyp_encore)*g_swa*exc*night)", "dimensionless", "TrkB activation called for")
+    b.let("p_trkb", "1 + (1 - trkb_ko)*(trkb_raw - 1)", "dimensionless", "TrkB phosphorylation")
+    b.let("p_erk", "p_trkb**e_trkb*(erk_basal + (1 - erk_basal)*r_pyr_pos)**e_act", "dimensionless",
+          "ERK phosphorylation (TrkB and activity-dependent)")
+    b.state("mtorc1", "dimensionless", "mTORC1 activity (p-p70S6K, p-4E-BP1)", 1.0)
+    b.let("p_akt", "p_trkb**a_trkb*((mtorc1 + 0.01)/1.01)**(-fb_s6k)", "dimensionless", "Akt phosphorylation")
+    b.let("mtor_raw", "p_erk*p_akt*pe_ext**(-g_xm*hyp_extrasyn)", "dimensionless", "mTORC1 drive")
+    b.rate("mtorc1", "(1 + (1 - rapamycin_brain)*(mtor_raw - 1) - mtorc1)/tau_mtor")
+    b.let("gsk3", "(1 - lithium_gsk3)*p_akt**(-g_gsk*(1 - gsk3_knockin))", "dimensionless",
+          "GSK3beta activity")
+    b.state("prot", "dimensionless", "synaptic-protein pool (PSD-95, GluA1, synapsin I)", 1.0)
+    b.rate("bdnf", "(1 + (1 - bdnf_ko)*(release*stop - 1) - bdnf)/tau_bdnf")
+    b.let("transl", "mtorc1*stop", "dimensionless", "translation drive of synaptic proteins")
+    b.let("ind_prot", f"{pos('transl - 1')}**n_ind/({pos('transl - 1')}**n_ind + theta_m**n_ind)", "dimensionless",
+          "induction of synaptic-protein synthesis (threshold: plasticity needs a strong signal)")
+    b.state("transl_on", "dimensionless", "induced translation in progress (polysome loading, transport)", 0.0)
+    b.rate("transl_on", "(ind_prot - transl_on)/tau_tl")
+    b.state("mecp2", "dimensionless", "phosphorylated MeCP2 (Ser421)", 1.0)
+    b.let("ind_mecp2", f"{pos('p_trkb - 1')}**n_ind/({pos('p_trkb - 1')}**n_ind + theta_t**n_ind)", "dimensionless",
+          "induction of MeCP2 phosphorylation by TrkB (threshold)")
+    b.rate("mecp2", "k_mecp2*(1 - mecp2_s421a)*ind_mecp2 - (mecp2 - 1)/tau_mecp2")
+    b.let("ind_mtor", f"{pos('mtorc1 - 1')}**n_ind/({pos('mtorc1 - 1')}**n_ind + theta_m**n_ind)", "dimensionless",
+          "mTORC1-driven induction of AMPAR insertion (threshold)")
+    b.let("mecp2_excess", pos("mecp2 - 1"), "dimensionless", "MeCP2-P above baseline")
+    b.rate("prot", f"(1 + g_prot*transl_on + (1 - rapamycin_brain)*g_mecp2_prot*mecp2_excess"
+           f" - g_prot_low*{pos('1 - transl')} - prot)/tau_prot")
+    for name, expr, desc in [
+        ("bdnf", "bdnf*(1 + (1 - bdnf_ko)*g_bdnf_tl*(prot - 1))", "BDNF protein (released plus newly translated)"),
+        ("p_trkb", "p_trkb", "TrkB phosphorylation"),
+        ("p_erk", "p_erk", "ERK phosphorylation"), ("p_akt", "p_akt", "Akt phosphorylation"),
+        ("mtorc1", "mtorc1", "mTORC1 activity"), ("p_eef2", "pe_rest*pe_ext", "eEF2 phosphorylation"),
+        ("gsk3b_activity", "gsk3", "GSK3beta activity"), ("synaptic_protein", "prot", "synaptic-protein pool"),
+        ("mecp2_p", "mecp2", "MeCP2 Ser421 phosphorylation"),
+    ]:
+        b.output(name, expr, "dimensionless", f"{desc}, relative to baseline")

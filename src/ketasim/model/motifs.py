@@ -1,0 +1,51 @@
+"""Small helpers shared by the mechanistic layers: parameter shorthands and smooth functions.
+
+The mechanistic layers write their equations as strings for `ModelBuilder`; these helpers keep
+the tables short (`A(...)` for modelling assumptions with a plausible range) and provide smooth
+stand-ins for max(x, 0) that are exactly 0 at 0, so a model without drug stays at baseline.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ketasim.model.description import ModelBuilder, Param
+
+#: smoothing width of the positive part (in the units of its argument, usually relative levels)
+POS_EPS = 1e-3
+
+
+def A(name: str, value: float, unit: str, low: float, high: float, source: str, description: str,  # noqa: N802
+      **kw: object) -> Param:
+    """A modelling assumption (flag A) with its plausible range."""
+    return Param(name, value, unit, source, "A", description, low=low, high=high, **kw)  # type: ignore[arg-type]
+
+
+def P(name: str, value: float, unit: str, source: str, flag: str, description: str,  # noqa: N802
+      **kw: object) -> Param:
+    """A parameter taken from a source (flag P, T or S; ranges optional)."""
+    return Param(name, value, unit, source, flag, description, **kw)  # type: ignore[arg-type]
+
+
+def switch(name: str, value: float, description: str) -> Param:
+    """A hypothesis switch hyp_<name> (0..1): which initiating route or mechanism is active."""
+    return Param(name, value, "dimensionless", "hypothesis switch (system.md section 8)", "A", description,
+                 low=0.0, high=1.0)
+
+
+def perturbation(name: str, description: str, source: str) -> Param:
+    """An experimental perturbation (0 = absent), set by experiments through overrides."""
+    return Param(name, 0.0, "dimensionless", source, "A", description, low=0.0, high=1.0)
+
+
+def pos(x: str) -> str:
+    """Smooth positive part of expression `x`: 0 at 0, ~x for x >> eps, ~-eps/2 for x << 0."""
+    return f"(0.5*(({x}) + sqrt(({x})**2 + {POS_EPS**2!r}) - {POS_EPS!r}))"
+
+
+def forward_expr(b: ModelBuilder, text: str, later: tuple[str, ...]) -> sp.Expr:
+    """Parse `text` allowing names that a later layer defines (checked when the model is built)."""
+    table = b._symbols()  # noqa: SLF001 (the builder's own symbol table)
+    for name in later:
+        table.setdefault(name, sp.Symbol(name, real=True))
+    return sp.parse_expr(text, local_dict=table)

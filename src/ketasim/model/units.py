@@ -1,0 +1,59 @@
+"""Quantities as "NUMBER UNIT" strings, parsed with pint into the model's internal units.
+
+Internal units: time h, volume L, amount umol, concentration umol/L (uM), body weight kg.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import pint
+
+from ketasim.model.errors import UserError
+
+ureg = pint.UnitRegistry()
+ureg.define("year_age = 365.25 * day = yr")
+
+#: expected dimension name -> (pint dimensionality, internal unit, example for messages)
+DIMENSIONS: dict[str, tuple[str, str, str]] = {
+    "time": ("[time]", "h", "40 min"),
+    "mass": ("[mass]", "mg", "84 mg"),
+    "mass_per_weight": ("", "mg/kg", "0.5 mg/kg"),
+    "body_mass": ("[mass]", "kg", "70 kg"),
+    "volume": ("[length] ** 3", "L", "5 L"),
+    "concentration_mass": ("[mass] / [length] ** 3", "ng/mL", "100 ng/mL"),
+}
+
+_NUMBER_UNIT = re.compile(r"^\s*([-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)\s*(.*)$")
+
+
+@lru_cache(maxsize=4096)
+def _parse(text: str) -> pint.Quantity:
+    return ureg.Quantity(text)
+
+
+def parse_quantity(text: str | float | int, field: str, unit: str, example: str) -> float:
+    """Parse "NUMBER UNIT" and return its magnitude in `unit`; raise UserError naming `field`."""
+    if isinstance(text, bool) or not isinstance(text, (str, int, float)):
+        raise UserError(field, f"expected a quantity such as \"{example}\", got {text!r}")
+    if isinstance(text, (int, float)):
+        raise UserError(field, f"a unit is required: write it as \"{example}\", not {text!r}")
+    match = _NUMBER_UNIT.match(text)
+    if not match or not match.group(4).strip():
+        raise UserError(field, f"expected \"NUMBER UNIT\" such as \"{example}\", got {text!r}")
+    try:
+        q = _parse(text.strip())
+    except Exception:  # pint raises several unrelated error types for bad units
+        raise UserError(field, f"unknown unit in {text!r}; write it like \"{example}\"") from None
+    try:
+        return float(q.to(unit).magnitude)
+    except pint.DimensionalityError:
+        raise UserError(
+            field, f"{text!r} has the wrong dimension; expected something like \"{example}\""
+        ) from None
+
+
+def to_internal(value: float, unit: str, internal: str) -> float:
+    """Convert a parameter value from its published unit to the model's internal unit."""
+    return float(ureg.Quantity(value, unit).to(internal).magnitude)

@@ -1,1 +1,0 @@
-"""Research tools on top of the model: global sensitivity, hypothesis comparison, species translation."""

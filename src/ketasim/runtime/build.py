@@ -1,0 +1,100 @@
+"""Compose the model from its layer modules, in data-flow order.
+
+regimen -> exposure -> targets -> circuit -> signalling -> synapses -> symptoms.
+Only the drug families and absorption routes a regimen uses are built, so models stay small.
+A hypothesis (ketasim.model.hypotheses) sets the values of the hyp_* switch parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import lru_cache
+
+from ketasim.layers.exposure.comparators import LIBRARY, add_comparator
+from ketasim.layers.exposure.ketamine import add_ketamine_family
+from ketasim.model.compounds import get_drug
+from ketasim.model.description import Model, ModelBuilder
+
+SPECIES = ("human", "mouse", "rat")
+LAYERS = ("exposure", "all")
+
+
+def downstream_layers() -> list:
+    """Layer builders after exposure, in data-flow order (imported here to avoid import cycles)."""
+    from ketasim.layers.circuit import add_circuit
+    from ketasim.layers.signalling import add_signalling
+    from ketasim.layers.symptoms import add_symptoms
+    from ketasim.layers.synapses import add_synapses
+    from ketasim.layers.targets import add_targets
+
+    return [add_targets, add_circuit, add_signalling, add_synapses, add_symptoms]
+
+
+def family_routes(drugs_routes: frozenset[tuple[str, str]]) -> dict[str, set[str]]:
+    """Group (drug, route) pairs into model families and their routes."""
+    out: dict[str, set[str]] = {"ketamine": set()}
+    for drug, route in drugs_routes:
+        out.setdefault(get_drug(drug).family, set()).add(route)
+    return out
+
+
+def _check_names(b: ModelBuilder) -> None:
+    """Every name used in the model must be defined (layers may refer forward to later layers)."""
+    known = {*b.params, *b.states, *b.lets, *(f"u_{i}" for i in b.inputs), "t"}
+    exprs = [*(let.expr for let in b.lets.values()), *(o.expr for o in b.outputs.values()),
+             *(f.rate for f in b.fluxes), *(e for v in b.extra_rates.values() for e in v)]
+    unknown = {s.name for e in exprs for s in e.free_symbols} - known
+    if unknown:
+        raise ValueError(f"undefined names in the model: {sorted(unknown)}")
+    order = {name: i for i, name in enumerate(b.lets)}
+    for name, let in b.lets.items():
+        late = [s.name for s in let.expr.free_symbols if order.get(s.name, -1) >= order[name]]
+        if late:
+            raise ValueError(f"let {name!r} uses {late} before they are computed")
+
+
+def _apply_hypothesis(b: ModelBuilder, hypothesis: str) -> None:
+    from ketasim.model.hypotheses import get_hypothesis
+
+    hyp = get_hypothesis(hypothesis)
+    for name, value in hyp.switches.items():
+        if name in b.params:
+            b.params[name] = replace(b.params[name], value=float(value))
+
+
+@lru_cache(maxsize=64)
+def build_model(
+    species: str = "human",
+    drugs_routes: frozenset[tuple[str, str]] = frozenset({("ketamine", "iv")}),
+    hypothesis: str = "default",
+    layers: str = "all",
+) -> Model:
+    """Build the model for `species` covering the given (drug, route) pairs.
+
+    `layers="exposure"` stops after pharmacokinetics; "all" adds every downstream layer.
+    Unknown hypotheses raise ketasim.model.errors.UserError("hypothesis", ...).
+    """
+    from ketasim.model.hypotheses import get_hypothesis
+
+    if species not in SPECIES:
+        raise ValueError(f"unknown species {species!r}")
+    if layers not in LAYERS:
+        raise ValueError(f"unknown layers {layers!r}; use one of {LAYERS}")
+    get_hypothesis(hypothesis)  # validate the name early
+    b = ModelBuilder(name=f"ketasim_{species}")
+    fam = family_routes(drugs_routes)
+    add_ketamine_family(b, species, fam.pop("ketamine"))
+    for name, routes in sorted(fam.items()):
+        if name in LIBRARY:
+            add_comparator(b, name, species, routes)
+    if layers == "all":
+        for add_layer in downstream_layers():
+            add_layer(b, species, hypothesis, set(fam))
+        _apply_hypothesis(b, hypothesis)
+    _check_names(b)
+    model = b.build()
+    model.meta.update({"species": species, "hypothesis": hypothesis, "layers": layers})
+    return model
+
+
+__all__ = ["build_model", "family_routes", "SPECIES"]

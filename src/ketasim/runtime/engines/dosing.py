@@ -1,0 +1,75 @@
+"""Turn dose events into what a solver applies: state jumps and piecewise-constant input rates.
+
+Every engine (reference, fast, SBML events) uses the same plan, so dosing is defined once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from weakref import WeakKeyDictionary
+
+import numpy as np
+import sympy as sp
+
+from ketasim.model.description import Model
+from ketasim.runtime.regimen import DoseEvent
+
+_FRACTIONS: WeakKeyDictionary[Model, dict[str, Callable[..., float]]] = WeakKeyDictionary()
+
+
+def fraction_function(model: Model, text: str) -> Callable[[np.ndarray], np.ndarray]:
+    """Compile a dose-fraction expression of model parameters (cached per model)."""
+    cache = _FRACTIONS.setdefault(model, {})
+    if text not in cache:
+        symbols = [sp.Symbol(p.name, real=True) for p in model.params]
+        expr = sp.parse_expr(text, local_dict={s.name: s for s in symbols})
+        cache[text] = sp.lambdify(symbols, expr, "numpy")
+    fn = cache[text]
+    return lambda p: fn(*p)
+
+
+@dataclass(frozen=True)
+class DosePlan:
+    """Breakpoints with the amounts added to states and the input rates that start there."""
+
+    times: np.ndarray  # (n_break,)
+    jumps: np.ndarray  # (n_break, n_states, ...) amounts added at each breakpoint
+    rates: np.ndarray  # (n_break, n_inputs, ...) input rates from each breakpoint to the next
+    dosed_umol: float | np.ndarray  # total amount given (for mass balance)
+
+
+def make_plan(model: Model, events: Sequence[DoseEvent], p: np.ndarray) -> DosePlan:
+    """Build the dose plan; `p` is one parameter vector or a batch of shape (n_params, n)."""
+    p = np.asarray(p, dtype=float)
+    batch = p.shape[1:]
+    n_states, n_inputs = len(model.states), len(model.inputs)
+    times = sorted({e.time_h for e in events} | {e.time_h + e.duration_h for e in events if e.duration_h > 0})
+    index = {t: i for i, t in enumerate(times)}
+    jumps = np.zeros((len(times), n_states, *batch))
+    rate_changes = np.zeros((len(times), n_inputs, *batch))
+    input_pos = {name: i for i, name in enumerate(model.input_names)}
+    total = np.zeros(batch)
+    for ev in events:
+        for target, fraction in ev.targets:
+            if target not in input_pos:
+                raise KeyError(f"dose input {target!r} is not in the model; rebuild it with this route")
+            amount = ev.amount_umol * fraction_function(model, fraction)(p)
+            total = total + amount
+            if ev.duration_h > 0:
+                rate = amount / ev.duration_h
+                rate_changes[index[ev.time_h], input_pos[target]] += rate
+                rate_changes[index[ev.time_h + ev.duration_h], input_pos[target]] -= rate
+            else:
+                jumps[index[ev.time_h], model.state_index[model.inputs[target]]] += amount
+    rates = np.cumsum(rate_changes, axis=0)
+    rates[np.abs(rates) < 1e-12 * (np.abs(rate_changes).max(initial=0.0) + 1e-300)] = 0.0  # no doses: empty
+    return DosePlan(np.array(times, dtype=float), jumps, rates, total)
+
+
+def output_grid(times_h: Sequence[float] | np.ndarray) -> np.ndarray:
+    """The requested output times as floats; ValueError unless sorted, non-negative and not empty."""
+    t_out = np.asarray(times_h, dtype=float)
+    if t_out.ndim != 1 or t_out.size == 0 or np.any(np.diff(t_out) < 0) or t_out[0] < 0:
+        raise ValueError("times_h must be a non-empty, sorted array of non-negative hours")
+    return t_out

@@ -1,0 +1,240 @@
+"""The fast engine's compiled backend: a per-patient RODAS integrator compiled with numba.
+
+The integrator (engines/_rodas_kernel.py) and the model's generated one-patient kernels
+(`rem1`, `rem_jac1` from model/codegen.py: the same expressions as the NumPy engine's `rem`
+and `rem_jac`) are written as one module into the cache directory, named by a hash of its
+text, and imported from there; numba caches the machine code beside it, so only the first
+process on a machine pays the compilation (`last_compile_s` reports it).
+
+Cache directory: $KETASIM_CACHE_DIR, else $XDG_CACHE_HOME/ketasim, else ~/.cache/ketasim
+(a temporary directory when none is writable).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+import numba
+import numpy as np
+
+if TYPE_CHECKING:
+    from ketasim.runtime.engines.fast import Tableau, _Chunk, _Engine
+
+_KERNEL_FILE = Path(__file__).with_name("_rodas_kernel.py")
+_MODULES: dict[str, ModuleType] = {}
+_STRUCT: dict[int, tuple] = {}
+_BY_ENGINE: dict[int, tuple] = {}
+#: seconds spent on the last compilation (or cache load) of a kernel module in this process
+last_compile_s: float | None = None
+
+
+def cache_dir() -> Path:
+    """Where generated kernel modules and numba's cache live (created if needed)."""
+    env = os.environ.get("KETASIM_CACHE_DIR")
+    base = Path(env) if env else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ketasim"
+    for root in (base, Path(tempfile.gettempdir()) / f"ketasim-{os.getuid()}"):
+        try:
+            (root / "numba").mkdir(parents=True, exist_ok=True)
+            if os.access(root / "numba", os.W_OK):
+                return root / "numba"
+        except OSError:
+            continue
+    raise OSError("no writable cache directory for the numba kernels; set KETASIM_CACHE_DIR")
+
+
+def _module_source(eng: _Engine) -> str:
+    generated = eng.cf.info.scalar_source.replace("def rem1(", "@njit(**_JIT)\ndef rem1(")
+    generated = generated.replace("def rem_jac1(", "@njit(**_JIT)\ndef rem_jac1(")
+    return (_KERNEL_FILE.read_text() + "\n\n# -- generated from the model description (model/codegen.py) --\n\n\n"
+            + generated + "\n\n" + generated_linear_lu(eng))
+
+
+def kernel_module(eng: _Engine) -> ModuleType:
+    """The compiled module of this engine's generated kernels (written to the cache, imported once)."""
+    known = _BY_ENGINE.get(id(eng))
+    if known is not None and known[0] is eng:
+        return known[1]
+    source = _module_source(eng)
+    key = hashlib.sha256(f"{numba.__version__}\n{np.__version__}\n{source}".encode()).hexdigest()[:20]
+    if key not in _MODULES:
+        name = f"ketasim_rodas_{key}"
+        path = cache_dir() / f"{name}.py"
+        if not path.exists() or path.read_text() != source:
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(source)
+            os.replace(tmp, path)
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        _MODULES[key] = module
+    _BY_ENGINE[id(eng)] = (eng, _MODULES[key])
+    return _MODULES[key]
+
+
+def structure(eng: _Engine) -> tuple:
+    """The index arrays the kernel needs: (lin_rows, lin_cols, const_rows, rem_rows, dyn_pos, ft_rows, diag).
+
+    The recorded rows are appended per call (entry 7)."""
+    key = id(eng)
+    if key in _STRUCT and _STRUCT[key][0] is eng:
+        return _STRUCT[key][1]
+    info = eng.cf.info
+
+    def arr(v: object) -> np.ndarray:
+        return np.ascontiguousarray(np.array(v, dtype=np.intp))
+
+    st = (arr(info.lin_rows), arr(info.lin_cols), arr(info.const_rows), arr(info.rem_rows), arr(eng.dyn_pos),
+          arr(info.ft_rows), arr(eng.lu.diag))
+    _STRUCT[key] = (eng, st)
+    return st
+
+
+def generated_linear_lu(eng: _Engine) -> str:
+    """Straight-line numba source of `assemble1` (f = A y + b + r) and of the sparse LU of W.
+
+    The LU follows the plan of engines/fast_linalg.SparseLU (pivot order, fill-in, value
+    positions): right-looking elimination, then forward substitution in pivot order and
+    backward substitution in reverse, x_i = (y_i - sum_j U_ij x_j) / U_ii.
+    """
+    info = eng.cf.info
+    n = eng.n
+    terms: dict[int, list[str]] = {i: [] for i in range(n)}
+    for q, (i, j) in enumerate(zip(info.lin_rows, info.lin_cols, strict=True)):
+        terms[i].append(f"a[{q}]*y[{j}]")
+    for q, i in enumerate(info.const_rows):
+        terms[i].append(f"b[{q}]")
+    for q, i in enumerate(info.rem_rows):
+        terms[i].append(f"r[{q}]")
+    src = ["@njit(**_JIT)", "def assemble1(y, a, b, r, f):"]
+    src += [f"    f[{i}] = {' + '.join(terms[i]) or '0.0'}" for i in range(n)]
+    src.append("    return")
+
+    lu = eng.lu
+    pos = lu.position
+    rank = {k: r for r, k in enumerate(lu.order)}
+    below: dict[int, list[int]] = {k: [] for k in range(n)}
+    right: dict[int, list[int]] = {k: [] for k in range(n)}
+    lower: dict[int, list[int]] = {k: [] for k in range(n)}
+    for i, j in pos:
+        if i != j and rank[i] > rank[j]:
+            below[j].append(i)
+            lower[i].append(j)
+        elif i != j:
+            right[i].append(j)
+    src += ["", "", "@njit(**_JIT)", "def lu_factor1(v, inv_diag):"]
+    for k in lu.order:
+        rk = sorted(right[k], key=rank.__getitem__)
+        bk = sorted(below[k], key=rank.__getitem__)
+        if bk:
+            src.append(f"    p = 1.0 / v[{pos[(k, k)]}]")
+        for i in bk:
+            src.append(f"    li = v[{pos[(i, k)]}] * p")
+            src.append(f"    v[{pos[(i, k)]}] = li")
+            src += [f"    v[{pos[(i, j)]}] -= li * v[{pos[(k, j)]}]" for j in rk]
+    src += [f"    inv_diag[{i}] = 1.0 / v[{pos[(i, i)]}]" for i in range(n)]
+    src += ["    return", "", "", "@njit(**_JIT)", "def lu_solve1(v, inv_diag, x):"]
+    for i in lu.order:
+        acc = "".join(f" - v[{pos[(i, j)]}]*x{j}" for j in sorted(lower[i], key=rank.__getitem__))
+        src.append(f"    x{i} = x[{i}]{acc}")
+    for i in reversed(lu.order):
+        acc = "".join(f" - v[{pos[(i, j)]}]*x{j}" for j in sorted(right[i], key=rank.__getitem__))
+        src.append(f"    x{i} = (x{i}{acc}) * inv_diag[{i}]" if acc else f"    x{i} = x{i} * inv_diag[{i}]")
+        src.append(f"    x[{i}] = x{i}")
+    src.append("    return")
+    return "\n".join(src) + "\n"
+
+
+def tableau_arrays(tab: Tableau) -> tuple:
+    """(alpha, gammas, a, c, poly, gamma, error order) as arrays and floats for the kernel."""
+    ns = tab.stages
+    a = np.zeros((ns, ns))
+    c = np.zeros((ns, ns))
+    for s in range(ns):
+        a[s, :len(tab.a[s])] = tab.a[s]
+        c[s, :len(tab.c[s])] = tab.c[s]
+    return (np.array(tab.alpha, dtype=float), np.array(tab.gammas, dtype=float), a, c,
+            np.ascontiguousarray(tab.poly), float(tab.gamma), float(tab.error_order))
+
+
+def integrate_chunk(eng: _Engine, tab: Tableau, p: np.ndarray, y0: np.ndarray, plan_t: np.ndarray,
+                    jumps: np.ndarray, rates: np.ndarray, t_out: np.ndarray, rtol: float, atol: float,
+                    max_steps: int, rows: np.ndarray | None, dense: bool, first_growth: float,
+                    threads: int = 1) -> _Chunk:
+    """Integrate the patients of one chunk (columns of p and y0) with the compiled kernel.
+
+    Patients are independent: `threads` > 1 splits them into contiguous slices run on threads,
+    with results identical to one thread."""
+    global last_compile_s
+    from ketasim.runtime.engines.fast import _as_rows, _Chunk
+
+    m = p.shape[1]
+    n = eng.n
+    rec = np.arange(n, dtype=np.intp) if rows is None else np.asarray(rows, dtype=np.intp)
+    nt = t_out.size
+    out = np.empty((m, nt, rec.size))
+    res = _Chunk(out, np.zeros(m, dtype=bool), [""] * m, np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.int64))
+    # per-patient constants, one contiguous row per patient
+    c, a, b, j0 = eng.cf.prep(list(np.array(p, dtype=float)))
+    cc = np.ascontiguousarray(_as_rows(c, m).T)
+    aa = np.ascontiguousarray(_as_rows(a, m).T)
+    bb = np.ascontiguousarray(_as_rows(b, m).T)
+    ww = np.zeros((m, eng.lu.nnz))
+    ww[:, eng.jac_pos] = -_as_rows(j0, m).T
+    y = np.array(y0, dtype=float)
+    u = np.zeros((rates.shape[1], m))
+    t_end = float(t_out[-1])
+    stops = np.unique(np.concatenate([plan_t[(plan_t > 0) & (plan_t <= t_end)], [t_end],
+                                      [] if dense else t_out[t_out > 0]]))
+    stop_plan = np.full(stops.size, -1, dtype=np.intp)
+    for k, tb in enumerate(plan_t):
+        if tb == 0:  # doses at t = 0 act on the initial state
+            y = y + jumps[k]
+            u = rates[k].copy()
+        elif tb <= t_end:
+            stop_plan[np.searchsorted(stops, tb)] = k
+    k0 = int(np.searchsorted(t_out, 0.0, side="right"))
+    out[:, :k0, :] = y[rec].T[:, None, :]
+    if t_end <= 0:
+        return res
+    start = time.perf_counter()
+    mod = kernel_module(eng)
+    status = np.zeros(m, dtype=np.int64)
+    fail_t = np.zeros(m)
+    st = (*structure(eng), rec)
+    args = (cc, aa, bb, ww, np.ascontiguousarray(y.T), np.ascontiguousarray(u.T), stops, stop_plan,
+            np.ascontiguousarray(jumps.transpose(2, 0, 1)), np.ascontiguousarray(rates.transpose(2, 0, 1)),
+            np.ascontiguousarray(t_out, dtype=float), k0, st, tableau_arrays(tab), float(rtol), float(atol),
+            int(max_steps), float(first_growth), out, status, fail_t, res.steps, res.rejected)
+    if not mod.integrate.signatures:  # first call: compile or load from numba's cache
+        mod.integrate.compile(tuple(numba.typeof(v) for v in args))
+        last_compile_s = time.perf_counter() - start
+    threads = max(1, min(int(threads), m))
+    if threads == 1:
+        mod.integrate(*args)
+    else:  # the kernel releases the GIL: contiguous slices of patients on threads
+        per_patient = (0, 1, 2, 3, 4, 5, 8, 9, 18, 19, 20, 21, 22)
+        bounds = np.linspace(0, m, threads + 1).astype(int)
+
+        def run(lo: int, hi: int) -> None:
+            mod.integrate(*(v[lo:hi] if q in per_patient else v for q, v in enumerate(args)))
+
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(run, bounds[:-1], bounds[1:]))
+    for i in np.flatnonzero(status):
+        why = "too many steps" if status[i] & 3 == 1 else "step size underflow"
+        if status[i] & 4:
+            why += " after non-finite values"
+        res.failed[i] = True
+        res.messages[i] = f"fast engine failed at t = {fail_t[i]:.6g} h: {why}"
+    return res

@@ -1,0 +1,554 @@
+"""SBML Level 3 Version 2 export, generated entirely from the one model description.
+
+Mapping (so that Tellurium/COPASI users see a reaction network):
+
+* parameters -> constant SBML parameters with unit definitions and provenance (notes and a
+  `ketasim:param` annotation with source, flag, range and between-patient variability);
+* states that are amounts or take part in a flux -> species (amounts, hasOnlySubstanceUnits)
+  in one compartment of 1 L; every other state -> a parameter with a rate rule;
+* fluxes -> reactions (irreversible unless their rate can change sign: they are written as
+  given, with reversible=true so negative rates are legal);
+* extra rate terms on species -> a reaction `rate_<state>` producing the species;
+* lets and outputs -> parameters with assignment rules;
+* dose inputs `u_<name>` -> non-constant parameters feeding an `input_<name>` reaction;
+* dose events -> one SBML event per breakpoint time: boluses add amount x fraction to the
+  target species, infusions set `u_<name>` to the exact (symbolic) sum of the rates of all
+  infusions running from that time on, so overlapping infusions add up without round-off drift.
+
+Each dose's amount is a parameter `dose<k>_umol`, so a simulator can change a patient's dose
+without re-generating the document. Expressions go to MathML through libsbml.parseL3Formula
+on a formula written by `to_l3`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from xml.sax.saxutils import escape, quoteattr
+
+import libsbml
+import numpy as np
+import sympy as sp
+
+from ketasim.model.description import Model, Param
+from ketasim.model.units import ureg
+from ketasim.runtime.regimen import DoseEvent
+
+LEVEL, VERSION = 3, 2
+NS_URI = "https://github.com/ketasim/ketasim/sbml-annotation/1"
+NS_PREFIX = "ketasim"
+_SID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: names the L3 formula parser reads as constants or functions unless the model defines them
+_RESERVED = {"time", "avogadro", "pi", "exponentiale", "true", "false", "inf", "infinity",
+             "nan", "notanumber", "e"}
+
+# ---------------------------------------------------------------------------------------------
+# sympy -> SBML L3 formula
+# ---------------------------------------------------------------------------------------------
+
+_FUNCS = {
+    sp.exp: "exp", sp.log: "ln", sp.sin: "sin", sp.cos: "cos", sp.tan: "tan", sp.tanh: "tanh",
+    sp.sinh: "sinh", sp.cosh: "cosh", sp.asin: "arcsin", sp.acos: "arccos", sp.atan: "arctan",
+    sp.Abs: "abs", sp.floor: "floor", sp.ceiling: "ceil", sp.Max: "max", sp.Min: "min",
+}
+_REL = {sp.StrictLessThan: "<", sp.LessThan: "<=", sp.StrictGreaterThan: ">",
+        sp.GreaterThan: ">=", sp.Equality: "==", sp.Unequality: "!="}
+
+
+def _num(x: float) -> str:
+    if not math.isfinite(x):
+        raise ValueError(f"cannot write the non-finite number {x} to SBML")
+    text = repr(float(x))
+    return f"({text})" if text.startswith("-") else text
+
+
+def to_l3(expr: sp.Basic, time: str = "t") -> str:
+    """Write a sympy expression as an SBML L3 infix formula (fully parenthesised, exact floats).
+
+    `time` is the name of the model's time symbol; it is written as the csymbol `time`.
+    Logarithms are written `ln` (the L3 parser reads `log` as base 10).
+    """
+
+    def w(e: sp.Basic) -> str:
+        if isinstance(e, sp.Symbol):
+            return "time" if e.name == time else e.name
+        if e is sp.S.true:
+            return "true"
+        if e is sp.S.false:
+            return "false"
+        if e is sp.pi:
+            return "pi"
+        if e is sp.E:
+            return "exponentiale"
+        if isinstance(e, sp.Integer):
+            return f"({int(e)})" if e < 0 else str(int(e))
+        if isinstance(e, sp.Rational):
+            return f"({int(e.p)}/{int(e.q)})"
+        if isinstance(e, sp.Number):
+            return _num(float(e))
+        if isinstance(e, sp.Add):
+            text = ""
+            for a in e.as_ordered_terms():
+                coeff = a.as_coeff_Mul()[0]
+                if coeff.is_Number and coeff < 0:
+                    text += f" - {w(-a)}" if text else f"-{w(-a)}"
+                else:
+                    text += f" + {w(a)}" if text else w(a)
+            return f"({text})"
+        if isinstance(e, sp.Mul) and e.args[0] == -1:
+            return f"(-{w(-e)})"
+        if isinstance(e, sp.Mul):
+            num, den = [], []
+            for f in e.args:
+                if isinstance(f, sp.Pow) and f.exp.is_Number and f.exp < 0:
+                    den.append(f.base if f.exp == -1 else sp.Pow(f.base, -f.exp, evaluate=False))
+                elif isinstance(f, sp.Rational) and not isinstance(f, sp.Integer) and f.p == 1:
+                    den.append(sp.Integer(f.q))
+                else:
+                    num.append(f)
+            top = " * ".join(w(f) for f in num) if num else "1"
+            if not den:
+                return f"({top})"
+            return f"({top} / ({' * '.join(w(f) for f in den)}))"
+        if isinstance(e, sp.Pow):
+            if e.exp == sp.S.Half:
+                return f"sqrt({w(e.base)})"
+            if e.exp == -1:
+                return f"(1 / {w(e.base)})"
+            return f"({w(e.base)} ^ {w(e.exp)})"
+        if isinstance(e, sp.Piecewise):
+            parts: list[str] = []
+            for value, cond in e.args:
+                if cond is sp.S.true:
+                    parts.append(w(value))  # "otherwise"
+                    break
+                parts += [w(value), w(cond)]
+            return "piecewise(" + ", ".join(parts) + ")"
+        if isinstance(e, sp.log) and len(e.args) == 2:
+            return f"(ln({w(e.args[0])}) / ln({w(e.args[1])}))"
+        for cls, name in _FUNCS.items():
+            if isinstance(e, cls):
+                return f"{name}(" + ", ".join(w(a) for a in e.args) + ")"
+        for cls, op in _REL.items():
+            if isinstance(e, cls):
+                return f"({w(e.lhs)} {op} {w(e.rhs)})"
+        if isinstance(e, sp.And):
+            return "(" + " && ".join(w(a) for a in e.args) + ")"
+        if isinstance(e, sp.Or):
+            return "(" + " || ".join(w(a) for a in e.args) + ")"
+        if isinstance(e, sp.Not):
+            return f"(!{w(e.args[0])})"
+        raise NotImplementedError(f"no SBML form for {type(e).__name__}: {e}")
+
+    return w(sp.sympify(expr))
+
+
+# ---------------------------------------------------------------------------------------------
+# units
+# ---------------------------------------------------------------------------------------------
+
+_KINDS = [  # (pint dimensionality, SBML unit kind, pint unit of that kind)
+    ({"[substance]": 1}, libsbml.UNIT_KIND_MOLE, "mole"),
+    ({"[length]": 3}, libsbml.UNIT_KIND_LITRE, "liter"),
+    ({"[length]": 1}, libsbml.UNIT_KIND_METRE, "meter"),
+    ({"[time]": 1}, libsbml.UNIT_KIND_SECOND, "second"),
+    ({"[mass]": 1}, libsbml.UNIT_KIND_GRAM, "gram"),
+    ({"[current]": 1}, libsbml.UNIT_KIND_AMPERE, "ampere"),
+    ({"[temperature]": 1}, libsbml.UNIT_KIND_KELVIN, "kelvin"),
+]
+
+
+def _unit_parts(unit: str) -> list[tuple[int, float, float]] | None:
+    """(SBML kind, multiplier, exponent) for a unit string, or None if it has no SBML form."""
+    try:
+        q = ureg.Quantity(1.0, unit)
+    except Exception:  # pint raises several error types for unknown units
+        return None
+    if not q.dimensionality:
+        return [] if abs(q.to("dimensionless").magnitude - 1.0) < 1e-12 else None
+    parts: list[tuple[int, float, float]] = []
+    for name, exponent in q.units._units.items():
+        dims = dict(ureg.Quantity(1.0, name).dimensionality)
+        for kind_dims, kind, base in _KINDS:
+            if dims == kind_dims:
+                mult = float(ureg.Quantity(1.0, name).to(base).magnitude)
+                parts.append((kind, mult, float(exponent)))
+                break
+        else:  # a composite unit (molar, pascal, mmHg): decompose into SI base units
+            b = ureg.Quantity(1.0, name).to_base_units()
+            first = True
+            for bname, bexp in b.units._units.items():
+                bd = dict(ureg.Quantity(1.0, bname).dimensionality)
+                match = [k for k in _KINDS if k[0] == bd]
+                if not match:
+                    return None
+                kd, kind, base = match[0]
+                mult = float(ureg.Quantity(1.0, bname).to(base).magnitude)
+                if first:  # the composite unit's magnitude goes on the first factor
+                    mult *= float(b.magnitude) ** (1.0 / (bexp * exponent))
+                    first = False
+                parts.append((kind, mult, float(bexp * exponent)))
+    return parts
+
+
+def _unit_id(unit: str) -> str:
+    text = unit.replace("**", "^").replace(" ", "")
+    text = text.replace("/", "_per_").replace("*", "_").replace("^-", "_pow_m").replace("^", "_pow_")
+    text = re.sub(r"[^A-Za-z0-9_]", "_", text)
+    return "unit_" + text
+
+
+class _Units:
+    """Unit definitions of a document, created once per distinct unit."""
+
+    def __init__(self, model: libsbml.Model) -> None:
+        self.model = model
+        self.ids: dict[str, str | None] = {}
+        self.by_parts: dict[tuple[tuple[int, float, float], ...], str] = {}
+
+    def get(self, unit: str) -> str | None:
+        if unit in self.ids:
+            return self.ids[unit]
+        parts = _unit_parts(unit)
+        if parts is None:
+            self.ids[unit] = None
+            return None
+        if not parts:
+            self.ids[unit] = "dimensionless"
+            return "dimensionless"
+        key = tuple(sorted(parts))
+        if key in self.by_parts:
+            self.ids[unit] = self.by_parts[key]
+            return self.by_parts[key]
+        try:
+            name = f"{ureg.Unit(unit):~}"
+        except Exception:  # pint cannot write every unit it parses in short form
+            name = unit
+        name = re.sub(r"\b([mun]?)l\b", r"\1L", name.replace("µ", "u"))
+        uid = _unit_id(name)
+        while self.model.getUnitDefinition(uid) is not None:
+            uid += "_"
+        self.by_parts[key] = uid
+        ud = self.model.createUnitDefinition()
+        _ok(ud.setId(uid), uid)
+        ud.setName(name)
+        for kind, mult, exponent in parts:
+            u = ud.createUnit()
+            u.setKind(kind)
+            u.setExponent(exponent)
+            u.setScale(0)
+            u.setMultiplier(mult)
+        self.ids[unit] = uid
+        return uid
+
+
+# ---------------------------------------------------------------------------------------------
+# the document
+# ---------------------------------------------------------------------------------------------
+
+
+def _ok(code: int, what: str) -> None:
+    if code != libsbml.LIBSBML_OPERATION_SUCCESS:
+        raise ValueError(f"libsbml could not set {what}: {libsbml.OperationReturnValue_toString(code)}")
+
+
+def _notes(*paragraphs: str) -> str:
+    body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs if p)
+    return f'<body xmlns="http://www.w3.org/1999/xhtml">{body}</body>'
+
+
+def _annotation(tag: str, **attrs: object) -> str:
+    text = " ".join(f"{k}={quoteattr(str(v))}" for k, v in attrs.items() if v is not None and v != "")
+    return f"<{NS_PREFIX}:{tag} xmlns:{NS_PREFIX}={quoteattr(NS_URI)} {text}/>"
+
+
+def _param_notes(p: Param) -> list[str]:
+    out = [p.description, f"Source: {p.source}", f"Flag: {p.flag}",
+           f"Published value: {p.value:g} {p.unit}"]
+    if p.low is not None and p.high is not None:
+        out.append(f"Plausible range: {p.low:g} to {p.high:g} {p.unit}")
+    if p.iiv > 0:
+        out.append(f"Between-patient variability: SD {p.iiv:g} on the {p.iiv_scale} scale"
+                   + (f" ({p.iiv_source})" if p.iiv_source else ""))
+    if p.covariate:
+        out.append("Patient covariate: set per patient.")
+    return out
+
+
+class _Writer:
+    def __init__(self, model: Model) -> None:
+        self.m = model
+        self.doc = libsbml.SBMLDocument(LEVEL, VERSION)
+        self.sm = self.doc.createModel()
+        self.units = _Units(self.sm)
+        self.settings = libsbml.L3ParserSettings()
+        self.settings.setModel(self.sm)
+        self.settings.setParseLog(libsbml.L3P_PARSE_LOG_AS_LN)
+        self.ids: set[str] = set()
+
+    # -- helpers ---------------------------------------------------------------------------
+    def math(self, expr: sp.Basic) -> libsbml.ASTNode:
+        formula = to_l3(expr)
+        ast = libsbml.parseL3FormulaWithSettings(formula, self.settings)
+        if ast is None:
+            raise ValueError(f"libsbml cannot parse {formula!r}: {libsbml.getLastParseL3Error()}")
+        return ast
+
+    def new_id(self, sid: str) -> str:
+        if not _SID.match(sid) or sid in _RESERVED:
+            raise ValueError(f"{sid!r} is not a usable SBML identifier")
+        if sid in self.ids:
+            raise ValueError(f"SBML identifier {sid!r} used twice")
+        self.ids.add(sid)
+        return sid
+
+    def parameter(self, sid: str, value: float, unit: str | None, constant: bool,
+                  name: str = "") -> libsbml.Parameter:
+        par = self.sm.createParameter()
+        _ok(par.setId(self.new_id(sid)), sid)
+        if name:
+            par.setName(name)
+        par.setValue(float(value))
+        par.setConstant(constant)
+        uid = self.units.get(unit) if unit else None
+        if uid:
+            par.setUnits(uid)
+        return par
+
+    # -- the model -------------------------------------------------------------------------
+    def build(self, params: np.ndarray) -> None:
+        m, sm = self.m, self.sm
+        _ok(sm.setId(self.new_id(re.sub(r"\W", "_", m.name))), "model id")
+        sm.setName(f"{m.name} ({', '.join(f'{k}={v}' for k, v in sorted(m.meta.items()))})")
+        sm.setNotes(_notes(
+            "Generated by ketasim from its one model description; do not edit by hand.",
+            "Internal units: time h, volume L, amount umol, concentration uM (umol/L).",
+            "Amount states are species with hasOnlySubstanceUnits=true; other states are "
+            "species when they take part in a flux, else parameters with rate rules.",
+        ))
+        sm.setTimeUnits(self.units.get("hour") or "second")
+        sm.setSubstanceUnits(self.units.get("micromole") or "mole")
+        sm.setExtentUnits(self.units.get("micromole") or "mole")
+        sm.setVolumeUnits("litre")
+        comp = sm.createCompartment()
+        comp.setId(self.new_id("body"))
+        comp.setName("whole body (amounts only; size is a formality)")
+        comp.setSize(1.0)
+        comp.setConstant(True)
+        comp.setSpatialDimensions(3)
+        comp.setUnits("litre")
+
+        values = {p.name: float(v) for p, v in zip(m.params, params, strict=True)}
+        for p in m.params:
+            par = self.parameter(p.name, values[p.name], p.model_unit, True, p.description)
+            par.setNotes(_notes(*_param_notes(p)))
+            par.setAnnotation(_annotation(
+                "param", source=p.source, flag=p.flag, description=p.description,
+                publishedValue=repr(float(p.value)), publishedUnit=p.unit, unit=p.model_unit,
+                low=None if p.low is None else repr(p.internal(p.low)),
+                high=None if p.high is None else repr(p.internal(p.high)),
+                iiv=repr(p.iiv) if p.iiv > 0 else None,
+                iivScale=p.iiv_scale if p.iiv > 0 else None, iivSource=p.iiv_source,
+                covariate="true" if p.covariate else None,
+            ))
+        for name, text in m.switches.items():
+            if name in values:
+                sm.getParameter(name).appendNotes(_notes(f"Hypothesis switch: {text}"))
+
+        in_flux = {s for f in m.fluxes for s in (f.source, f.target) if s is not None}
+        self.species = {s.name for s in m.states if s.amount or s.name in in_flux}
+        numeric_init: dict[str, float] = {}
+        subs = {sp.Symbol(k, real=True): v for k, v in values.items()}
+        for s in m.states:
+            init = s.initial
+            const = init.free_symbols == set()
+            v0 = float(init) if const else float(init.subs(subs))
+            numeric_init[s.name] = v0
+            if s.name in self.species:
+                sp_ = sm.createSpecies()
+                _ok(sp_.setId(self.new_id(s.name)), s.name)
+                sp_.setName(s.description)
+                sp_.setCompartment("body")
+                sp_.setInitialAmount(v0)
+                sp_.setHasOnlySubstanceUnits(True)
+                sp_.setBoundaryCondition(False)
+                sp_.setConstant(False)
+                uid = self.units.get(s.unit)
+                if uid:
+                    sp_.setSubstanceUnits(uid)
+                elt: libsbml.SBase = sp_
+            else:
+                elt = self.parameter(s.name, v0, s.unit, False, s.description)
+            elt.setAnnotation(_annotation("state", layer=s.layer, unit=s.unit,
+                                          amount="true" if s.amount else "false"))
+            if not const:
+                ia = sm.createInitialAssignment()
+                ia.setSymbol(s.name)
+                ia.setMath(self.math(init))
+
+        for inp, state in m.inputs.items():
+            unit = f"({m.states[m.state_index[state]].unit}) / h"
+            par = self.parameter(f"u_{inp}", 0.0, unit, False,
+                                 f"infusion rate into {state} (set by dose events)")
+            par.setAnnotation(_annotation("input", name=inp, state=state))
+
+        for let in m.lets:
+            par = self.parameter(let.name, 0.0, let.unit, False, let.description)
+            par.setAnnotation(_annotation("let", layer=let.layer, unit=let.unit))
+            rule = sm.createAssignmentRule()
+            rule.setVariable(let.name)
+            rule.setMath(self.math(let.expr))
+
+        self.output_ids = sbml_output_ids(m)
+        for out in m.outputs.values():
+            sid = self.output_ids[out.name]
+            par = self.parameter(sid, 0.0, out.unit, False, out.description)
+            par.setAnnotation(_annotation("output", name=out.name, layer=out.layer, unit=out.unit))
+            rule = sm.createAssignmentRule()
+            rule.setVariable(sid)
+            rule.setMath(self.math(out.expr))
+
+        for f in m.fluxes:
+            self.reaction(f.name, f.source, f.target, f.rate, f.description, f.layer)
+        rates: dict[str, sp.Expr] = {s.name: sp.Integer(0) for s in m.states if s.name not in self.species}
+        for name, expr in m.extra_rates.items():
+            if name in self.species:
+                self.reaction(f"rate_{name}", None, name, expr, f"rate terms of {name}",
+                              m.states[m.state_index[name]].layer)
+            else:
+                rates[name] = rates[name] + expr
+        for inp, state in m.inputs.items():
+            u = sp.Symbol(f"u_{inp}", real=True)
+            if state in self.species:
+                self.reaction(f"input_{inp}", None, state, u, f"infusion input {inp}", "dosing")
+            else:
+                rates[state] = rates[state] + u
+        for name, expr in rates.items():
+            rule = sm.createRateRule()
+            rule.setVariable(name)
+            rule.setMath(self.math(expr))
+
+    def reaction(self, rid: str, source: str | None, target: str | None, rate: sp.Expr,
+                 description: str, layer: str) -> None:
+        r = self.sm.createReaction()
+        if rid in self.ids:  # a flux named like a state, let or output
+            rid = f"J_{rid}"
+        _ok(r.setId(self.new_id(rid)), rid)
+        if description:
+            r.setName(description)
+        r.setReversible(True)  # rates are written as given and may change sign
+        r.setAnnotation(_annotation("flux", layer=layer))
+        for ref, sid in ((r.createReactant, source), (r.createProduct, target)):
+            if sid is None:
+                continue
+            if sid not in self.species:
+                raise ValueError(f"flux {rid}: state {sid} must be a species")
+            s = ref()
+            s.setSpecies(sid)
+            s.setStoichiometry(1.0)
+            s.setConstant(True)
+        law = r.createKineticLaw()
+        law.setMath(self.math(rate))
+
+    # -- dosing ----------------------------------------------------------------------------
+    def events(self, events: Sequence[DoseEvent]) -> None:
+        m, sm = self.m, self.sm
+        symbols = {p.name: sp.Symbol(p.name, real=True) for p in m.params}
+        amounts: list[sp.Symbol] = []
+        for k, ev in enumerate(events, start=1):
+            sid = f"dose{k}_umol"
+            par = self.parameter(sid, ev.amount_umol, "umol", True, f"{ev.label} dose {k}")
+            kind = f"infusion over {ev.duration_h:g} h" if ev.duration_h > 0 else "bolus"
+            par.setNotes(_notes(f"{ev.label}, {kind} at {ev.time_h:g} h: umol of drug base; "
+                                "split over the dose inputs by the event's fraction expressions."))
+            amounts.append(sp.Symbol(sid, real=True))
+            for target, _ in ev.targets:
+                if target not in m.inputs:
+                    raise KeyError(f"dose input {target!r} is not in the model; rebuild it with this route")
+
+        def fraction(text: str) -> sp.Expr:
+            expr = sp.parse_expr(text, local_dict=dict(symbols))
+            unknown = {s.name for s in expr.free_symbols} - set(symbols)
+            if unknown:
+                raise ValueError(f"dose fraction {text!r} uses unknown names {sorted(unknown)}")
+            return expr
+
+        times = event_times(events)
+        infusion_inputs = sorted({tg for e in events if e.duration_h > 0 for tg, _ in e.targets})
+        for n, t in enumerate(times, start=1):
+            jumps: dict[str, sp.Expr] = {}
+            for amt, ev in zip(amounts, events, strict=True):
+                if ev.duration_h == 0 and ev.time_h == t:
+                    for target, frac in ev.targets:
+                        state = m.inputs[target]
+                        jumps[state] = jumps.get(state, sp.Integer(0)) + amt * fraction(frac)
+            rates: dict[str, sp.Expr] = {}
+            for inp in infusion_inputs:
+                total = sp.Integer(0)
+                for amt, ev in zip(amounts, events, strict=True):
+                    if ev.duration_h > 0 and ev.time_h <= t < ev.time_h + ev.duration_h:
+                        for target, frac in ev.targets:
+                            if target == inp:
+                                total = total + amt * fraction(frac) / sp.Float(ev.duration_h)
+                rates[inp] = total
+            # only inputs whose set of running infusions changes at t need an assignment
+            changed = {inp for inp in infusion_inputs
+                       if any(tg == inp and (ev.time_h == t or ev.time_h + ev.duration_h == t)
+                              for ev in events if ev.duration_h > 0 for tg, _ in ev.targets)}
+            # the time is a parameter: a simulator can set it to the exact double, whereas
+            # libsbml writes numbers with 15 digits (a dose at 10/60 h would land after an
+            # output requested at 10/60 h)
+            tid = f"dose_time_{n}"
+            self.parameter(tid, t, "h", True, f"time of dose event {n}")
+            e = sm.createEvent()
+            e.setId(self.new_id(f"dose_event_{n}"))
+            e.setName(f"doses at {t:g} h")
+            e.setUseValuesFromTriggerTime(False)
+            trig = e.createTrigger()
+            trig.setInitialValue(False)  # so that an event at t = 0 fires at the start
+            trig.setPersistent(True)
+            trig.setMath(self.math(sp.GreaterThan(sp.Symbol("t", real=True), sp.Symbol(tid, real=True))))
+            for state, expr in jumps.items():
+                a = e.createEventAssignment()
+                a.setVariable(state)
+                a.setMath(self.math(sp.Symbol(state, real=True) + expr))
+            for inp in sorted(changed):
+                a = e.createEventAssignment()
+                a.setVariable(f"u_{inp}")
+                a.setMath(self.math(rates[inp]))
+
+
+def event_times(events: Sequence[DoseEvent]) -> list[float]:
+    """Breakpoints of a dose schedule, one SBML event `dose_event_<n>` each (n from 1)."""
+    return sorted({e.time_h for e in events} | {e.time_h + e.duration_h for e in events if e.duration_h > 0})
+
+
+def to_sbml(model: Model, events: Sequence[DoseEvent] | None = None,
+            params: Sequence[float] | np.ndarray | None = None) -> str:
+    """The model as an SBML L3V2 document (a string), with optional dose events.
+
+    `params` is an internal parameter vector (default: the model's typical values); the
+    parameter values and numeric initial amounts of the document come from it.
+    """
+    p = np.asarray(model.default_parameters if params is None else params, dtype=float)
+    if p.shape != (len(model.params),):
+        raise ValueError(f"params must have {len(model.params)} values, got shape {p.shape}")
+    w = _Writer(model)
+    w.build(p)
+    if events:
+        w.events(list(events))
+    return libsbml.writeSBMLToString(w.doc)
+
+
+def sbml_output_ids(model: Model) -> dict[str, str]:
+    """The SBML identifier of each model output: its own name, or `out_<name>` on a clash."""
+    taken = {"body", *(p.name for p in model.params), *(s.name for s in model.states),
+             *(let.name for let in model.lets), *(f"u_{i}" for i in model.inputs)}
+    out: dict[str, str] = {}
+    for name in model.outputs:
+        sid = name if _SID.match(name) and name not in taken and name not in _RESERVED else f"out_{name}"
+        sid = re.sub(r"\W", "_", sid)
+        taken.add(sid)
+        out[name] = sid
+    return out

@@ -1,0 +1,88 @@
+"""Virtual patients: covariates and between-patient variability, drawn reproducibly.
+
+Each patient's random numbers come from its own stream, seeded by (trial seed, patient number),
+so a patient is the same whether simulated alone, in a chunk, or on another Dask worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import expit, logit
+
+from ketasim.model.description import Model
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Normal distribution truncated to [low, high], in internal units."""
+
+    mean: float
+    sd: float
+    low: float
+    high: float
+
+
+
+#: diagnosis -> MADRS baseline (mean, sd, min, max) when the spec gives none (A)
+DEFAULT_BASELINE: dict[str, tuple[float, float, float, float]] = {
+    "trd": (32.0, 5.0, 22.0, 60.0),
+    "mdd": (28.0, 5.0, 20.0, 60.0),
+    "bipolar": (30.0, 5.0, 20.0, 60.0),
+    "healthy": (2.0, 2.0, 0.0, 8.0),
+}
+
+
+def default_weight(species: str) -> Distribution:
+    """Default body-weight distribution (kg) of a species."""
+    return {
+        "human": Distribution(80.0, 15.0, 45.0, 150.0),
+        "mouse": Distribution(0.025, 0.003, 0.015, 0.045),
+        "rat": Distribution(0.30, 0.04, 0.15, 0.60),
+    }[species]
+
+
+def default_age(species: str) -> Distribution:
+    """Default age distribution (years) of a species."""
+    week = 7.0 / 365.25
+    if species == "human":
+        return Distribution(45.0, 12.0, 18.0, 75.0)
+    return Distribution(10 * week, 2 * week, 6 * week, 30 * week)
+
+
+def patient_rng(seed: int, patient: int) -> np.random.Generator:
+    """The random stream of one patient of a trial."""
+    return np.random.default_rng(np.random.SeedSequence([int(seed) & 0xFFFFFFFF, int(patient)]))
+
+
+def individual_parameters(
+    model: Model,
+    rng: np.random.Generator | None,
+    covariates: Mapping[str, float] | None = None,
+    overrides: Mapping[str, float] | None = None,
+) -> np.ndarray:
+    """One patient's internal parameter vector: typical values, random effects, covariates.
+
+    `rng=None` gives the typical patient (no random effects). Random effects are drawn for
+    every parameter with `iiv > 0`, in the model's parameter order.
+    """
+    p = np.array(model.default_parameters, dtype=float)
+    for i, par in enumerate(model.params):
+        if par.iiv <= 0 or rng is None:
+            continue
+        eta = rng.normal(0.0, par.iiv)
+        if par.iiv_scale == "log":
+            p[i] *= np.exp(eta)
+        elif par.iiv_scale == "logit":
+            p[i] = float(expit(logit(np.clip(p[i], 1e-9, 1 - 1e-9)) + eta))
+        elif par.iiv_scale == "normal":
+            p[i] += eta
+        else:
+            raise ValueError(f"parameter {par.name}: unknown iiv_scale {par.iiv_scale!r}")
+    for source in (covariates or {}), (overrides or {}):
+        for name, value in source.items():
+            if name in model.param_index:
+                p[model.param_index[name]] = float(value)
+    return p

@@ -1,0 +1,115 @@
+"""Regimens: what was given, how and when, expanded into dose events the engines apply.
+
+A `Dose` is one regimen item in internal units (the trial spec and NONMEM import build them);
+`dose_events` turns it into `DoseEvent`s whose amount is split over the model's dose inputs by
+fraction expressions in model parameters (e.g. an esketamine device's nasal fraction).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ketasim.layers.exposure.routes import dose_targets, validate_route
+from ketasim.model.compounds import get_drug
+from ketasim.model.errors import UserError
+
+INFUSION_ROUTES = ("iv", "sc")
+
+
+@dataclass(frozen=True)
+class Dose:
+    """One regimen item: `amount_mg` per administration (or per spray), or `mg_per_kg`."""
+
+    drug: str
+    route: str
+    times_h: tuple[float, ...]
+    amount_mg: float | None = None
+    mg_per_kg: float | None = None
+    duration_h: float = 0.0
+    sprays: int = 1
+    spray_interval_h: float = 5.0 / 60.0
+    salt: str | None = None
+    field: str = "regimen"
+
+    def __post_init__(self) -> None:
+        f = self.field
+        drug = get_drug(self.drug, f"{f}.drug")
+        validate_route(drug, self.route, f"{f}.route")
+        if (self.amount_mg is None) == (self.mg_per_kg is None):
+            raise UserError(f"{f}.dose", "give the dose either in mg or in mg/kg")
+        dose = self.amount_mg if self.amount_mg is not None else self.mg_per_kg
+        if dose is None or not dose > 0:
+            raise UserError(f"{f}.dose", f"dose must be positive, got {dose}")
+        if self.duration_h < 0:
+            raise UserError(f"{f}.duration", "duration must not be negative")
+        if self.duration_h > 0 and self.route not in INFUSION_ROUTES:
+            raise UserError(
+                f"{f}.duration",
+                f"an infusion duration is not possible for route {self.route!r}; omit it "
+                f"(infusions: {', '.join(INFUSION_ROUTES)})",
+            )
+        if self.sprays < 1:
+            raise UserError(f"{f}.sprays", "sprays must be at least 1")
+        if self.sprays > 1 and self.route != "intranasal":
+            raise UserError(f"{f}.sprays", "several sprays are only possible for route intranasal")
+        if self.spray_interval_h < 0:
+            raise UserError(f"{f}.spray_interval", "spray_interval must not be negative")
+        if not self.times_h:
+            raise UserError(f"{f}.at", "the regimen item has no dose times")
+        if any(t < 0 for t in self.times_h):
+            raise UserError(f"{f}.at", "dose times are measured from time zero and cannot be negative")
+
+    def mg(self, weight_kg: float) -> float:
+        """mg dosed per administration (per spray) for a patient of `weight_kg`."""
+        if self.amount_mg is not None:
+            return self.amount_mg
+        assert self.mg_per_kg is not None
+        return self.mg_per_kg * weight_kg
+
+    def umol_base(self, weight_kg: float) -> float:
+        """umol of drug base per administration (per spray)."""
+        drug = get_drug(self.drug)
+        mg_base = self.mg(weight_kg) * drug.base_fraction(self.route, self.salt)
+        return mg_base / drug.base_molar_mass * 1000.0
+
+
+@dataclass(frozen=True)
+class DoseEvent:
+    """An amount (umol) entering the model at `time_h`, over `duration_h` (0: bolus)."""
+
+    time_h: float
+    amount_umol: float
+    duration_h: float
+    targets: tuple[tuple[str, str], ...]  # (dose input, fraction expression)
+    label: str
+
+
+def dose_events(dose: Dose, weight_kg: float) -> list[DoseEvent]:
+    """Expand a regimen item for a patient into dose events (one per administration/spray)."""
+    if not weight_kg > 0:
+        raise UserError("weight", f"body weight must be positive, got {weight_kg} kg")
+    drug = get_drug(dose.drug)
+    amount = dose.umol_base(weight_kg)
+    mg_base = dose.mg(weight_kg) * drug.base_fraction(dose.route, dose.salt)
+    events = []
+    for t in dose.times_h:
+        for k in range(dose.sprays):
+            targets = dose_targets(drug, dose.route, spray_index=k + 1, spray_mg_base=mg_base)
+            events.append(
+                DoseEvent(
+                    time_h=t + k * dose.spray_interval_h,
+                    amount_umol=amount,
+                    duration_h=dose.duration_h,
+                    targets=tuple(targets),
+                    label=f"{drug.name} {dose.route}",
+                )
+            )
+    return events
+
+
+def regimen_routes(doses: list[Dose]) -> dict[str, set[str]]:
+    """Routes used per model family, so that only the needed absorption depots are built."""
+    out: dict[str, set[str]] = {}
+    for d in doses:
+        out.setdefault(get_drug(d.drug).family, set()).add(d.route)
+    return out

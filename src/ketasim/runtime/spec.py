@@ -1,0 +1,679 @@
+"""The virtual-trial specification (contracts/trial-spec.md, version 1), parsed and checked.
+
+Two steps, so that every error names its YAML path and the fix in one line:
+
+1. pydantic models check the structure: required fields, types, and unknown fields (an error,
+   never ignored), e.g. ``arms[1].regimen[0].dose_mg: unknown field; allowed here: ...``;
+2. `compile_spec` checks the meaning (units and dimensions, positive doses, arm names, endpoint
+   fields per kind, times inside the trial) and converts everything to internal units: hours,
+   mg, kg, and `ketasim.runtime.regimen.Dose` objects per arm (background treatments appended).
+
+Extensions to the contract (allowed: "the project may add fields"):
+``duration`` (trial length; default = the last endpoint time), ``hypothesis`` (model variant,
+default "default"), ``layers`` ("all" or "exposure"), ``salt`` on regimen items,
+``population.cyp2b6_pm_fraction`` / ``val66met_fraction``, ``min``/``max`` on weight and age,
+``consecutive`` and ``visit_interval`` on relapse endpoints, ``at`` (end of follow-up) on
+time_to_relapse, ``size`` on arms may be used for every arm (then population.size is optional).
+"""
+
+from __future__ import annotations
+
+import math
+import types
+import typing
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ketasim.layers.symptoms.scales import DEPRESSION_SCALES, SCALES
+from ketasim.model.compounds import get_drug
+from ketasim.model.errors import UserError
+from ketasim.model.units import parse_quantity, ureg
+from ketasim.runtime.patients import DEFAULT_BASELINE, Distribution, default_age, default_weight
+from ketasim.runtime.regimen import Dose
+
+CONTRACT_VERSION = 1
+SPECIES = ("human", "mouse", "rat")
+DIAGNOSES = ("trd", "mdd", "bipolar", "healthy")
+LAYERS = ("all", "exposure")
+
+#: concentration measures of the contract (ng/mL), plasma and brain versions
+_ANALYTES = ("ketamine", "s_ketamine", "r_ketamine", "norketamine", "hnk", "2r6r_hnk", "dhnk")
+CONCENTRATION_MEASURES = tuple(f"{site}_{a}" for site in ("plasma", "brain") for a in _ANALYTES)
+#: rated scores (whole numbers on the scale's range) and vital signs
+SCORE_MEASURES = ("MADRS", "HDRS17", "HAMD6", "BDI", "CADSS", "suicidal_ideation")
+VITAL_MEASURES = ("SBP", "DBP")
+MEASURES = SCORE_MEASURES + VITAL_MEASURES + CONCENTRATION_MEASURES
+
+#: endpoint kind -> (required fields, optional fields) besides name, kind, measure
+ENDPOINT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "value": (("at",), ()),
+    "change": (("at",), ()),
+    "percent_change": (("at",), ()),
+    "response": (("at",), ("threshold",)),
+    "remission": (("at", "cutoff"), ()),
+    "peak": (("window",), ()),
+    "peak_change": (("window",), ()),
+    "relapse": (("from", "at"), ("threshold", "consecutive", "visit_interval")),
+    "time_to_relapse": (("from",), ("at", "threshold", "consecutive", "visit_interval")),
+}
+#: kinds that compare a score with its baseline, so they need a depression scale
+_NEEDS_DEPRESSION_SCALE = ("response", "relapse", "time_to_relapse")
+_NEEDS_BASELINE = ("percent_change",)
+
+
+# ---------------------------------------------------------------------------------------------
+# step 1: structure (pydantic)
+# ---------------------------------------------------------------------------------------------
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+
+
+class RegimenItemModel(_Strict):
+    """One regimen item as written in YAML (quantities are "NUMBER UNIT" strings)."""
+
+    drug: str
+    route: str
+    dose: Any
+    duration: Any = None
+    at: Any = None
+    start: Any = None
+    every: Any = None
+    count: int | None = None
+    sprays: int | None = None
+    spray_interval: Any = None
+    salt: str | None = None
+
+
+class DistributionModel(_Strict):
+    """A covariate distribution: normal, truncated to [min, max]."""
+
+    mean: Any
+    sd: Any
+    min: Any = None
+    max: Any = None
+
+
+class BaselineModel(_Strict):
+    """Depression severity at entry on one scale, truncated to the inclusion bounds."""
+
+    scale: str = "MADRS"
+    mean: float
+    sd: float
+    min: float | None = None
+    max: float | None = None
+
+
+class PopulationModel(_Strict):
+    """Who is enrolled."""
+
+    size: int | None = None
+    species: str = "human"
+    diagnosis: str = "trd"
+    baseline: BaselineModel | None = None
+    weight: DistributionModel | None = None
+    age: DistributionModel | None = None
+    female_fraction: float | None = None
+    cyp2b6_pm_fraction: float | None = None
+    val66met_fraction: float | None = None
+    background: list[RegimenItemModel] = Field(default_factory=list)
+
+
+class ArmModel(_Strict):
+    """One arm: a name, its share of the population (or exact size) and its regimen."""
+
+    name: str
+    allocation: float | None = None
+    size: int | None = None
+    regimen: list[RegimenItemModel] = Field(default_factory=list)
+
+
+class EndpointModel(_Strict):
+    """One endpoint; which fields it needs depends on `kind` (see ENDPOINT_FIELDS)."""
+
+    name: str
+    kind: str
+    measure: str
+    at: Any = None
+    window: Any = None
+    from_: Any = Field(default=None, alias="from")
+    threshold: float | None = None
+    cutoff: float | None = None
+    consecutive: int | None = None
+    visit_interval: Any = None
+
+
+class SpecModel(_Strict):
+    """The whole specification."""
+
+    ketasim: int
+    name: str
+    seed: int
+    population: PopulationModel
+    arms: list[ArmModel]
+    endpoints: list[EndpointModel]
+    compare: list[list[str]] = Field(default_factory=list)
+    duration: Any = None
+    hypothesis: str = "default"
+    layers: str = "all"
+    description: str | None = None
+
+
+def _path(loc: Sequence[str | int]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + ("from" if part == "from_" else str(part))
+    return out
+
+
+def _model_at(loc: Sequence[str | int]) -> type[BaseModel] | None:
+    """The pydantic model whose fields are allowed at `loc` (to list them in messages)."""
+    cls: Any = SpecModel
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
+            return None
+        f = next((f for n, f in cls.model_fields.items() if (f.alias or n) == part or n == part), None)
+        if f is None:
+            return None
+        cls = f.annotation
+        while typing.get_origin(cls) in (list, typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(cls) if a is not type(None)]
+            cls = args[0] if args else None
+    return cls if isinstance(cls, type) and issubclass(cls, BaseModel) else None
+
+
+def _allowed(cls: type[BaseModel]) -> str:
+    return ", ".join(f.alias or n for n, f in cls.model_fields.items())
+
+
+def _pydantic_error(exc: ValidationError) -> UserError:
+    err = exc.errors()[0]
+    loc = list(err["loc"])
+    path = _path(loc)
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        parent = _model_at(loc[:-1])
+        allowed = f"; allowed here: {_allowed(parent)}" if parent else ""
+        return UserError(path, f"unknown field{allowed}")
+    if kind == "missing":
+        return UserError(path, "required field is missing; add it")
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        parent = _model_at(loc)
+        fields = f" with fields {_allowed(parent)}" if parent else ""
+        return UserError(path, f"expected a mapping{fields}, got {err.get('input')!r}")
+    return UserError(path, f"{err['msg']}, got {err.get('input')!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# step 2: meaning (compiled spec in internal units)
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Baseline:
+    """Baseline severity on `scale`, truncated to [low, high] (whole-number scores)."""
+
+    scale: str
+    mean: float
+    sd: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class Population:
+    """The enrolled population, with defaults filled in (see trial/population.py)."""
+
+    size: int
+    species: str
+    diagnosis: str
+    baseline: Baseline
+    weight: Distribution
+    age: Distribution
+    female_fraction: float
+    cyp2b6_pm_fraction: float
+    val66met_fraction: float
+    background: tuple[Dose, ...]
+
+
+@dataclass(frozen=True)
+class Arm:
+    """An arm with its exact size and its doses (the background treatments included)."""
+
+    name: str
+    size: int
+    doses: tuple[Dose, ...]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """An endpoint in internal units (times in hours); `path` is its YAML path for messages."""
+
+    name: str
+    kind: str
+    measure: str
+    path: str
+    at_h: float | None = None
+    from_h: float | None = None
+    window_h: tuple[float, float] | None = None
+    threshold: float = 0.5
+    cutoff: float | None = None
+    consecutive: int = 1
+    visit_interval_h: float = 24.0
+
+    def times(self) -> list[float]:
+        """Times that must be on the observation grid for this endpoint."""
+        out = [t for t in (self.at_h, self.from_h) if t is not None]
+        if self.window_h is not None:
+            out += list(self.window_h)
+        return out
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    """A checked trial specification in internal units."""
+
+    name: str
+    seed: int
+    population: Population
+    arms: tuple[Arm, ...]
+    endpoints: tuple[Endpoint, ...]
+    comparisons: tuple[tuple[str, str], ...]
+    end_h: float
+    hypothesis: str = "default"
+    layers: str = "all"
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def drugs_routes(self) -> frozenset[tuple[str, str]]:
+        """All (drug, route) pairs of every arm and the background: the one model covers them."""
+        return frozenset((d.drug, d.route) for arm in self.arms for d in arm.doses)
+
+    @property
+    def measures(self) -> tuple[str, ...]:
+        """Measures the endpoints ask for, in first-use order."""
+        return tuple(dict.fromkeys(e.measure for e in self.endpoints))
+
+
+def _time(text: Any, path: str) -> float:
+    value = parse_quantity(text, path, "h", "24 h")
+    if value < 0:
+        raise UserError(path, f"times are measured from time zero and cannot be negative, got {text!r}")
+    return value
+
+
+def _positive_time(text: Any, path: str) -> float:
+    value = parse_quantity(text, path, "h", "3.5 d")
+    if not value > 0:
+        raise UserError(path, f"must be a positive time such as \"3.5 d\", got {text!r}")
+    return value
+
+
+def _dose_amount(text: Any, path: str) -> tuple[float | None, float | None]:
+    """(mg, None) for "84 mg" or (None, mg/kg) for "0.5 mg/kg"; other dimensions are errors."""
+    example = "\"0.5 mg/kg\" or \"84 mg\""
+    if isinstance(text, str):
+        try:
+            q = ureg.Quantity(text.strip())
+        except Exception:
+            q = None
+        if q is not None and hasattr(q, "dimensionless") and q.dimensionless and "/" in text:
+            value = parse_quantity(text, path, "mg/kg", "0.5 mg/kg")
+            return None, value
+        if q is not None and hasattr(q, "dimensionality") and q.dimensionality != ureg.mg.dimensionality:
+            raise UserError(path, f"{text!r} is not a dose; give mg per administration or mg/kg, e.g. {example}")
+    return parse_quantity(text, path, "mg", "84 mg"), None
+
+
+def _regimen_item(item: RegimenItemModel, path: str, end_h: float) -> Dose:
+    amount_mg, mg_per_kg = _dose_amount(item.dose, f"{path}.dose")
+    dose_value = amount_mg if amount_mg is not None else mg_per_kg
+    if dose_value is not None and not dose_value > 0:
+        raise UserError(f"{path}.dose", f"the dose must be positive, got {item.dose!r}")
+    duration = 0.0 if item.duration is None else _time(item.duration, f"{path}.duration")
+    schedule = [n for n in ("start", "every", "count") if getattr(item, n) is not None]
+    if item.at is not None and schedule:
+        raise UserError(f"{path}.{schedule[0]}", "give either `at` (explicit times) or a schedule "
+                                                  "(start, every, count), not both")
+    if item.at is not None:
+        at_list = item.at if isinstance(item.at, list) else [item.at]
+        if not at_list:
+            raise UserError(f"{path}.at", "the list of dose times is empty; give at least one, e.g. [\"0 d\"]")
+        times = [_time(t, f"{path}.at[{i}]") for i, t in enumerate(at_list)]
+        if len(set(times)) != len(times):
+            raise UserError(f"{path}.at", "the same dose time is listed twice")
+        where = f"{path}.at"
+    elif schedule:
+        start = 0.0 if item.start is None else _time(item.start, f"{path}.start")
+        if item.count is not None and item.count < 1:
+            raise UserError(f"{path}.count", f"count must be at least 1, got {item.count}")
+        if item.every is None:
+            if item.count not in (None, 1):
+                raise UserError(f"{path}.every", "several doses need an interval: add `every`, e.g. \"3.5 d\"")
+            times = [start]
+        else:
+            every = _positive_time(item.every, f"{path}.every")
+            if item.count is None:  # until the trial ends
+                n = int(math.floor((end_h - start) / every + 1e-9)) + 1 if start <= end_h else 1
+            else:
+                n = item.count
+            times = [start + k * every for k in range(max(n, 1))]
+        where = f"{path}.count" if item.count is not None else f"{path}.start"
+    else:
+        raise UserError(path, "no dose time: add `at: [\"0 d\"]` or a schedule (start, every, count)")
+    late = [t for t in times if t > end_h + 1e-9]
+    if late:
+        raise UserError(where, f"a dose at {late[0]:g} h is after the trial ends ({end_h:g} h, the last "
+                               "endpoint time); remove it or add a later `duration` to the spec")
+    sprays = 1 if item.sprays is None else item.sprays
+    interval = 5.0 / 60.0 if item.spray_interval is None else _time(item.spray_interval, f"{path}.spray_interval")
+    if item.spray_interval is not None and item.sprays is None:
+        raise UserError(f"{path}.spray_interval", "spray_interval needs `sprays` (how many sprays or devices)")
+    dose = Dose(drug=item.drug, route=item.route, times_h=tuple(times), amount_mg=amount_mg,
+                mg_per_kg=mg_per_kg, duration_h=duration, sprays=sprays, spray_interval_h=interval,
+                salt=item.salt, field=path)
+    if item.salt is not None:
+        try:
+            get_drug(item.drug).base_fraction(item.route, item.salt)
+        except UserError as exc:
+            raise UserError(f"{path}.salt", exc.message) from None
+    return dose
+
+
+def _distribution(model: DistributionModel | None, path: str, unit: str, example: str,
+                  default: Distribution, positive: bool) -> Distribution:
+    if model is None:
+        return default
+    mean = parse_quantity(model.mean, f"{path}.mean", unit, example)
+    sd = parse_quantity(model.sd, f"{path}.sd", unit, example)
+    if positive and not mean > 0:
+        raise UserError(f"{path}.mean", f"must be positive, got {model.mean!r}")
+    if sd < 0:
+        raise UserError(f"{path}.sd", f"a standard deviation cannot be negative, got {model.sd!r}")
+    low = default.low if model.min is None else parse_quantity(model.min, f"{path}.min", unit, example)
+    high = default.high if model.max is None else parse_quantity(model.max, f"{path}.max", unit, example)
+    if positive and not low > 0:
+        raise UserError(f"{path}.min", f"must be positive, got {model.min!r}")
+    if not low <= mean <= high:
+        which = "min" if model.min is not None or mean < low else "max"
+        raise UserError(f"{path}.{which}", f"the mean {model.mean!r} lies outside the bounds "
+                                           f"[{low:g}, {high:g}] {unit}; set `min`/`max` to include it")
+    return Distribution(mean, sd, low, high)
+
+
+def _baseline(model: BaselineModel | None, diagnosis: str, path: str) -> Baseline:
+
+    if model is None:
+        mean, sd, low, high = DEFAULT_BASELINE[diagnosis]
+        return Baseline("MADRS", mean, sd, low, high)
+    if model.scale not in DEPRESSION_SCALES:
+        raise UserError(f"{path}.scale", f"unknown scale {model.scale!r}; use one of {', '.join(DEPRESSION_SCALES)}")
+    scale = SCALES[model.scale]
+    low = float(scale.low) if model.min is None else model.min
+    high = float(scale.high) if model.max is None else model.max
+    for name, v in (("min", low), ("max", high)):
+        if not scale.low <= v <= scale.high:
+            raise UserError(f"{path}.{name}", f"{v:g} is outside the {scale.name} range {scale.low}-{scale.high}")
+    if low > high:
+        raise UserError(f"{path}.min", f"min {low:g} is above max {high:g}")
+    if model.sd < 0:
+        raise UserError(f"{path}.sd", f"a standard deviation cannot be negative, got {model.sd}")
+    if not low <= model.mean <= high:
+        raise UserError(f"{path}.mean", f"the mean {model.mean:g} lies outside the inclusion bounds "
+                                          f"[{low:g}, {high:g}]")
+    return Baseline(model.scale, float(model.mean), float(model.sd), float(low), float(high))
+
+
+def _fraction(value: float | None, path: str, default: float) -> float:
+    if value is None:
+        return default
+    if not 0.0 <= value <= 1.0:
+        raise UserError(path, f"must be a fraction between 0 and 1, got {value}")
+    return float(value)
+
+
+def _measure_known(measure: str, path: str) -> None:
+    if measure in MEASURES:
+        return
+    site, _, drug = measure.partition("_")
+    if site in ("plasma", "brain") and drug:
+        from ketasim.layers.exposure.comparators import LIBRARY
+
+        if drug in LIBRARY:
+            return
+    raise UserError(path, f"unknown measure {measure!r}; use one of {', '.join(MEASURES)} "
+                          "(or plasma_<drug>/brain_<drug> for a comparator drug)")
+
+
+def _endpoint(model: EndpointModel, path: str) -> Endpoint:
+    kinds = ", ".join(ENDPOINT_FIELDS)
+    if model.kind not in ENDPOINT_FIELDS:
+        raise UserError(f"{path}.kind", f"unknown endpoint kind {model.kind!r}; use one of {kinds}")
+    _measure_known(model.measure, f"{path}.measure")
+    required, optional = ENDPOINT_FIELDS[model.kind]
+    given = {n for n in ("at", "window", "from", "threshold", "cutoff", "consecutive", "visit_interval")
+             if getattr(model, "from_" if n == "from" else n) is not None}
+    for name in required:
+        if name not in given:
+            example = {"at": "at: \"24 h\"", "window": "window: [\"0 h\", \"4 h\"]", "from": "from: \"14 d\"",
+                       "cutoff": "cutoff: 10"}[name]
+            raise UserError(f"{path}.{name}", f"endpoint kind {model.kind} needs `{name}`; add e.g. {example}")
+    for name in sorted(given - set(required) - set(optional)):
+        raise UserError(f"{path}.{name}", f"`{name}` is not used by endpoint kind {model.kind}; remove it "
+                                          f"(it uses {', '.join(required + optional)})")
+    measure = model.measure
+    if model.kind in _NEEDS_DEPRESSION_SCALE + ("remission",) and measure not in DEPRESSION_SCALES:
+        raise UserError(f"{path}.measure", f"kind {model.kind} needs a depression scale "
+                                           f"({', '.join(DEPRESSION_SCALES)}), got {measure!r}")
+    if model.kind in _NEEDS_BASELINE and measure in CONCENTRATION_MEASURES + tuple(
+            m for m in [measure] if m.startswith(("plasma_", "brain_"))):
+        raise UserError(f"{path}.measure", f"percent_change needs a measure with a baseline above zero, not "
+                                           f"the concentration {measure!r}; use kind value or peak")
+    at_h = _time(model.at, f"{path}.at") if model.at is not None else None
+    from_h = _time(model.from_, f"{path}.from") if model.from_ is not None else None
+    window = None
+    if model.window is not None:
+        if not isinstance(model.window, list) or len(model.window) != 2:
+            raise UserError(f"{path}.window", "give the window as two times, e.g. [\"0 h\", \"4 h\"]")
+        window = (_time(model.window[0], f"{path}.window[0]"), _time(model.window[1], f"{path}.window[1]"))
+        if not window[1] > window[0]:
+            raise UserError(f"{path}.window", "the window must end after it starts")
+    if from_h is not None and at_h is not None and not at_h > from_h:
+        raise UserError(f"{path}.at", f"`at` ({model.at}) must come after `from` ({model.from_})")
+    threshold = 0.5 if model.threshold is None else model.threshold
+    if not 0.0 < threshold <= 1.0:
+        raise UserError(f"{path}.threshold", f"a response threshold is a fraction of baseline in (0, 1], "
+                                              f"got {threshold}")
+    if model.cutoff is not None:
+        scale = SCALES[measure]
+        if not scale.low <= model.cutoff <= scale.high:
+            raise UserError(f"{path}.cutoff", f"{model.cutoff:g} is outside the {measure} range "
+                                              f"{scale.low}-{scale.high}")
+    consecutive = 1 if model.consecutive is None else model.consecutive
+    if consecutive < 1:
+        raise UserError(f"{path}.consecutive", f"must be at least 1, got {consecutive}")
+    visit = 24.0 if model.visit_interval is None else _positive_time(model.visit_interval, f"{path}.visit_interval")
+    return Endpoint(model.name, model.kind, measure, path, at_h, from_h, window, float(threshold),
+                    None if model.cutoff is None else float(model.cutoff), consecutive, visit)
+
+
+def _split(total: int, weights: list[float]) -> list[int]:
+    """Largest-remainder split of `total` by `weights` (ties go to the earlier arm)."""
+    s = sum(weights)
+    quotas = [total * w / s for w in weights]
+    sizes = [int(math.floor(q + 1e-9)) for q in quotas]
+    order = sorted(range(len(weights)), key=lambda i: (-(quotas[i] - sizes[i]), i))
+    for i in order[: total - sum(sizes)]:
+        sizes[i] += 1
+    return sizes
+
+
+def _arm_sizes(spec: SpecModel) -> list[int]:
+    total = spec.population.size
+    if total is not None and total < 1:
+        raise UserError("population.size", f"must be at least 1 patient, got {total}")
+    fixed: dict[int, int] = {}
+    weights: dict[int, float] = {}
+    for i, arm in enumerate(spec.arms):
+        path = f"arms[{i}]"
+        if arm.size is not None and arm.allocation is not None:
+            raise UserError(f"{path}.size", "give either `allocation` or `size`, not both")
+        if arm.size is not None:
+            if arm.size < 1:
+                raise UserError(f"{path}.size", f"an arm needs at least 1 patient, got {arm.size}")
+            fixed[i] = arm.size
+        else:
+            w = 1.0 if arm.allocation is None else arm.allocation
+            if not (math.isfinite(w) and w > 0):
+                raise UserError(f"{path}.allocation", f"allocation is a positive relative weight (e.g. 2), got {w:g}")
+            weights[i] = w
+    if total is None:
+        if weights:
+            raise UserError("population.size", "required when arms use `allocation`; add e.g. `size: 72`")
+        return [fixed[i] for i in range(len(spec.arms))]
+    rest = total - sum(fixed.values())
+    if not weights:
+        if rest != 0:
+            raise UserError("population.size", f"{total} does not equal the sum of the arms' sizes "
+                                               f"({sum(fixed.values())}); fix one of them")
+        return [fixed[i] for i in range(len(spec.arms))]
+    if rest < len(weights):
+        raise UserError("population.size", f"{total} patients leave {rest} for {len(weights)} arm(s) "
+                                           "with `allocation`; increase it")
+    idx = sorted(weights)
+    split = dict(zip(idx, _split(rest, [weights[i] for i in idx]), strict=True))
+    sizes = [fixed.get(i, split.get(i, 0)) for i in range(len(spec.arms))]
+    for i, n in enumerate(sizes):
+        if n < 1:
+            raise UserError(f"arms[{i}].allocation", "this arm gets no patient; increase population.size")
+    return sizes
+
+
+def _check_hypothesis(name: str) -> None:
+    try:
+        from ketasim.model.hypotheses import HYPOTHESES  # type: ignore[import-not-found]
+    except ImportError:
+        if name != "default":
+            raise UserError("hypothesis", f"unknown hypothesis {name!r}; this build has only \"default\"") from None
+        return
+    if name not in HYPOTHESES:
+        raise UserError("hypothesis", f"unknown hypothesis {name!r}; use one of {', '.join(HYPOTHESES)}")
+
+
+def compile_spec(model: SpecModel, raw: dict[str, Any] | None = None) -> TrialSpec:
+    """Check the meaning of a structurally valid spec and convert it to internal units."""
+
+    if model.ketasim != CONTRACT_VERSION:
+        raise UserError("ketasim", f"this ketasim reads contract version {CONTRACT_VERSION}; write `ketasim: 1`")
+    if model.seed < 0:
+        raise UserError("seed", f"must be a non-negative integer, got {model.seed}")
+    if model.layers not in LAYERS:
+        raise UserError("layers", f"unknown value {model.layers!r}; use one of {', '.join(LAYERS)}")
+    _check_hypothesis(model.hypothesis)
+    pop = model.population
+    if pop.species not in SPECIES:
+        raise UserError("population.species", f"unknown species {pop.species!r}; use one of {', '.join(SPECIES)}")
+    if pop.diagnosis not in DIAGNOSES:
+        raise UserError("population.diagnosis",
+                        f"unknown diagnosis {pop.diagnosis!r}; use one of {', '.join(DIAGNOSES)}")
+    if not model.arms:
+        raise UserError("arms", "a trial needs at least one arm")
+    if not model.endpoints:
+        raise UserError("endpoints", "a trial needs at least one endpoint")
+    names = [a.name for a in model.arms]
+    for i, n in enumerate(names):
+        if names.index(n) != i:
+            raise UserError(f"arms[{i}].name", f"arm name {n!r} is used twice; arm names must be unique")
+    endpoints = [_endpoint(e, f"endpoints[{i}]") for i, e in enumerate(model.endpoints)]
+    seen: set[str] = set()
+    for e in endpoints:
+        if e.name in seen:
+            raise UserError(f"{e.path}.name", f"endpoint name {e.name!r} is used twice; names must be unique")
+        seen.add(e.name)
+    last = max(t for e in endpoints for t in e.times())
+    if model.duration is not None:
+        end_h = _positive_time(model.duration, "duration")
+        for e in endpoints:
+            for name, t in (("at", e.at_h), ("from", e.from_h)) + (
+                    (("window", e.window_h[1]),) if e.window_h else ()):
+                if t is not None and t > end_h + 1e-9:
+                    raise UserError(f"{e.path}.{name}", f"{t:g} h is after the trial ends (duration {end_h:g} h); "
+                                                        "move the endpoint or lengthen `duration`")
+    else:
+        end_h = last
+    if not end_h > 0:
+        raise UserError("endpoints", "every endpoint is at time zero; the trial needs a later endpoint or `duration`")
+    for e in endpoints:
+        if e.kind == "time_to_relapse":
+            follow = e.at_h if e.at_h is not None else end_h
+            if e.from_h is not None and not follow > e.from_h:
+                raise UserError(f"{e.path}.from", "time_to_relapse needs follow-up after `from`: add `at` "
+                                                  "(end of follow-up) or a later trial `duration`")
+    for i, pair in enumerate(model.compare):
+        if len(pair) != 2:
+            raise UserError(f"compare[{i}]", f"a comparison names exactly two arms, e.g. [{names[0]}, ...]")
+        for j, n in enumerate(pair):
+            if n not in names:
+                raise UserError(f"compare[{i}][{j}]", f"no arm is named {n!r}; arms are {', '.join(names)}")
+        if pair[0] == pair[1]:
+            raise UserError(f"compare[{i}]", "compare two different arms")
+    sizes = _arm_sizes(model)
+    background = tuple(_regimen_item(it, f"population.background[{i}]", end_h) for i, it in enumerate(pop.background))
+    arms = tuple(
+        Arm(a.name, sizes[i], tuple(_regimen_item(it, f"arms[{i}].regimen[{j}]", end_h)
+                                    for j, it in enumerate(a.regimen)) + background)
+        for i, a in enumerate(model.arms)
+    )
+    population = Population(
+        size=sum(sizes),
+        species=pop.species,
+        diagnosis=pop.diagnosis,
+        baseline=_baseline(pop.baseline, pop.diagnosis, "population.baseline"),
+        weight=_distribution(pop.weight, "population.weight", "kg", "80 kg", default_weight(pop.species), True),
+        age=_distribution(pop.age, "population.age", "year", "45 year", default_age(pop.species), True),
+        female_fraction=_fraction(pop.female_fraction, "population.female_fraction", 0.5),
+        cyp2b6_pm_fraction=_fraction(pop.cyp2b6_pm_fraction, "population.cyp2b6_pm_fraction", 0.1),
+        val66met_fraction=_fraction(pop.val66met_fraction, "population.val66met_fraction", 0.35),
+        background=background,
+    )
+    return TrialSpec(model.name, model.seed, population, arms, tuple(endpoints),
+                     tuple((p[0], p[1]) for p in model.compare), end_h, model.hypothesis, model.layers,
+                     raw or {})
+
+
+def parse_spec(data: Any) -> TrialSpec:
+    """Check a spec given as a mapping (parsed YAML or JSON) and compile it."""
+    if not isinstance(data, dict):
+        raise UserError("spec", f"the trial spec must be a mapping of fields (ketasim, name, seed, ...), "
+                                f"got {type(data).__name__}")
+    try:
+        model = SpecModel.model_validate(data)
+    except ValidationError as exc:
+        raise _pydantic_error(exc) from None
+    return compile_spec(model, data)
+
+
+def load_spec(path: str | Path) -> TrialSpec:
+    """Read and check a YAML trial spec; YAML syntax errors become a UserError with the line."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(str(path), "no such file; give the path of a trial spec (YAML)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(str(path), f"cannot read the spec: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "YAML"
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise UserError(f"{p.name} {where}", f"YAML syntax error: {problem}; fix the indentation or quoting") from None
+    return parse_spec(data)

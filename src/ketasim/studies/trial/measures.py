@@ -1,0 +1,81 @@
+"""Measures: which model outputs a trial can report, and what a rater records from them.
+
+Concentration measures (ng/mL) are model outputs of the same name (`plasma_ketamine`, ...).
+Scores (MADRS, HDRS17, HAMD6, BDI, CADSS, suicidal_ideation) are continuous model outputs that
+a rater records as bounded whole numbers with rater noise (ketasim.layers.symptoms.scales); SBP/DBP are model
+outputs in mmHg, read as whole mmHg (no extra noise). At time zero the baseline scale shows the
+baseline score drawn for the patient (what was written at entry).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ketasim.layers.exposure.comparators import LIBRARY
+from ketasim.layers.symptoms.scales import SCALES
+from ketasim.model.description import Model
+from ketasim.model.errors import UserError
+from ketasim.runtime.spec import CONCENTRATION_MEASURES, MEASURES, SCORE_MEASURES, VITAL_MEASURES, TrialSpec
+from ketasim.studies.trial.population import Patient
+
+UNITS = {**{m: "points" for m in SCORE_MEASURES}, **{m: "mmHg" for m in VITAL_MEASURES}}
+
+
+def measure_unit(measure: str) -> str:
+    """Unit of a measure's values: points, mmHg or ng/mL."""
+    return UNITS.get(measure, "ng/mL")
+
+
+def is_score(measure: str) -> bool:
+    """Rated scales (whole-number scores with a baseline): analysed by ANCOVA on baseline."""
+    return measure in SCORE_MEASURES
+
+
+def comparator_measures() -> list[str]:
+    """plasma_/brain_ concentrations of comparator drugs (an extension of the contract's list)."""
+    return [f"{site}_{d}" for d in sorted(LIBRARY) for site in ("plasma", "brain")]
+
+
+def available_measures(model: Model) -> list[str]:
+    """Measures this model can report: the contract's list first, then comparator concentrations."""
+    names = [m for m in MEASURES if m in model.outputs]
+    names += [m for m in comparator_measures() if m in model.outputs]
+    return names
+
+
+def check_available(spec: TrialSpec, available: list[str]) -> None:
+    """UserError naming the first endpoint whose measure this model cannot report yet."""
+    for e in spec.endpoints:
+        if e.measure in available:
+            continue
+        missing = sorted({x.measure for x in spec.endpoints if x.measure not in available},
+                         key=[*MEASURES, *comparator_measures()].index)
+        clinical = [m for m in missing if m in SCORE_MEASURES + VITAL_MEASURES]
+        why = ("the clinical (symptom and vital-sign) layers are not in this model yet"
+               if clinical else "the drug it measures is not in any arm's regimen")
+        if clinical and spec.layers == "exposure":
+            why = "the spec sets `layers: exposure`; remove it to build the clinical layers"
+        raise UserError(f"{e.path}.measure",
+                        f"{e.measure} is not available: {why}; not available: {', '.join(missing)}; "
+                        f"available: {', '.join(available) or 'none'}")
+
+
+def record(patient: Patient, outputs: dict[str, np.ndarray], measures: list[str]) -> dict[str, np.ndarray]:
+    """What is written down for one patient at every grid time, measure by measure."""
+    rng = patient.rater_rng()
+    out: dict[str, np.ndarray] = {}
+    for m in sorted(measures):  # fixed order of rater draws
+        v = np.asarray(outputs[m], dtype=float)
+        if m in SCALES:
+            rec = SCALES[m].record(v, rng)
+            if m == patient.baseline_scale:
+                rec[0] = patient.baseline_score  # grid starts at time zero
+            out[m] = rec
+        elif m in VITAL_MEASURES:
+            out[m] = np.rint(v)
+        else:
+            out[m] = v
+    return {m: out[m] for m in measures}
+
+
+__all__ = ["CONCENTRATION_MEASURES", "available_measures", "check_available", "record", "measure_unit"]

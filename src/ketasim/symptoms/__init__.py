@@ -1,5 +1,0 @@
-"""Clinical layer: MADRS and linked scales, CADSS, blood pressure, sedation."""
-
-from .layer import add_symptoms
-
-__all__ = ["add_symptoms"]

@@ -1,5 +1,0 @@
-"""Targets layer: NMDAR block per population (open-channel trapping), HCN1, opioid, TrkB, NAM."""
-
-from .layer import add_targets
-
-__all__ = ["add_targets"]
