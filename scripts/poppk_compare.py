@@ -62,13 +62,13 @@ def published_population(case: C.Case, n: int, seed: int) -> dict[str, dict[str,
 
 
 def ketasim_population(case: C.Case, n: int, seed: int) -> dict[str, dict[str, np.ndarray]]:
-    from ketasim.engines.fast import simulate_batch
-    from ketasim.exposure.figures import time_grid
-    from ketasim.model.build import build_model
-    from ketasim.patients import individual_parameters, patient_rng
-    from ketasim.regimen import dose_events
-    from ketasim.validation.core import to_internal
-    from ketasim.validation.population import sample_covariates
+    from ketasim.runtime.build import build_model
+    from ketasim.runtime.engines.fast import simulate_batch
+    from ketasim.runtime.patients import individual_parameters, patient_rng
+    from ketasim.runtime.regimen import dose_events
+    from ketasim.studies.exposure_figures import time_grid
+    from ketasim.studies.validation.core import to_internal
+    from ketasim.studies.validation.population import sample_covariates
 
     doses = case.ketasim_doses()
     model = build_model("human", frozenset((d.drug, d.route) for d in doses), layers="exposure")

@@ -53,7 +53,7 @@ class Case:
                                          grid_h(T_END_H))
 
     def ketasim_doses(self) -> tuple:
-        from ketasim.regimen import Dose
+        from ketasim.runtime.regimen import Dose
 
         if self.route == "intranasal":
             devices = round(self.mg / perez_ruixo_2021.DEVICE_MG)
@@ -166,7 +166,7 @@ KNOWN: dict[tuple[str, str, str], tuple[float, str]] = {
 
 def ketasim_curves(case: Case) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The typical ketasim patient (70 kg man) under the case's regimen, 0-24 h."""
-    from ketasim.exposure.figures import simulate_doses
+    from ketasim.studies.exposure_figures import simulate_doses
 
     _, tr = simulate_doses("human", case.ketasim_doses(), T_END_H)
     return tr.times_h, {a: tr.outputs[KETASIM_OUTPUT[a]] for a, _ in case.compare}
