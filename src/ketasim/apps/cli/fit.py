@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from ketasim.apps.cli.flags import with_flags
 from ketasim.model.errors import UserError
 
 
@@ -70,6 +71,9 @@ def _check_out(out: Path) -> None:
 @click.option("--petab-only", is_flag=True, help="write the PEtab problem without fitting")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="folder for fit.json, estimates.txt and fit.png")
+@with_flags({"param": "--param", "data": "--data", "nonmem": "--nonmem", "petab": "--petab",
+             "hypothesis": "--hypothesis", "only": "--targets", "drug": "--drug", "route": "--route",
+             "dose": "--dose", "output": "--output"})
 def command(param_specs: tuple[str, ...], targets: str | None, data_file: Path | None, nonmem_file: Path | None,
             dv_output: str, drug: str, route: str, dose_text: str, duration: str, species: str, hypothesis: str,
             start_specs: tuple[str, ...], n_starts: int, seed: int, ci: str, error_add: float | None,
@@ -165,7 +169,6 @@ def _fit_targets(specs: tuple[str, ...], only: str, species: str, hypothesis: st
 
 def _fit_data(specs, data_file, nonmem_file, dv_output, drug, route, dose_text, duration, species,  # noqa: ANN001, ANN202
               hypothesis, starts, n_starts, seed, ci, error_add, error_prop, petab_dir, petab_only):
-    from ketasim.apps.cli.simulate import parse_dose
     from ketasim.model.units import parse_quantity
     from ketasim.runtime.build import build_model
     from ketasim.runtime.regimen import Dose
@@ -174,6 +177,7 @@ def _fit_data(specs, data_file, nonmem_file, dv_output, drug, route, dose_text, 
     from ketasim.studies.fit.params import parse_params
     from ketasim.studies.fit.petab import write_petab
     from ketasim.studies.fit.residual import error_models
+    from ketasim.studies.single import parse_dose
 
     if data_file is not None:
         amount_mg, mg_per_kg = parse_dose(dose_text, "--dose")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from ketasim.apps.cli.flags import with_flags
 from ketasim.model.errors import UserError
 
 
@@ -23,6 +24,7 @@ from ketasim.model.errors import UserError
 @click.option("--patients", default=60, show_default=True, type=click.IntRange(10, 2000),
               help="virtual patients per population for the clinical targets")
 @click.option("--seed", default=20240611, show_default=True, type=int, help="seed of the virtual populations")
+@with_flags({"hypothesis": "--hypothesis", "only": "--only"})
 def command(hypothesis: str, json_file: str | None, only: str | None, patients: int, seed: int) -> None:
     """Run the calibration targets and print a scorecard (id, layer, expected, simulated, PASS/FAIL)."""
     from ketasim.studies.validation.scorecard import check_hypothesis, format_table, run_validation, select_targets

@@ -101,7 +101,7 @@ def check_hypothesis(name: str) -> None:
     """Raise a UserError unless `name` is a known variant."""
     known = known_hypotheses()
     if name not in known:
-        raise UserError("--hypothesis", f"unknown hypothesis {name!r}; choose one of {', '.join(known)}")
+        raise UserError("hypothesis", f"unknown hypothesis {name!r}; choose one of {', '.join(known)}")
 
 
 def select_targets(only: str | None) -> list[Target]:
@@ -116,7 +116,7 @@ def select_targets(only: str | None) -> list[Target]:
     chosen = [t for t in targets if any(
         fnmatch.fnmatch(t.id, p) if any(ch in p for ch in "*?[") else p in t.id for p in pats)]
     if not chosen:
-        raise UserError("--only", f"no target id matches {only!r}; see docs/validation.md for the ids")
+        raise UserError("only", f"no target id matches {only!r}; see docs/validation.md for the ids")
     return chosen
 
 
