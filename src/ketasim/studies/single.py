@@ -29,7 +29,8 @@ from ketasim.runtime.build import SPECIES, build_model
 from ketasim.runtime.engines.reference import Trajectory, simulate_reference
 from ketasim.runtime.patients import individual_parameters, patient_rng
 from ketasim.runtime.regimen import Dose, DoseEvent, dose_events
-from ketasim.studies.pkmetrics import ANALYTES, PKMetrics, pk_metrics
+from ketasim.studies.pkmetrics import PKMetrics, pk_metrics
+from ketasim.studies.single_figure import analytes_of
 
 #: default body weight per species (kg) and the largest population this module simulates
 DEFAULT_WEIGHT_KG = {"human": 70.0, "mouse": 0.025, "rat": 0.25}
@@ -132,15 +133,6 @@ def output_times(events: Sequence[DoseEvent], t_end_h: float) -> np.ndarray:
             parts += [ev.time_h + np.arange(0.0, 2.0, 1 / 60), ev.time_h + np.arange(0.0, 12.0, 1 / 6)]
     t = np.unique(np.round(np.concatenate([np.asarray(p, dtype=float) for p in parts]), 9))
     return t[(t >= 0) & (t <= t_end_h)]
-
-
-def analytes_of(result: SimulationResult, drug: str) -> dict[str, str]:
-    """Plasma outputs to report: the ketamine family's, or a comparator's own."""
-    outputs = result.trajectories[0].outputs
-    if get_drug(drug).family == "ketamine":
-        return {k: v for k, v in ANALYTES.items() if k in outputs}
-    name = get_drug(drug).name
-    return {f"plasma_{name}": name} if f"plasma_{name}" in outputs else {}
 
 
 def kernel_needs_compiling(model: Model, engine: str = "fast") -> bool:

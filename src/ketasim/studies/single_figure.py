@@ -7,12 +7,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ketasim.model.compounds import get_drug
 from ketasim.studies.pkmetrics import ANALYTES
-from ketasim.studies.single import SimulationResult, analytes_of
+
+if TYPE_CHECKING:
+    from ketasim.studies.single import SimulationResult
+
+def analytes_of(result: SimulationResult, drug: str) -> dict[str, str]:
+    """Plasma outputs to report: the ketamine family's, or a comparator's own."""
+    outputs = result.trajectories[0].outputs
+    if get_drug(drug).family == "ketamine":
+        return {k: v for k, v in ANALYTES.items() if k in outputs}
+    name = get_drug(drug).name
+    return {f"plasma_{name}": name} if f"plasma_{name}" in outputs else {}
+
+
 
 #: mechanistic panels: title, y label, output names or a prefix ending in "*"
 PANELS: list[tuple[str, str, list[str]]] = [

@@ -164,7 +164,8 @@ def _fit_targets(specs: tuple[str, ...], only: str, species: str, hypothesis: st
         model = build_model(species, pairs, hypothesis, "all")
     params = _apply_starts(parse_params(model, specs), starts)
     click.echo(f"fitting {', '.join(p.name for p in params)} to targets {only!r} ...", err=True)
-    return fit_targets(params, only, hypothesis, n_starts=min(n_starts, 4), seed=seed)
+    return fit_targets(params, only, hypothesis, n_starts=min(n_starts, 4), seed=seed,
+                       progress=lambda m: click.echo(m, err=True))
 
 
 def _fit_data(specs, data_file, nonmem_file, dv_output, drug, route, dose_text, duration, species,  # noqa: ANN001, ANN202
@@ -203,5 +204,5 @@ def _fit_data(specs, data_file, nonmem_file, dv_output, drug, route, dose_text, 
         return None, "", tmp_petab
     click.echo(f"fitting {', '.join(p.name for p in params)} to {data.n_obs} observations of "
                f"{len(data.subjects)} subjects ({n_starts} starts) ...", err=True)
-    result = fit_data(problem, n_starts=n_starts, seed=seed, ci=ci)
+    result = fit_data(problem, n_starts=n_starts, seed=seed, ci=ci, progress=lambda m: click.echo(m, err=True))
     return result, f"{len(data.subjects)} subjects, {data.n_obs} observations", tmp_petab
