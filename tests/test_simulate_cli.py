@@ -208,7 +208,7 @@ def test_first_compilation_is_announced(tmp_path: Path, capsys: pytest.CaptureFi
     code, out, err = run(["simulate", "--days", "1", "--out", str(tmp_path / "c")], capsys)
     assert code == 0, err
     assert "compiling the model for the fast engine" in err and "about a minute" in err
-    assert "compiled in" in err and "compiling" not in out
+    assert "compiled and simulated in" in err and "compiling" not in out
 
 
 def test_daily_doses_do_not_multiply_the_grid() -> None:

@@ -71,7 +71,8 @@ def timed_progress() -> tuple[dict[str, float], Callable[[str], None]]:
 def report_compilation(seen: dict[str, float]) -> None:
     """After a run that announced a compilation, say how long it took (later runs skip it)."""
     if "t" in seen:
-        say(f"compiled in {time.perf_counter() - seen['t']:.0f} s (cached: later runs start at once)")
+        say(f"compiled and simulated in {time.perf_counter() - seen['t']:.0f} s (the kernel is cached: later runs "
+            "start at once)")
 
 
 @click.command("simulate")
