@@ -38,7 +38,7 @@ from ketasim.runtime.build import build_model
 from ketasim.runtime.spec import TrialSpec
 from ketasim.studies.trial import endpoints as ep
 from ketasim.studies.trial.assemble import FAILED_KEY, chunk_bytes, chunk_name, read_replicate, write_chunk
-from ketasim.studies.trial.grid import observation_grid
+from ketasim.studies.trial.grid import chunk_size_for, observation_grid
 from ketasim.studies.trial.measures import available_measures, check_available, record
 from ketasim.studies.trial.population import make_patient
 from ketasim.studies.trial.simulate import simulate_patients
@@ -255,9 +255,8 @@ def run_trial(spec: TrialSpec, out: str | Path, *, resume: bool = False, replica
     """
     if replicates < 1:
         raise UserError("replicates", f"must be at least 1, got {replicates}")
-    size = CHUNK if chunk_size is None else chunk_size
-    if size < 1:
-        raise UserError("chunk_size", f"must be at least 1, got {size}")
+    if chunk_size is not None and chunk_size < 1:
+        raise UserError("chunk_size", f"must be at least 1, got {chunk_size}")
     if workers is not None and workers < 1:
         raise UserError("workers", f"must be at least 1, got {workers}")
     if workers is not None and scheduler is not None:
@@ -269,6 +268,7 @@ def run_trial(spec: TrialSpec, out: str | Path, *, resume: bool = False, replica
     measures = available_measures(model)
     check_available(spec, measures)
     grid = observation_grid(spec)
+    size = chunk_size_for(grid.size, CHUNK) if chunk_size is None else chunk_size
     block_list = _assignments(spec)
     blocks = [block_list[i:i + size] for i in range(0, len(block_list), size)]
     if scheduler is not None or (workers or 1) > 1:
