@@ -275,5 +275,5 @@ def test_unreachable_scheduler_is_a_user_error_and_writes_nothing(tmp_path: Path
     out = tmp_path / "out"
     with pytest.raises(UserError) as info:
         trial_run.run_trial(parse_spec(spec_dict()), out, progress=False, scheduler="tcp://127.0.0.1:9")
-    assert info.value.field == "--scheduler" and "dask scheduler" in info.value.message
+    assert info.value.field == "scheduler" and "dask scheduler" in info.value.message
     assert not out.exists()

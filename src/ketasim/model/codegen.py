@@ -7,7 +7,7 @@ The generated functions work on one patient (x of shape (n_states,)) or on a bat
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from weakref import WeakKeyDictionary
 
@@ -16,6 +16,7 @@ import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.pycode import PythonCodePrinter
 
+from ketasim.model.codegen_cache import cached_json
 from ketasim.model.description import Model
 
 
@@ -161,7 +162,8 @@ def compile_model(model: Model) -> CompiledModel:
     """
     compiled = _COMPILED.get(model)
     if compiled is None:
-        compiled = _COMPILED[model] = _compile_source(generate_source(model), model.name)
+        source = cached_json("numpy", model, lambda: generate_source(model))
+        compiled = _COMPILED[model] = _compile_source(source, model.name)
     return compiled
 
 
@@ -568,7 +570,8 @@ _FAST: WeakKeyDictionary[Model, CompiledFast] = WeakKeyDictionary()
 def compile_fast(model: Model) -> CompiledFast:
     """Generate and compile the fast engine's functions for `model` (cached per model)."""
     if model not in _FAST:
-        info = generate_fast_source(model)
+        data = cached_json("fast", model, lambda: asdict(generate_fast_source(model)))
+        info = FastSource(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
         namespace: dict[str, object] = {}
         exec(compile(info.source, f"<ketasim fast: {model.name}>", "exec"), namespace)  # noqa: S102
         _FAST[model] = CompiledFast(info, namespace["prep"], namespace["rem"],  # type: ignore[arg-type]

@@ -182,8 +182,7 @@ def _web_file(name: str) -> bytes:
 def _prewarm() -> None:
     """Build and compile the standard model once, so the first page load answers quickly."""
     try:
-        sim.run({"regimen": [{"drug": "ketamine", "route": "iv", "dose": "0.5 mg/kg", "duration": "40 min",
-                              "at": ["0 h"]}], "days": 1}, DEFAULT_LIMITS)
+        sim.warm_up(DEFAULT_LIMITS)
     except Exception:  # only a warm-up: a failure shows up again, properly, on the first request
         log.exception("warm-up simulation failed")
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from ketasim.apps.cli.flags import with_flags
+
 
 @click.command("calibrate")
 @click.option("--hypothesis", "hypothesis", default="default", show_default=True,
@@ -18,6 +20,7 @@ import click
               help="virtual patients per arm (common to every walker)")
 @click.option("--seed", default=20240601, show_default=True, type=int)
 @click.option("--quiet", is_flag=True, help="no progress")
+@with_flags({"hypothesis": "--hypothesis", "free": "--free", "walkers": "--walkers"})
 def command(hypothesis: str, out: str, walkers: int, steps: int, n_free: int, free: str, patients: int,
             seed: int, quiet: bool) -> None:
     """Calibrate a variant's free parameters to the training targets (emcee); resumes from OUT."""

@@ -34,21 +34,30 @@ def command(spec: Path, out: Path, workers: int | None, scheduler: str | None, c
     Same spec and seed give a byte-identical summary.json, locally or on Dask. A long run shows
     a progress bar; Ctrl-C keeps the finished chunks of patients and --resume completes the run.
     """
+    from ketasim.apps.cli.flags import as_flags, flag_errors
+    from ketasim.apps.cli.progress import FractionBar
     from ketasim.runtime.spec import load_spec
 
-    if workers is not None and workers < 1:
-        raise UserError("--workers", f"must be at least 1, got {workers}")
-    if workers is not None and scheduler is not None:
-        raise UserError("--workers", "give either --workers or --scheduler, not both")
-    if replicates < 1:
-        raise UserError("--replicates", f"must be at least 1, got {replicates}")
-    if chunk_size is not None and chunk_size < 1:
-        raise UserError("--chunk-size", f"must be at least 1, got {chunk_size}")
-    trial = load_spec(spec)
-    from ketasim.studies.trial import run_trial
+    flags = {"workers": "--workers", "scheduler": "--scheduler", "replicates": "--replicates",
+             "chunk_size": "--chunk-size", "resume": "--resume", "out": "--out"}
+    with flag_errors(flags):
+        if workers is not None and workers < 1:
+            raise UserError("workers", f"must be at least 1, got {workers}")
+        if workers is not None and scheduler is not None:
+            raise UserError("workers", "give either `workers` or `scheduler`, not both")
+        if replicates < 1:
+            raise UserError("replicates", f"must be at least 1, got {replicates}")
+        if chunk_size is not None and chunk_size < 1:
+            raise UserError("chunk_size", f"must be at least 1, got {chunk_size}")
+        trial = load_spec(spec)
+        from ketasim.studies.trial import run_trial
 
-    summary = run_trial(trial, out, resume=resume, replicates=replicates, progress=not quiet,
-                        workers=workers, scheduler=scheduler, chunk_size=chunk_size)
+        def notice(message: str) -> None:
+            click.echo("ketasim: " + as_flags(UserError("", message), flags).message, err=True)
+
+        with FractionBar(trial.name, quiet) as bar:
+            summary = run_trial(trial, out, resume=resume, replicates=replicates, progress=notice,
+                                on_progress=bar, workers=workers, scheduler=scheduler, chunk_size=chunk_size)
     n = sum(a["size"] for a in summary["arms"].values())
     click.echo(f"ketasim: {trial.name}: {n} patients in {len(summary['arms'])} arms; "
                f"results in {out}/summary.json, patients.parquet, report.html")

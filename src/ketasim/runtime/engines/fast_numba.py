@@ -27,6 +27,7 @@ import numba
 import numpy as np
 
 if TYPE_CHECKING:
+    from ketasim.model.description import Model
     from ketasim.runtime.engines.fast import Tableau, _Chunk, _Engine
 
 _KERNEL_FILE = Path(__file__).with_name("_rodas_kernel.py")
@@ -56,6 +57,24 @@ def _module_source(eng: _Engine) -> str:
     generated = generated.replace("def rem_jac1(", "@njit(**_JIT)\ndef rem_jac1(")
     return (_KERNEL_FILE.read_text() + "\n\n# -- generated from the model description (model/codegen.py) --\n\n\n"
             + generated + "\n\n" + generated_linear_lu(eng))
+
+
+def is_cached(model: Model) -> bool:
+    """True when the model's kernel is loaded in this process or compiled in numba's on-disk cache."""
+    from ketasim.runtime.engines.fast import _engine
+
+    eng = _engine(model)
+    source = _module_source(eng)
+    key = hashlib.sha256(f"{numba.__version__}\n{np.__version__}\n{source}".encode()).hexdigest()[:20]
+    mod = _MODULES.get(key)
+    if mod is not None and mod.integrate.signatures:
+        return True
+    name = f"ketasim_rodas_{key}"
+    try:
+        root = cache_dir()
+    except OSError:
+        return False
+    return (root / f"{name}.py").exists() and any((root / "__pycache__").glob(f"{name}.integrate-*.nbi"))
 
 
 def kernel_module(eng: _Engine) -> ModuleType:

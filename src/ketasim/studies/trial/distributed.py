@@ -84,14 +84,14 @@ def dask_client(workers: int | None, scheduler: str | None) -> Iterator[Client]:
         try:
             client = Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
         except (OSError, TimeoutError, ValueError, TypeError) as exc:
-            raise UserError("--scheduler", f"cannot reach a Dask scheduler at {scheduler!r} ({exc}); start one "
+            raise UserError("scheduler", f"cannot reach a Dask scheduler at {scheduler!r} ({exc}); start one "
                                            "with `dask scheduler` and give its address (tcp://HOST:PORT), or use "
-                                           "--workers N for a local cluster") from None
+                                           "`workers` N for a local cluster") from None
         try:
             try:
                 client.wait_for_workers(1, timeout=WORKER_TIMEOUT_S)
             except TimeoutError:
-                raise UserError("--scheduler", f"no Dask worker joined the scheduler at {scheduler} within "
+                raise UserError("scheduler", f"no Dask worker joined the scheduler at {scheduler} within "
                                                f"{WORKER_TIMEOUT_S:g} s; start workers with `dask worker ADDRESS`"
                                 ) from None
             yield client
@@ -144,9 +144,9 @@ def run_chunks(client: Client, spec: TrialSpec, jobs: Sequence[Job], grid: np.nd
             try:
                 data = fut.result()
             except WorkerMismatchError as exc:
-                raise UserError("--scheduler", str(exc)) from None
+                raise UserError("scheduler", str(exc)) from None
             except ImportError as exc:
-                raise UserError("--scheduler", f"a Dask worker cannot import ketasim ({exc}); install ketasim "
+                raise UserError("scheduler", f"a Dask worker cannot import ketasim ({exc}); install ketasim "
                                                "in the workers' Python environment") from None
             fut.release()
             store(r, k, data)

@@ -22,7 +22,6 @@ import json
 import math
 import os
 import shutil
-import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -31,7 +30,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from tqdm import tqdm
 
 from ketasim import __version__
 from ketasim.model.description import Model
@@ -40,7 +38,7 @@ from ketasim.runtime.build import build_model
 from ketasim.runtime.spec import TrialSpec
 from ketasim.studies.trial import endpoints as ep
 from ketasim.studies.trial.assemble import FAILED_KEY, chunk_bytes, chunk_name, read_replicate, write_chunk
-from ketasim.studies.trial.grid import observation_grid
+from ketasim.studies.trial.grid import chunk_size_for, observation_grid
 from ketasim.studies.trial.measures import available_measures, check_available, record
 from ketasim.studies.trial.population import make_patient
 from ketasim.studies.trial.simulate import simulate_patients
@@ -132,8 +130,8 @@ def _prepare_chunks(out: Path, spec: TrialSpec, replicates: int, resume: bool, c
         except (OSError, ValueError):
             old = None
         if old != manifest:
-            raise UserError("--resume", f"the chunks in {chunks} belong to a different spec, seed, replicate count, "
-                                        "chunk size or ketasim version; rerun without --resume to start again")
+            raise UserError("resume", f"the chunks in {chunks} belong to a different spec, seed, replicate count, "
+                                        "chunk size or ketasim version; rerun without `resume` to start again")
         return chunks
     if chunks.exists():
         shutil.rmtree(chunks)
@@ -203,18 +201,15 @@ def dumps_summary(summary: dict[str, Any]) -> str:
 
 def _simulate_chunks(client: Any, spec: TrialSpec, model: Model, chunks: Path,
                      blocks: list[list[tuple[int, str, tuple]]], grid: np.ndarray, measures: list[str],
-                     replicates: int, progress: bool,
+                     replicates: int, progress: Callable[[str], None] | None,
                      on_progress: Callable[[float], None] | None) -> None:
     """Simulate every chunk not on disk yet: here in order, or on Dask when `client` is given."""
     total = sum(len(b) for b in blocks) * replicates
-    bar = tqdm(total=total, unit="patient", file=sys.stderr, disable=None if progress else True,
-               desc=spec.name[:30], leave=False)
     done = 0
 
     def finished(n_patients: int) -> None:
         nonlocal done
         done += n_patients
-        bar.update(n_patients)
         if on_progress is not None:
             on_progress(0.95 * done / total)
 
@@ -241,40 +236,39 @@ def _simulate_chunks(client: Any, spec: TrialSpec, model: Model, chunks: Path,
                                     chunks / chunk_name(r, k))
                 finished(len(block))
     except BaseException as exc:  # Ctrl-C or a crash: the finished chunks stay for --resume
-        bar.close()
         kept = len(list(chunks.glob("chunk-*.parquet")))
         what = "interrupted" if isinstance(exc, KeyboardInterrupt) else "stopped by an error"
-        print(f"ketasim: {what}; {kept} finished chunk(s) kept in {chunks}; "
-              "rerun with --resume to finish", file=sys.stderr)
+        if callable(progress):
+            progress(f"{what}; {kept} finished chunk(s) kept in {chunks}; rerun with `resume` to finish")
         raise
-    bar.close()
 
 
 def run_trial(spec: TrialSpec, out: str | Path, *, resume: bool = False, replicates: int = 1,
-              progress: bool = True, on_progress: Callable[[float], None] | None = None,
+              progress: Callable[[str], None] | None = None, on_progress: Callable[[float], None] | None = None,
               workers: int | None = None, scheduler: str | None = None,
               chunk_size: int | None = None) -> dict[str, Any]:
     """Run `spec`, write DIR/summary.json, patients.parquet and report.html; return the summary.
 
     Chunks run in this process by default, on a local Dask cluster of `workers` processes when
     workers > 1, or on the Dask cluster at `scheduler`; every way gives the same summary.json.
+    `on_progress` hears the fraction done; `progress` hears notices (what an interruption kept).
     """
     if replicates < 1:
-        raise UserError("--replicates", f"must be at least 1, got {replicates}")
-    size = CHUNK if chunk_size is None else chunk_size
-    if size < 1:
-        raise UserError("--chunk-size", f"must be at least 1, got {size}")
+        raise UserError("replicates", f"must be at least 1, got {replicates}")
+    if chunk_size is not None and chunk_size < 1:
+        raise UserError("chunk_size", f"must be at least 1, got {chunk_size}")
     if workers is not None and workers < 1:
-        raise UserError("--workers", f"must be at least 1, got {workers}")
+        raise UserError("workers", f"must be at least 1, got {workers}")
     if workers is not None and scheduler is not None:
-        raise UserError("--workers", "give either --workers or --scheduler, not both")
+        raise UserError("workers", "give either `workers` or `scheduler`, not both")
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise UserError("--out", f"{out} exists and is not a directory; choose a directory")
+        raise UserError("out", f"{out} exists and is not a directory; choose a directory")
     model = trial_model(spec)
     measures = available_measures(model)
     check_available(spec, measures)
     grid = observation_grid(spec)
+    size = chunk_size_for(grid.size, CHUNK) if chunk_size is None else chunk_size
     block_list = _assignments(spec)
     blocks = [block_list[i:i + size] for i in range(0, len(block_list), size)]
     if scheduler is not None or (workers or 1) > 1:
