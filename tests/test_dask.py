@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from ketasim.runtime.spec import parse_spec
+from ketasim.studies.trial import chunks as trial_chunks
 from ketasim.studies.trial import run as trial_run
 from ketasim.studies.trial.assemble import StreamedSeries, chunk_bytes, chunk_name, read_replicate, write_chunk
 from ketasim.studies.trial.grid import observation_grid
@@ -220,7 +221,7 @@ def _fake_chunks(tmp_path: Path, sizes: list[int]) -> tuple[Path, list, object, 
             row.update({"sex": "F", "diagnosis": "trd", "baseline_scale": "MADRS", "cyp2b6_pm": 0, "val66met": 0})
             row.update({m: p * (1.0 + grid) for m in measures})
             rows.append(row)
-        write_chunk(chunk_bytes(trial_run._chunk_table(rows, measures, failed)), chunks / chunk_name(0, k))
+        write_chunk(chunk_bytes(trial_chunks.chunk_table(rows, measures, failed)), chunks / chunk_name(0, k))
     return chunks, blocks, spec, grid
 
 

@@ -17,6 +17,7 @@ from ketasim.model.errors import UserError
 from ketasim.runtime.build import build_model
 from ketasim.runtime.spec import parse_spec
 from ketasim.studies.trial import endpoints as ep
+from ketasim.studies.trial import chunks as trial_chunks
 from ketasim.studies.trial import run as trial_run
 from ketasim.studies.trial import stats
 from ketasim.studies.trial.population import make_patient
@@ -208,7 +209,7 @@ def test_interrupted_run_resumes_to_identical_summary(tmp_path: Path, monkeypatc
     monkeypatch.setattr(trial_run, "CHUNK", 2)
     fresh = trial_run.run_trial(spec, tmp_path / "fresh", progress=False)
     calls = {"n": 0}
-    real = trial_run.simulate_patients
+    real = trial_chunks.simulate_patients
 
     def flaky(*args, **kwargs):
         calls["n"] += 1
@@ -216,14 +217,14 @@ def test_interrupted_run_resumes_to_identical_summary(tmp_path: Path, monkeypatc
             raise stop
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(trial_run, "simulate_patients", flaky)
+    monkeypatch.setattr(trial_chunks, "simulate_patients", flaky)
     out = tmp_path / "run"
     with pytest.raises(stop):
         trial_run.run_trial(spec, out, progress=False)
     assert not (out / "report.html").exists() and not (out / "patients.parquet").exists()
     assert [p.name for p in sorted((out / ".chunks").glob("chunk-*.parquet"))] == ["chunk-r000-00000.parquet"]
     assert not (out / "summary.json").exists()
-    monkeypatch.setattr(trial_run, "simulate_patients", real)
+    monkeypatch.setattr(trial_chunks, "simulate_patients", real)
     with pytest.raises(UserError, match="different spec"):
         trial_run.run_trial(parse_spec({**small_exposure_spec(4), "seed": 12}), out, resume=True, progress=False)
     resumed = trial_run.run_trial(spec, out, resume=True, progress=False)

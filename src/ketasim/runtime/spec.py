@@ -33,6 +33,7 @@ from ketasim.layers.symptoms.scales import DEPRESSION_SCALES, SCALES
 from ketasim.model.compounds import get_drug
 from ketasim.model.errors import UserError
 from ketasim.model.units import parse_quantity, ureg
+from ketasim.runtime import limits as lim
 from ketasim.runtime.patients import DEFAULT_BASELINE, Distribution, default_age, default_weight
 from ketasim.runtime.regimen import Dose
 
@@ -70,7 +71,9 @@ _NEEDS_BASELINE = ("percent_change",)
 # step 1: structure (pydantic)
 # ---------------------------------------------------------------------------------------------
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+    """Strict types: no bool or string read as a number, no number read as a string, no nan/inf."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=False, strict=True, allow_inf_nan=False)
 
 
 class RegimenItemModel(_Strict):
@@ -332,11 +335,12 @@ def _dose_amount(text: Any, path: str) -> tuple[float | None, float | None]:
     return parse_quantity(text, path, "mg", "84 mg"), None
 
 
-def _regimen_item(item: RegimenItemModel, path: str, end_h: float) -> Dose:
+def _regimen_item(item: RegimenItemModel, path: str, end_h: float, species: str = "human") -> Dose:
     amount_mg, mg_per_kg = _dose_amount(item.dose, f"{path}.dose")
     dose_value = amount_mg if amount_mg is not None else mg_per_kg
     if dose_value is not None and not dose_value > 0:
         raise UserError(f"{path}.dose", f"the dose must be positive, got {item.dose!r}")
+    lim.check_dose(item.drug, item.route, species, amount_mg, mg_per_kg, f"{path}.dose")
     duration = 0.0 if item.duration is None else _time(item.duration, f"{path}.duration")
     schedule = [n for n in ("start", "every", "count") if getattr(item, n) is not None]
     if item.at is not None and schedule:
@@ -347,6 +351,7 @@ def _regimen_item(item: RegimenItemModel, path: str, end_h: float) -> Dose:
         if not at_list:
             raise UserError(f"{path}.at", "the list of dose times is empty; give at least one, e.g. [\"0 d\"]")
         times = [_time(t, f"{path}.at[{i}]") for i, t in enumerate(at_list)]
+        lim.check_dose_times(len(times), f"{path}.at")
         if len(set(times)) != len(times):
             raise UserError(f"{path}.at", "the same dose time is listed twice")
         where = f"{path}.at"
@@ -364,6 +369,7 @@ def _regimen_item(item: RegimenItemModel, path: str, end_h: float) -> Dose:
                 n = int(math.floor((end_h - start) / every + 1e-9)) + 1 if start <= end_h else 1
             else:
                 n = item.count
+            lim.check_dose_times(n, f"{path}.count" if item.count is not None else f"{path}.every")
             times = [start + k * every for k in range(max(n, 1))]
         where = f"{path}.count" if item.count is not None else f"{path}.start"
     else:
@@ -519,6 +525,8 @@ def _arm_sizes(spec: SpecModel) -> list[int]:
     total = spec.population.size
     if total is not None and total < 1:
         raise UserError("population.size", f"must be at least 1 patient, got {total}")
+    if total is not None:
+        lim.check_patients(total, "population.size")
     fixed: dict[int, int] = {}
     weights: dict[int, float] = {}
     for i, arm in enumerate(spec.arms):
@@ -528,6 +536,7 @@ def _arm_sizes(spec: SpecModel) -> list[int]:
         if arm.size is not None:
             if arm.size < 1:
                 raise UserError(f"{path}.size", f"an arm needs at least 1 patient, got {arm.size}")
+            lim.check_patients(arm.size, f"{path}.size")
             fixed[i] = arm.size
         else:
             w = 1.0 if arm.allocation is None else arm.allocation
@@ -572,8 +581,8 @@ def compile_spec(model: SpecModel, raw: dict[str, Any] | None = None) -> TrialSp
 
     if model.ketasim != CONTRACT_VERSION:
         raise UserError("ketasim", f"this ketasim reads contract version {CONTRACT_VERSION}; write `ketasim: 1`")
-    if model.seed < 0:
-        raise UserError("seed", f"must be a non-negative integer, got {model.seed}")
+    if not 0 <= model.seed < 2**63:
+        raise UserError("seed", f"must be an integer from 0 to 2**63 - 1, got {model.seed}")
     if model.layers not in LAYERS:
         raise UserError("layers", f"unknown value {model.layers!r}; use one of {', '.join(LAYERS)}")
     _check_hypothesis(model.hypothesis)
@@ -608,6 +617,7 @@ def compile_spec(model: SpecModel, raw: dict[str, Any] | None = None) -> TrialSp
                                                         "move the endpoint or lengthen `duration`")
     else:
         end_h = last
+    lim.check_length(end_h, "duration" if model.duration is not None else "endpoints")
     if not end_h > 0:
         raise UserError("endpoints", "every endpoint is at time zero; the trial needs a later endpoint or `duration`")
     for e in endpoints:
@@ -625,9 +635,10 @@ def compile_spec(model: SpecModel, raw: dict[str, Any] | None = None) -> TrialSp
         if pair[0] == pair[1]:
             raise UserError(f"compare[{i}]", "compare two different arms")
     sizes = _arm_sizes(model)
-    background = tuple(_regimen_item(it, f"population.background[{i}]", end_h) for i, it in enumerate(pop.background))
+    background = tuple(_regimen_item(it, f"population.background[{i}]", end_h, pop.species)
+                       for i, it in enumerate(pop.background))
     arms = tuple(
-        Arm(a.name, sizes[i], tuple(_regimen_item(it, f"arms[{i}].regimen[{j}]", end_h)
+        Arm(a.name, sizes[i], tuple(_regimen_item(it, f"arms[{i}].regimen[{j}]", end_h, pop.species)
                                     for j, it in enumerate(a.regimen)) + background)
         for i, a in enumerate(model.arms)
     )

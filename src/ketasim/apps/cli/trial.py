@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
@@ -26,9 +27,15 @@ from ketasim.model.errors import UserError
 @click.option("--replicates", type=int, default=1, show_default=True,
               help="Rerun the trial K times with seeds derived from the spec's seed and report power "
                    "(fraction of replicates with p < 0.05) per comparison.")
+@click.option("--allow-large", is_flag=True,
+              help="Lift the default limits (100,000 patients, 1,000,000 patient-courses, 730 days, 5,000 dose "
+                   "times per arm; docs/limits.md) for a big run that is meant; the memory check still applies.")
+@click.option("--allow-failures", type=float, default=0.0, show_default=True, metavar="FRACTION",
+              help="Accept up to this fraction of patients failing the solver (exit 0); beyond it the run "
+                   "exits 3 after writing its results, which name every failed patient.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def command(spec: Path, out: Path, workers: int | None, scheduler: str | None, chunk_size: int | None,
-            resume: bool, replicates: int, quiet: bool) -> None:
+            resume: bool, replicates: int, allow_large: bool, allow_failures: float, quiet: bool) -> None:
     """Run the virtual trial described by SPEC.yaml and write its results to --out DIR.
 
     Same spec and seed give a byte-identical summary.json, locally or on Dask. A long run shows
@@ -44,11 +51,33 @@ def command(spec: Path, out: Path, workers: int | None, scheduler: str | None, c
         raise UserError("--replicates", f"must be at least 1, got {replicates}")
     if chunk_size is not None and chunk_size < 1:
         raise UserError("--chunk-size", f"must be at least 1, got {chunk_size}")
+    if not (math.isfinite(allow_failures) and 0.0 <= allow_failures <= 1.0):
+        raise UserError("--allow-failures", f"must be a fraction between 0 and 1, got {allow_failures:g}")
     trial = load_spec(spec)
     from ketasim.studies.trial import run_trial
 
+    def notify(message: str) -> None:
+        click.echo(f"ketasim: {message}", err=True)
+
     summary = run_trial(trial, out, resume=resume, replicates=replicates, progress=not quiet,
-                        workers=workers, scheduler=scheduler, chunk_size=chunk_size)
+                        workers=workers, scheduler=scheduler, chunk_size=chunk_size, allow_large=allow_large,
+                        notify=notify)
     n = sum(a["size"] for a in summary["arms"].values())
+    failures = summary.get("failures")
+    if failures and failures["fraction"] > allow_failures:
+        raise TrialFailuresError(failures_line(failures, n, out))
     click.echo(f"ketasim: {trial.name}: {n} patients in {len(summary['arms'])} arms; "
                f"results in {out}/summary.json, patients.parquet, report.html")
+
+
+class TrialFailuresError(click.ClickException):
+    """Some patients failed the solver: results written, but the run is not a success (exit 3)."""
+
+    exit_code = 3
+
+
+def failures_line(failures: dict, n: int, out: Path) -> str:
+    """One line: how many failed, the first few patients and why, and how to accept them."""
+    first = "; ".join(f"patient {f['patient']} ({f['arm']}): {f['error'][:80]}" for f in failures["listed"][:3])
+    return (f"{failures['patients']} of {n} patients failed the solver ({first}); every failed patient is "
+            f"listed in {out}/summary.json; pass --allow-failures {failures['fraction']:g} to accept this")
