@@ -90,16 +90,16 @@ def dose_bound_mg_per_kg(drug: str, route: str, species: str) -> tuple[float, st
 def check_dose(drug: str, route: str, species: str, amount_mg: float | None, mg_per_kg: float | None,
                field: str) -> None:
     """UserError naming `field` and the bound when one administration is beyond physiology."""
-    cap, reason = dose_bound_mg_per_kg(drug, route, species)
+    cap, _ = dose_bound_mg_per_kg(drug, route, species)
     if mg_per_kg is not None and mg_per_kg > cap:
         raise UserError(field, f"{mg_per_kg:g} mg/kg is above the largest {drug} {route} dose ketasim accepts "
-                               f"for a {species} ({cap:g} mg/kg per administration; {reason})")
+                               f"for a {species}: {cap:g} mg/kg per administration (docs/limits.md)")
     if amount_mg is not None:
         cap_mg = cap * MAX_WEIGHT_KG.get(species, MAX_WEIGHT_KG["human"])
         if amount_mg > cap_mg:
             raise UserError(field, f"{amount_mg:g} mg is above the largest {drug} {route} dose ketasim accepts "
-                                   f"for a {species} ({cap_mg:g} mg = {cap:g} mg/kg x {MAX_WEIGHT_KG[species]:g} kg; "
-                                   f"{reason})")
+                                   f"for a {species}: {cap_mg:g} mg ({cap:g} mg/kg x {MAX_WEIGHT_KG[species]:g} kg, "
+                                   "docs/limits.md)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -115,7 +115,7 @@ MAX_DAYS = 730.0
 MAX_PATIENTS = 100_000
 MAX_PATIENT_COURSES = 1_000_000
 MAX_DOSE_TIMES = 5_000
-_LARGE = "pass --allow-large (allow_large=True) for a big run that is meant"
+_LARGE = "pass --allow-large for a big run that is meant"
 
 
 def check_length(end_h: float, field: str) -> None:
