@@ -618,8 +618,9 @@ def compile_spec(model: SpecModel, raw: dict[str, Any] | None = None) -> TrialSp
     else:
         end_h = last
     lim.check_length(end_h, "duration" if model.duration is not None else next(
-        f"{e.path}.{n}" for e in endpoints for n, t in (("at", e.at_h), ("from", e.from_h),
-                                                        ("window", max(e.window_h or (-1.0,)))) if t == end_h), "endpoints"))
+        (f"{e.path}.{n}" for e in endpoints for n, t in (("at", e.at_h), ("from", e.from_h),
+                                                         ("window", max(e.window_h or (-1.0,)))) if t == end_h),
+        "endpoints"))
     if not end_h > 0:
         raise UserError("endpoints", "every endpoint is at time zero; the trial needs a later endpoint or `duration`")
     for e in endpoints:
