@@ -160,8 +160,14 @@ def check_trial_size(patients: int, replicates: int, end_h: float, dose_times: i
 # ---------------------------------------------------------------------------------------------
 # memory and time
 # ---------------------------------------------------------------------------------------------
-#: CPU seconds per patient for 28 days of the full model (docs/million.json: 4.55 ms)
-CPU_S_PER_PATIENT_28D = 4.6e-3
+#: CPU seconds per patient simulated in a batch of 16 (measured on the shared 2-core machine): a
+#: fixed part that grows slowly with the days simulated, and a part per dose event (each dose is
+#: a solver restart with its own dense output points)
+CPU_S_PER_PATIENT = 0.1
+CPU_S_PER_DOSE = 0.06
+#: larger batches cost less per patient: x (16 / batch) ** 0.7 (docs/million.json: 4.6 ms per
+#: patient for 28 days at batch 2048, where this gives 3.4-9 ms)
+BATCH_EXPONENT = 0.7
 #: resident memory of a process that has built the model (numpy, scipy, pandas, the model)
 BASE_BYTES = 600e6
 #: bytes per patient kept for the whole run (assignment, covariates, endpoint values, failures)
@@ -194,12 +200,14 @@ def machine_memory_bytes() -> float:
 
 
 def estimate_run(patients: int, replicates: int, grid_points: int, measures: int, chunk_size: int,
-                 end_h: float, workers: int = 1) -> Estimate:
-    """Peak memory and time of a trial from its size (coarse: within a factor of about two)."""
-    chunk = min(chunk_size, patients)
+                 end_h: float, dose_events: int = 1, workers: int = 1) -> Estimate:
+    """Peak memory and time of a trial from its size (coarse: within a factor of about three)."""
+    chunk = max(min(chunk_size, patients), 1)
     per_worker = BASE_BYTES + chunk * grid_points * max(measures, 1) * BYTES_PER_CELL
     memory = per_worker * max(workers, 1) + patients * BYTES_PER_PATIENT
-    cpu = CPU_S_PER_PATIENT_28D * patients * replicates * max(end_h / (28 * 24.0), 0.05)
+    batch = min((16.0 / chunk) ** BATCH_EXPONENT, 1.0)
+    per_patient = CPU_S_PER_PATIENT * (1.0 + end_h / (300 * 24.0)) + CPU_S_PER_DOSE * dose_events
+    cpu = patients * replicates * batch * per_patient
     return Estimate(memory, cpu, cpu / max(workers, 1))
 
 

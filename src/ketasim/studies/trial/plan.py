@@ -53,6 +53,6 @@ def plan_run(spec: TrialSpec, replicates: int, chunk_size: int, workers: int | N
     lim.check_trial_size(patients, replicates, spec.end_h, dose_times(spec), allow_large)
     points = min(grid_points(spec), 10**12)
     estimate = lim.estimate_run(patients, replicates, points, _MEASURES.get(spec.layers, 40), chunk_size,
-                                spec.end_h, workers or 1)
+                                spec.end_h, dose_times(spec), workers or 1)
     lim.check_memory(estimate)
     return Plan(estimate, estimate.memory_bytes > BIG_BYTES or estimate.wall_s > BIG_S)
