@@ -171,8 +171,11 @@ def _add_simulate(app: FastAPI, limits: Limits, guarded: Guarded) -> None:
         "/api/v1/simulate",
         response_model=sim.SimulateResponse,
         responses=BODY_ERRORS,
+        operation_id="simulate",
         openapi_extra={"requestBody": {"required": True, "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/SimulateRequest"}}}}},
+            "application/json": {"schema": {"$ref": "#/components/schemas/SimulateRequest"}, "example": {
+                "regimen": [{"drug": "ketamine", "route": "iv", "dose": "0.5 mg/kg", "duration": "40 min",
+                             "at": ["0 h"]}], "days": 1, "layers": "exposure"}}}}},
         summary="Simulate one patient",
     )
     async def simulate(request: Request) -> JSONResponse:
@@ -204,14 +207,31 @@ def _check_spec(data: Any, limits: Limits) -> Any:
     return spec
 
 
+#: a small trial (two patients, exposure only, six hours) for the OpenAPI document
+_SPEC_EXAMPLE = {
+    "ketasim": 1, "name": "example", "seed": 1, "layers": "exposure", "population": {"size": 2},
+    "arms": [{"name": "iv", "regimen": [{"drug": "ketamine", "route": "iv", "dose": "0.5 mg/kg",
+                                         "duration": "40 min", "at": ["0 h"]}]}],
+    "endpoints": [{"name": "k6", "kind": "value", "measure": "plasma_ketamine", "at": "6 h"}],
+}
+#: OpenAPI links from a created trial to the calls on it (stateful API tests follow them)
+_TRIAL_LINKS = {
+    "GetTrial": {"operationId": "getTrial", "parameters": {"trial_id": "$response.body#/id"}},
+    "CancelTrial": {"operationId": "cancelTrial", "parameters": {"trial_id": "$response.body#/id"}},
+    "GetSummary": {"operationId": "getTrialFile", "parameters": {"trial_id": "$response.body#/id",
+                                                                 "name": "summary.json"}},
+}
+
+
 def _add_trials(app: FastAPI, limits: Limits, jobs: JobManager, guarded: Guarded) -> None:
     @app.post(
         "/api/v1/trials",
         status_code=202,
         response_model=TrialCreated,
-        responses=BODY_ERRORS,
+        responses={**BODY_ERRORS, 202: {"description": "queued", "links": _TRIAL_LINKS}},
+        operation_id="createTrial",
         openapi_extra={"requestBody": {"required": True, "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/SpecModel"}},
+            "application/json": {"schema": {"$ref": "#/components/schemas/SpecModel"}, "example": _SPEC_EXAMPLE},
             "application/yaml": {"schema": {"type": "string"}}}}},
         summary="Start a virtual trial",
     )
@@ -234,7 +254,7 @@ def _add_trials(app: FastAPI, limits: Limits, jobs: JobManager, guarded: Guarded
     not_found = {404: {"model": ErrorResponse, "description": "no such trial"}}
 
     @app.get("/api/v1/trials/{trial_id}", response_model=TrialStatus, responses={**GUARDS, **not_found},
-             summary="A trial's status")
+             summary="A trial's status", operation_id="getTrial")
     async def trial_status(trial_id: str) -> JSONResponse:
         """Status (queued, running, done, failed, cancelled), progress 0..1, and the summary once done."""
         job = jobs.get(trial_id)
@@ -245,7 +265,8 @@ def _add_trials(app: FastAPI, limits: Limits, jobs: JobManager, guarded: Guarded
 
     @app.delete("/api/v1/trials/{trial_id}", response_model=TrialStatus, responses={
         **GUARDS, **not_found, 202: {"model": TrialStatus, "description": "a running trial stops after its "
-                                                                        "current chunk"}}, summary="Cancel a trial")
+                                                                        "current chunk"}}, summary="Cancel a trial",
+        operation_id="cancelTrial")
     async def cancel_trial(trial_id: str) -> JSONResponse:
         """Cancel a queued trial (200), stop a running one (202), or delete a finished one and its files (200)."""
         job = jobs.cancel(trial_id)
@@ -258,7 +279,7 @@ def _add_trials(app: FastAPI, limits: Limits, jobs: JobManager, guarded: Guarded
                               "description": "the file"}, **GUARDS,
                         404: {"model": ErrorResponse, "description": "no such trial or not finished"},
                         422: {"model": ErrorResponse, "description": "unknown file name"}},
-             summary="Download a finished trial's file")
+             summary="Download a finished trial's file", operation_id="getTrialFile")
     async def trial_file(trial_id: str, name: Literal["summary.json", "patients.parquet", "report.html"]) -> Response:
         """summary.json, patients.parquet or report.html of a finished trial."""
         job = jobs.get(trial_id)
