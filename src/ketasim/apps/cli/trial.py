@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import math
+import os
+import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -59,15 +64,52 @@ def command(spec: Path, out: Path, workers: int | None, scheduler: str | None, c
     def notify(message: str) -> None:
         click.echo(f"ketasim: {message}", err=True)
 
-    summary = run_trial(trial, out, resume=resume, replicates=replicates, progress=not quiet,
-                        workers=workers, scheduler=scheduler, chunk_size=chunk_size, allow_large=allow_large,
-                        notify=notify)
+    summary = run_interruptibly(lambda stop: run_trial(
+        trial, out, resume=resume, replicates=replicates, progress=not quiet, workers=workers,
+        scheduler=scheduler, chunk_size=chunk_size, allow_large=allow_large, notify=notify, should_stop=stop), out)
     n = sum(a["size"] for a in summary["arms"].values())
     failures = summary.get("failures")
     if failures and failures["fraction"] > allow_failures:
         raise TrialFailuresError(failures_line(failures, n, out))
     click.echo(f"ketasim: {trial.name}: {n} patients in {len(summary['arms'])} arms; "
                f"results in {out}/summary.json, patients.parquet, report.html")
+
+
+def run_interruptibly(fn: Callable[[Callable[[], bool]], Any], out: Path) -> Any:
+    """Run fn(should_stop) in a thread so that Ctrl-C is answered at once, even inside a compiled solver.
+
+    On Ctrl-C the run is asked to stop and given a second to finish writing the chunk at hand
+    (chunk files are renamed into place whole, so an abandoned write leaves no partial chunk);
+    then the process exits 130 at once, the finished chunks kept for --resume.
+    """
+    stop = threading.Event()
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["result"] = fn(stop.is_set)
+        except BaseException as exc:  # handed to the main thread below
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="ketasim-trial", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.1)
+    except KeyboardInterrupt:
+        stop.set()
+        thread.join(1.0)
+        kept = len(list((out / ".chunks").glob("chunk-*.parquet")))
+        click.echo(f"ketasim: interrupted; {kept} finished chunk(s) kept in {out / '.chunks'}; rerun with --resume "
+                   "to finish", err=True)
+        # leave at once: a compiled solver call cannot be interrupted, and tearing down the interpreter
+        # takes seconds; every kept chunk is already whole on disk (written, synced, renamed)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
 
 
 class TrialFailuresError(click.ClickException):
