@@ -138,7 +138,8 @@ def check_patients(total: int, field: str) -> None:
         raise UserError(field, f"{total} patients; at most {HARD_MAX_PATIENTS} in one trial")
 
 
-def check_trial_size(patients: int, replicates: int, end_h: float, dose_times: int, allow_large: bool) -> None:
+def check_trial_size(patients: int, replicates: int, end_h: float, dose_times: int, allow_large: bool,
+                     dose_field: str = "arms") -> None:
     """UserError (naming the field and the flag) for a trial beyond the default bounds."""
     if allow_large:
         return
@@ -153,7 +154,7 @@ def check_trial_size(patients: int, replicates: int, end_h: float, dose_times: i
         raise UserError("duration", f"{end_h / 24.0:g} days is above the default limit of {MAX_DAYS:g} days; "
                                     f"{_LARGE}")
     if dose_times > MAX_DOSE_TIMES:
-        raise UserError("arms", f"{dose_times} dose times in one arm is above the default limit of "
+        raise UserError(dose_field, f"{dose_times} dose times in one arm is above the default limit of "
                                 f"{MAX_DOSE_TIMES}; {_LARGE}")
 
 

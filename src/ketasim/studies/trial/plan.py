@@ -38,6 +38,11 @@ def dose_times(spec: TrialSpec) -> int:
     return max((sum(len(d.times_h) * d.sprays for d in arm.doses) for arm in spec.arms), default=0)
 
 
+def _busiest_arm(spec: TrialSpec) -> str:
+    counts = [sum(len(d.times_h) * d.sprays for d in arm.doses) for arm in spec.arms]
+    return f"arms[{counts.index(max(counts))}].regimen" if counts else "arms"
+
+
 @dataclass(frozen=True)
 class Plan:
     """The estimate of a run and whether it is big enough to announce."""
@@ -50,7 +55,7 @@ def plan_run(spec: TrialSpec, replicates: int, chunk_size: int, workers: int | N
              allow_large: bool) -> Plan:
     """Check the trial against the limits (UserError naming the field) and estimate its cost."""
     patients = spec.population.size
-    lim.check_trial_size(patients, replicates, spec.end_h, dose_times(spec), allow_large)
+    lim.check_trial_size(patients, replicates, spec.end_h, dose_times(spec), allow_large, _busiest_arm(spec))
     points = min(grid_points(spec), 10**12)
     estimate = lim.estimate_run(patients, replicates, points, _MEASURES.get(spec.layers, 40), chunk_size,
                                 spec.end_h, dose_times(spec), workers or 1)
