@@ -215,3 +215,18 @@ def test_ctrl_c_stops_within_a_second(tmp_path: Path) -> None:
     assert proc.returncode == 130, err
     assert time.monotonic() - t0 < 2.0
     assert "rerun with --resume" in err and "Traceback" not in err
+
+
+def test_limits_doc_lists_every_dose_bound_and_contracts_are_kept_here() -> None:
+    from ketasim.runtime.limits import DOSE_BOUNDS
+
+    root = Path(__file__).resolve().parents[1]
+    doc = (root / "docs" / "limits.md").read_text()
+    rows = {line.split("|")[1].strip(): line for line in doc.splitlines() if line.startswith("| ")}
+    for drug, bound in DOSE_BOUNDS.items():
+        cells = [c.strip() for c in rows[drug].split("|")[2:-2]]
+        assert cells[-1] == f"{bound.rodent:g}" and all(f"{v:g}" in cells for v in bound.human.values()), drug
+    api = (root / "docs" / "contracts" / "cli-and-api.md").read_text()
+    assert "## Additions (this project)" in api and "DELETE /api/v1/trials/{id}" in api
+    assert (root / "docs" / "contracts" / "trial-spec.md").exists()
+    assert "docs/contracts/trial-spec.md" in (root / "README.md").read_text()

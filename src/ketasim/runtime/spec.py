@@ -1,4 +1,4 @@
-"""The virtual-trial specification (contracts/trial-spec.md, version 1), parsed and checked.
+"""The virtual-trial specification (docs/contracts/trial-spec.md, version 1), parsed and checked.
 
 Two steps, so that every error names its YAML path and the fix in one line:
 

@@ -1,4 +1,4 @@
-"""`ketasim trial SPEC.yaml --out DIR`: run a virtual trial (contracts/trial-spec.md)."""
+"""`ketasim trial SPEC.yaml --out DIR`: run a virtual trial (docs/contracts/trial-spec.md)."""
 
 from __future__ import annotations
 
