@@ -135,9 +135,10 @@ def test_trial_spec_types_are_strict(client: TestClient, change: dict, loc: list
     assert r.json()["detail"][0]["loc"] == loc
 
 
-@pytest.mark.parametrize(("dose", "loc_end"), [("5000 mg/kg", "dose"), ("1e300 mg/kg", "dose"), ("1e6 mg", "dose")])
+@pytest.mark.parametrize(("dose", "loc_end"), [("5000 mg/kg", "dose"), ("1e300 mg/kg", "dose"), ("1e6 mg", "dose"),
+                                              ("800 mg", "dose")])  # 800 mg is 11.4 mg/kg for 70 kg
 def test_dose_bounds_apply_on_the_api(client: TestClient, dose: str, loc_end: str) -> None:
-    r = client.post("/api/v1/simulate", json=sim_body(regimen=[dict(STANDARD, dose=dose)]))
+    r = client.post("/api/v1/simulate", json=sim_body(regimen=[dict(STANDARD, dose=dose)], patient={"weight": "70 kg"}))
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "regimen", 0, loc_end], r.text
     assert "mg" in r.json()["detail"][0]["msg"]
 

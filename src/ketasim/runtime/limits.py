@@ -88,18 +88,22 @@ def dose_bound_mg_per_kg(drug: str, route: str, species: str) -> tuple[float, st
 
 
 def check_dose(drug: str, route: str, species: str, amount_mg: float | None, mg_per_kg: float | None,
-               field: str) -> None:
-    """UserError naming `field` and the bound when one administration is beyond physiology."""
+               field: str, weight_kg: float | None = None) -> None:
+    """UserError naming `field` and the bound when one administration is beyond physiology.
+
+    A dose in mg is compared with the bound times `weight_kg` (the heaviest patient of the
+    population, or the simulated patient), or the species' heaviest plausible weight.
+    """
     cap, _ = dose_bound_mg_per_kg(drug, route, species)
     if mg_per_kg is not None and mg_per_kg > cap:
         raise UserError(field, f"{mg_per_kg:g} mg/kg is above the largest {drug} {route} dose ketasim accepts "
                                f"for a {species}: {cap:g} mg/kg per administration (docs/limits.md)")
     if amount_mg is not None:
-        cap_mg = cap * MAX_WEIGHT_KG.get(species, MAX_WEIGHT_KG["human"])
+        weight = weight_kg if weight_kg is not None else MAX_WEIGHT_KG.get(species, MAX_WEIGHT_KG["human"])
+        cap_mg = cap * weight
         if amount_mg > cap_mg:
             raise UserError(field, f"{amount_mg:g} mg is above the largest {drug} {route} dose ketasim accepts "
-                                   f"for a {species}: {cap_mg:g} mg ({cap:g} mg/kg x {MAX_WEIGHT_KG[species]:g} kg, "
-                                   "docs/limits.md)")
+                                   f"for a {species} of {weight:g} kg: {cap_mg:g} mg ({cap:g} mg/kg, docs/limits.md)")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -657,6 +657,9 @@ def compile_spec(model: SpecModel, raw: dict[str, Any] | None = None) -> TrialSp
         val66met_fraction=_fraction(pop.val66met_fraction, "population.val66met_fraction", 0.35),
         background=background,
     )
+    for dose in {d.field: d for arm in arms for d in arm.doses}.values():  # mg doses: the heaviest patient
+        lim.check_dose(dose.drug, dose.route, pop.species, dose.amount_mg, None, f"{dose.field}.dose",
+                       population.weight.high)
     return TrialSpec(model.name, model.seed, population, arms, tuple(endpoints),
                      tuple((p[0], p[1]) for p in model.compare), end_h, model.hypothesis, model.layers,
                      raw or {})

@@ -22,6 +22,7 @@ from ketasim.model.errors import UserError
 from ketasim.model.units import parse_quantity
 from ketasim.runtime.build import build_model
 from ketasim.runtime.engines.reference import simulate_reference
+from ketasim.runtime.limits import check_dose
 from ketasim.runtime.patients import individual_parameters
 from ketasim.runtime.regimen import Dose, DoseEvent, dose_events
 from ketasim.runtime.spec import RegimenItemModel, _regimen_item
@@ -210,6 +211,8 @@ def prepare(data: Any, limits: Limits) -> tuple[SimulateRequest, Model, list[Dos
     doses = regimen_doses(req.regimen, end_h, species=req.species)
     check_doses(doses, "regimen", limits)
     weight, cov = patient_covariates(req.patient, req.species)
+    for d in doses:  # a dose in mg against this patient's weight
+        check_dose(d.drug, d.route, req.species, d.amount_mg, None, f"{d.field}.dose", weight)
     drugs_routes = frozenset((d.drug, d.route) for d in doses) or frozenset({("ketamine", "iv")})
     model = build_model(req.species, drugs_routes, req.hypothesis, req.layers)
     if req.outputs is not None:

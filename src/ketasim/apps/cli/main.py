@@ -22,24 +22,29 @@ SUBCOMMANDS = ["simulate", "trial", "validate", "hypotheses", "export", "bench",
                "sensitivity", "translate", "compounds"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """Imports a subcommand's module only when it is run (or listed), so `ketasim trial` and its
+    errors do not wait for the plotting and fitting stacks of the other commands."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*SUBCOMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in SUBCOMMANDS:
+            try:
+                module = importlib.import_module(f"ketasim.apps.cli.{cmd_name}")
+            except ModuleNotFoundError as exc:
+                if exc.name == f"ketasim.apps.cli.{cmd_name}":
+                    return None  # not built yet
+                raise
+            self.add_command(module.command, cmd_name)
+        return self.commands.get(cmd_name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ketasim")
 def cli() -> None:
     """ketasim: from a ketamine dose to the MADRS score, one patient or a virtual trial."""
-
-
-def _register() -> None:
-    for name in SUBCOMMANDS:
-        try:
-            module = importlib.import_module(f"ketasim.apps.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"ketasim.apps.cli.{name}":
-                continue  # not built yet
-            raise
-        cli.add_command(module.command)
-
-
-_register()
 
 
 def main(argv: list[str] | None = None) -> None:
