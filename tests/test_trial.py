@@ -16,8 +16,8 @@ from scipy import stats as sps
 from ketasim.model.errors import UserError
 from ketasim.runtime.build import build_model
 from ketasim.runtime.spec import parse_spec
-from ketasim.studies.trial import endpoints as ep
 from ketasim.studies.trial import chunks as trial_chunks
+from ketasim.studies.trial import endpoints as ep
 from ketasim.studies.trial import run as trial_run
 from ketasim.studies.trial import stats
 from ketasim.studies.trial.population import make_patient

@@ -48,8 +48,9 @@ from ketasim.apps.api.schemas import (
     TrialStatus,
 )
 from ketasim.model.errors import UserError
-from ketasim.runtime.spec import SpecModel, compile_spec, parse_spec
-from ketasim.runtime.spec import _pydantic_error as spec_structure_error
+from ketasim.runtime.spec import compile_spec, parse_spec
+from ketasim.runtime.spec_schema import SpecModel
+from ketasim.runtime.spec_schema import _pydantic_error as spec_structure_error
 
 log = logging.getLogger("ketasim.apps.api")
 Guarded = Callable[[Callable[[], Any]], Any]

@@ -25,7 +25,8 @@ from ketasim.runtime.engines.reference import simulate_reference
 from ketasim.runtime.limits import check_dose
 from ketasim.runtime.patients import individual_parameters
 from ketasim.runtime.regimen import Dose, DoseEvent, dose_events
-from ketasim.runtime.spec import RegimenItemModel, _regimen_item
+from ketasim.runtime.spec_items import _regimen_item
+from ketasim.runtime.spec_schema import RegimenItemModel
 from ketasim.studies.trial.population import DEFAULT_BASELINE, SYN_DEFICIT_TYPICAL, default_age, default_weight
 
 #: solver of the API: SciPy BDF at rtol 1e-6 (docs/api.md gives its error against the reference)

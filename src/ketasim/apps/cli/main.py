@@ -47,6 +47,11 @@ def cli() -> None:
     """ketasim: from a ketamine dose to the MADRS score, one patient or a virtual trial."""
 
 
+def _one_line(text: str) -> str:
+    """A message on one line: line breaks (e.g. inside a field name a user typed) shown as \\n."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, mapping errors to the contract's exit codes."""
     if not os.environ.get("KETASIM_DEBUG"):  # library warnings (NumPy overflow, ...) never reach a terminal
@@ -55,13 +60,13 @@ def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="ketasim", standalone_mode=False)
     except UserError as exc:
-        click.echo(f"ketasim: error: {exc}", err=True)
+        click.echo(f"ketasim: error: {_one_line(str(exc))}", err=True)
         sys.exit(2)
     except click.exceptions.Abort:
         click.echo("ketasim: interrupted", err=True)
         sys.exit(130)
     except click.ClickException as exc:  # usage errors exit 2; a trial with solver failures exits 3
-        click.echo(f"ketasim: error: {exc.format_message()}", err=True)
+        click.echo(f"ketasim: error: {_one_line(exc.format_message())}", err=True)
         sys.exit(exc.exit_code if exc.exit_code == 3 else 2)
     except OSError as exc:  # a file or directory given on the command line cannot be read or written
         if os.environ.get("KETASIM_DEBUG"):
