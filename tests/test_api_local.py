@@ -197,7 +197,7 @@ def test_restart_after_a_kill_removes_what_the_killed_server_left(tmp_path: Path
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
                           text=True, check=True)
     pid = int(dead.stdout)  # a process that has exited: its folder is an orphan
-    orphan = tmp_path / f"ketasim-trials-{pid}-abc123"
+    orphan = tmp_path / f"ketasim-trials-{pid}-ab_c9lyz"
     (orphan / ("0" * 32)).mkdir(parents=True)
     mine = tmp_path / f"ketasim-trials-{os.getpid()}-def456"
     mine.mkdir()

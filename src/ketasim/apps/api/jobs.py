@@ -36,7 +36,7 @@ from ketasim.runtime.spec import TrialSpec
 
 log = logging.getLogger("ketasim.apps.api")
 FILES = ("summary.json", "patients.parquet", "report.html")
-_ROOT = re.compile(r"^ketasim-trials-(\d+)-[0-9a-f]+$")
+_ROOT = re.compile(r"^ketasim-trials-(\d+)-\w+$")
 _JOB_DIR = re.compile(r"^[0-9a-f]{32}$")
 
 
