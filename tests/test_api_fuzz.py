@@ -34,8 +34,10 @@ SEEN: dict[int, int] = {}
 @pytest.fixture(scope="module", autouse=True)
 def _close_jobs():
     yield
+    jobs = dict(app.state.jobs._jobs)
     app.state.jobs.close()
-    print(f"\nschemathesis status codes: {dict(sorted(SEEN.items()))}")
+    statuses = sorted(j.status for j in jobs.values())
+    print(f"\nschemathesis status codes: {dict(sorted(SEEN.items()))}; trial jobs created: {statuses}")
 
 
 @schema.parametrize()
