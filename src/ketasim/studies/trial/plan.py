@@ -13,7 +13,7 @@ from ketasim.runtime.spec import TrialSpec
 
 #: a run is announced (estimate printed) above this much memory or time
 BIG_BYTES = 2e9
-BIG_S = 60.0
+BIG_S = 300.0
 #: measures a chunk stores: every output of the full model, or the concentrations of the exposure layer
 _MEASURES = {"all": 40, "exposure": 16}
 
