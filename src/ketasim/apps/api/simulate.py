@@ -22,9 +22,11 @@ from ketasim.model.errors import UserError
 from ketasim.model.units import parse_quantity
 from ketasim.runtime.build import build_model
 from ketasim.runtime.engines.reference import simulate_reference
+from ketasim.runtime.limits import check_dose
 from ketasim.runtime.patients import individual_parameters
 from ketasim.runtime.regimen import Dose, DoseEvent, dose_events
-from ketasim.runtime.spec import RegimenItemModel, _regimen_item
+from ketasim.runtime.spec_items import _regimen_item
+from ketasim.runtime.spec_schema import RegimenItemModel
 from ketasim.studies.trial.population import DEFAULT_BASELINE, SYN_DEFICIT_TYPICAL, default_age, default_weight
 
 #: fallback solver of the API while a model's fast kernel is not compiled yet: SciPy BDF at rtol 1e-6
@@ -41,7 +43,9 @@ TYPICAL_SBP, TYPICAL_DBP = 125.0, 78.0
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Strict types as in the trial spec: `"days": true` or `"14"` is refused, not read as a number."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class PatientModel(_Strict):
@@ -172,12 +176,13 @@ def patient_covariates(p: PatientModel, species: str) -> tuple[float, dict[str, 
     return weight, cov
 
 
-def regimen_doses(items: list[RegimenItemModel], end_h: float, path: str = "regimen") -> list[Dose]:
+def regimen_doses(items: list[RegimenItemModel], end_h: float, path: str = "regimen",
+                  species: str = "human") -> list[Dose]:
     """Regimen items -> Doses, with the trial spec's checks (UserErrors name `regimen[i].field`)."""
     doses = []
     for i, item in enumerate(items):
         try:
-            doses.append(_regimen_item(item, f"{path}[{i}]", end_h))
+            doses.append(_regimen_item(item, f"{path}[{i}]", end_h, species))
         except UserError as exc:
             if "after the trial ends" in exc.message:
                 raise UserError(exc.field, f"a dose is after the end of the simulation ({end_h / 24:g} days); "
@@ -221,9 +226,11 @@ def prepare(data: Any, limits: Limits) -> tuple[SimulateRequest, Model, list[Dos
     if req.hypothesis not in names:
         raise UserError("hypothesis", f"unknown hypothesis {req.hypothesis!r}; use one of {', '.join(names)}")
     end_h = req.days * 24.0
-    doses = regimen_doses(req.regimen, end_h)
+    doses = regimen_doses(req.regimen, end_h, species=req.species)
     check_doses(doses, "regimen", limits)
     weight, cov = patient_covariates(req.patient, req.species)
+    for d in doses:  # a dose in mg against this patient's weight
+        check_dose(d.drug, d.route, req.species, d.amount_mg, None, f"{d.field}.dose", weight)
     drugs_routes = frozenset((d.drug, d.route) for d in doses) or frozenset({("ketamine", "iv")})
     model = build_model(req.species, drugs_routes, req.hypothesis, req.layers)
     if req.outputs is not None:

@@ -1,6 +1,7 @@
 """The `ketasim` command: subcommands live in their own modules; errors become one clear line.
 
-Exit codes (contracts/cli-and-api.md): 0 success, 2 user error, 1 internal failure.
+Exit codes (docs/contracts/cli-and-api.md): 0 success, 2 user error, 1 internal failure, 3 a trial
+whose solver failures exceed --allow-failures (results written), 130 interrupted.
 Set KETASIM_DEBUG=1 to see tracebacks of internal failures.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import warnings
 
 import click
 
@@ -58,18 +60,33 @@ def cli() -> None:
     """ketasim: from a ketamine dose to the MADRS score, one patient or a virtual trial."""
 
 
+def _one_line(text: str) -> str:
+    """A message on one line: line breaks (e.g. inside a field name a user typed) shown as \\n."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, mapping errors to the contract's exit codes."""
+    if not os.environ.get("KETASIM_DEBUG"):  # library warnings (NumPy overflow, ...) never reach a terminal
+        warnings.simplefilter("ignore")
+        os.environ.setdefault("PYTHONWARNINGS", "ignore")  # Dask worker processes inherit it
     try:
         cli.main(args=argv, prog_name="ketasim", standalone_mode=False)
     except UserError as exc:
-        click.echo(f"ketasim: error: {exc}", err=True)
+        click.echo(f"ketasim: error: {_one_line(str(exc))}", err=True)
         sys.exit(2)
     except click.exceptions.Abort:
         click.echo("ketasim: interrupted", err=True)
         sys.exit(130)
-    except click.ClickException as exc:
-        click.echo(f"ketasim: error: {exc.format_message()}", err=True)
+    except click.ClickException as exc:  # usage errors exit 2; a trial with solver failures exits 3
+        click.echo(f"ketasim: error: {_one_line(exc.format_message())}", err=True)
+        sys.exit(exc.exit_code if exc.exit_code == 3 else 2)
+    except OSError as exc:  # a file or directory given on the command line cannot be read or written
+        if os.environ.get("KETASIM_DEBUG"):
+            raise
+        where = f" {exc.filename}" if exc.filename else ""
+        click.echo(f"ketasim: error:{where}: {exc.strerror or exc}; check the paths given to --out and the "
+                   "free disk space", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
         click.echo("ketasim: interrupted", err=True)

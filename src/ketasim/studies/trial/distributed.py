@@ -29,6 +29,8 @@ import numpy as np
 from ketasim import __version__
 from ketasim.model.errors import UserError
 from ketasim.runtime.spec import TrialSpec
+from ketasim.studies.trial.assemble import chunk_bytes
+from ketasim.studies.trial.chunks import parameters_sha256, simulate_chunk, trial_model
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -56,9 +58,6 @@ def simulate_chunk_task(spec: TrialSpec, seed: int, block: list[tuple[int, str, 
 
     `expect` is the coordinator's (ketasim version, parameters sha256).
     """
-    from ketasim.studies.trial.assemble import chunk_bytes
-    from ketasim.studies.trial.run import _simulate_chunk, parameters_sha256, trial_model
-
     model = trial_model(spec)
     digest = _HASHES.get(id(model))
     if digest is None:
@@ -67,7 +66,7 @@ def simulate_chunk_task(spec: TrialSpec, seed: int, block: list[tuple[int, str, 
         raise WorkerMismatchError(f"a Dask worker runs ketasim {__version__} with parameters {digest[:12]}, the "
                              f"coordinator ketasim {expect[0]} with parameters {expect[1][:12]}; install the same "
                              "ketasim on the workers")
-    return chunk_bytes(_simulate_chunk(model, spec, seed, block, grid, measures))
+    return chunk_bytes(simulate_chunk(model, spec, seed, block, grid, measures))
 
 
 @contextmanager
