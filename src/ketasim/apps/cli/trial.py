@@ -38,9 +38,16 @@ from ketasim.model.errors import UserError
 @click.option("--allow-failures", type=float, default=0.0, show_default=True, metavar="FRACTION",
               help="Accept up to this fraction of patients failing the solver (exit 0); beyond it the run "
                    "exits 3 after writing its results, which name every failed patient.")
+@click.option("--posterior", default=None, metavar="NAME|DIR",
+              help="Also run the trial over draws of a calibrated posterior (a shipped hypothesis name or a "
+                   "folder written by ketasim calibrate): every endpoint gains its 95% prediction interval "
+                   "(pi95) and every comparison its assurance.")
+@click.option("--draws", type=click.IntRange(1, 1000), default=100, show_default=True,
+              help="Posterior draws to run with --posterior (one replicate trial each).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def command(spec: Path, out: Path, workers: int | None, scheduler: str | None, chunk_size: int | None,
-            resume: bool, replicates: int, allow_large: bool, allow_failures: float, quiet: bool) -> None:
+            resume: bool, replicates: int, allow_large: bool, allow_failures: float, posterior: str | None,
+            draws: int, quiet: bool) -> None:
     """Run the virtual trial described by SPEC.yaml and write its results to --out DIR.
 
     Same spec and seed give a byte-identical summary.json, locally or on Dask. A long run shows
@@ -51,7 +58,7 @@ def command(spec: Path, out: Path, workers: int | None, scheduler: str | None, c
     from ketasim.runtime.spec import load_spec
 
     flags = {"workers": "--workers", "scheduler": "--scheduler", "replicates": "--replicates",
-             "chunk_size": "--chunk-size", "resume": "--resume", "out": "--out"}
+             "chunk_size": "--chunk-size", "resume": "--resume", "out": "--out", "posterior": "--posterior"}
     with flag_errors(flags):
         if workers is not None and workers < 1:
             raise UserError("workers", f"must be at least 1, got {workers}")
@@ -73,7 +80,7 @@ def command(spec: Path, out: Path, workers: int | None, scheduler: str | None, c
             summary = run_interruptibly(lambda stop: run_trial(
                 trial, out, resume=resume, replicates=replicates, on_progress=bar, workers=workers,
                 scheduler=scheduler, chunk_size=chunk_size, allow_large=allow_large, notify=notify,
-                should_stop=stop), out)
+                should_stop=stop, posterior=posterior, posterior_draws=draws), out)
     n = sum(a["size"] for a in summary["arms"].values())
     failures = summary.get("failures")
     if failures and failures["fraction"] > allow_failures:

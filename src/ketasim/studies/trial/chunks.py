@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,9 +72,13 @@ def chunk_table(rows: list[dict[str, Any]], measures: list[str], failed: list[di
 
 
 def simulate_chunk(model: Model, spec: TrialSpec, seed: int, block: Block, grid: np.ndarray,
-                   measures: list[str]) -> pa.Table:
-    """Simulate one block of patients; solver failures are kept in the table's metadata."""
-    patients = [make_patient(model, spec.population, seed, pid, arm, doses) for pid, arm, doses in block]
+                   measures: list[str], typical: Mapping[str, float] | None = None) -> pa.Table:
+    """Simulate one block of patients; solver failures are kept in the table's metadata.
+
+    `typical` replaces typical parameter values (a posterior draw; internal units).
+    """
+    patients = [make_patient(model, spec.population, seed, pid, arm, doses, typical=typical)
+                for pid, arm, doses in block]
     results = simulate_patients(model, patients, grid, measures, run_size=sum(a.size for a in spec.arms))
     rows, failed = [], []
     for p, res in zip(patients, results, strict=True):

@@ -53,7 +53,8 @@ _HASHES: dict[int, str] = {}
 
 
 def simulate_chunk_task(spec: TrialSpec, seed: int, block: list[tuple[int, str, tuple]], grid: np.ndarray,
-                        measures: list[str], expect: tuple[str, str]) -> bytes:
+                        measures: list[str], expect: tuple[str, str],
+                        typical: dict[str, float] | None = None) -> bytes:
     """Worker side: rebuild the trial's model (cached), check it, simulate one block; Parquet bytes.
 
     `expect` is the coordinator's (ketasim version, parameters sha256).
@@ -66,7 +67,7 @@ def simulate_chunk_task(spec: TrialSpec, seed: int, block: list[tuple[int, str, 
         raise WorkerMismatchError(f"a Dask worker runs ketasim {__version__} with parameters {digest[:12]}, the "
                              f"coordinator ketasim {expect[0]} with parameters {expect[1][:12]}; install the same "
                              "ketasim on the workers")
-    return chunk_bytes(simulate_chunk(model, spec, seed, block, grid, measures))
+    return chunk_bytes(simulate_chunk(model, spec, seed, block, grid, measures, typical))
 
 
 @contextmanager
@@ -112,7 +113,8 @@ def dask_client(workers: int | None, scheduler: str | None) -> Iterator[Client]:
 
 
 def run_chunks(client: Client, spec: TrialSpec, jobs: Sequence[Job], grid: np.ndarray, measures: list[str],
-               parameters_hash: str, store: Callable[[int, int, bytes], None]) -> None:
+               parameters_hash: str, store: Callable[[int, int, bytes], None],
+               typicals: Sequence[dict[str, float] | None] | None = None) -> None:
     """Simulate `jobs` on Dask, calling store(replicate, chunk index, Parquet bytes) as each finishes.
 
     Jobs are submitted in index order, a bounded window at a time. Errors in a task (other than a
@@ -132,7 +134,9 @@ def run_chunks(client: Client, spec: TrialSpec, jobs: Sequence[Job], grid: np.nd
     def submit(job: Job) -> Any:
         r, k, seed, block = job
         key = f"ketasim-chunk-r{r:03d}-{k:05d}-{token}"
-        fut = client.submit(simulate_chunk_task, spec, seed, block, grid, measures, expect, key=key, pure=False)
+        typical = typicals[r] if typicals is not None else None
+        fut = client.submit(simulate_chunk_task, spec, seed, block, grid, measures, expect, typical, key=key,
+                            pure=False)
         running[key] = (r, k, fut)
         return fut
 

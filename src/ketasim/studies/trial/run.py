@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
 import logging
 import math
@@ -53,6 +54,7 @@ from ketasim.studies.trial.distributed import dask_client, run_chunks
 from ketasim.studies.trial.grid import chunk_size_for, observation_grid
 from ketasim.studies.trial.measures import available_measures, check_available
 from ketasim.studies.trial.plan import plan_run
+from ketasim.studies.trial.posterior import TrialPosterior, add_uncertainty, trial_posterior
 
 log = logging.getLogger("ketasim.trial")
 __all__ = ["COVARIATE_COLUMNS", "TrialCancelledError", "build_summary", "dumps_summary", "replicate_seed",
@@ -89,9 +91,12 @@ def _assignments(spec: TrialSpec) -> list[tuple[int, str, tuple]]:
     return out
 
 
-def _fingerprint(spec: TrialSpec, replicates: int, chunk_size: int) -> dict[str, Any]:
-    return {"spec_sha256": spec_sha256(spec), "replicates": replicates, "version": __version__,
-            "chunk_size": chunk_size}
+def _fingerprint(spec: TrialSpec, replicates: int, chunk_size: int, posterior: str = "") -> dict[str, Any]:
+    out = {"spec_sha256": spec_sha256(spec), "replicates": replicates, "version": __version__,
+           "chunk_size": chunk_size}
+    if posterior:
+        out["posterior_sha256"] = posterior
+    return out
 
 
 def _clean_stale(out: Path, notify: Callable[[str], None]) -> None:
@@ -103,9 +108,9 @@ def _clean_stale(out: Path, notify: Callable[[str], None]) -> None:
 
 
 def _prepare_chunks(out: Path, spec: TrialSpec, replicates: int, resume: bool, chunk_size: int,
-                    notify: Callable[[str], None]) -> Path:
+                    notify: Callable[[str], None], posterior: str = "") -> Path:
     chunks = out / ".chunks"
-    manifest = _fingerprint(spec, replicates, chunk_size)
+    manifest = _fingerprint(spec, replicates, chunk_size, posterior)
     mpath = chunks / "manifest.json"
     if resume and chunks.is_dir():
         try:
@@ -231,11 +236,12 @@ def _simulate_chunks(client: Any, spec: TrialSpec, owner: Owner, chunks: Path, b
                 store_chunk(chunks, owner, r, k, blocks[k], data)
                 finished(len(blocks[k]))
 
-            run_chunks(client, spec, jobs, grid, measures, owner.parameters_sha256, store)
+            run_chunks(client, spec, jobs, grid, measures, owner.parameters_sha256, store, hooks.typicals)
         else:
             model = hooks.model
             for r, k, seed, block in jobs:
-                table = simulate_chunk(model, spec, seed, block, grid, measures)
+                typical = hooks.typicals[r] if hooks.typicals is not None else None
+                table = simulate_chunk(model, spec, seed, block, grid, measures, typical)
                 store_chunk(chunks, owner, r, k, block, chunk_bytes(table))
                 finished(len(block))
     except BaseException as exc:  # Ctrl-C, a cancel or a crash: the finished chunks stay for --resume
@@ -253,6 +259,8 @@ class _Hooks:
     on_progress: Callable[[float], None] | None
     should_stop: Callable[[], bool] | None
     model: Any = None
+    #: typical values per replicate (None: the model's own), for runs over posterior draws
+    typicals: list[dict[str, float] | None] | None = None
 
 
 def _check_arguments(replicates: int, size: int, workers: int | None, scheduler: str | None, out: Path) -> None:
@@ -283,19 +291,29 @@ def run_trial(spec: TrialSpec, out: str | Path, *, resume: bool = False, replica
               on_progress: Callable[[float], None] | None = None,
               workers: int | None = None, scheduler: str | None = None, chunk_size: int | None = None,
               allow_large: bool = False, notify: Callable[[str], None] | None = None,
-              should_stop: Callable[[], bool] | None = None) -> dict[str, Any]:
+              should_stop: Callable[[], bool] | None = None, posterior: str | None = None,
+              posterior_draws: int = 100) -> dict[str, Any]:
     """Run `spec`, write DIR/summary.json, patients.parquet and report.html; return the summary.
 
     Chunks run in this process by default, on a local Dask cluster of `workers` processes when
     workers > 1, or on the Dask cluster at `scheduler`; every way gives the same summary.json.
     Limits (ketasim.runtime.limits) are checked first; `allow_large` lifts the default ones.
     `notify` receives one-line messages (estimates, recomputed chunks); `should_stop` is asked
-    after each chunk and stops the run (TrialCancelledError) when it answers True.
+    after each chunk and stops the run (TrialCancelledError) when it answers True. With `posterior`
+    (a calibrated posterior's folder or shipped name), the trial also runs once per draw (up to
+    `posterior_draws`) and every endpoint gains its 95% prediction interval (trial/posterior.py).
     """
     out = Path(out)
     _check_arguments(replicates, 1 if chunk_size is None else chunk_size, workers, scheduler, out)
     size = chunk_size_for(observation_grid(spec).size, CHUNK) if chunk_size is None else chunk_size
     hooks = _Hooks(notify or log.info, on_progress, should_stop)
+    post = None
+    if posterior is not None:
+        if replicates != 1:
+            raise UserError("replicates", "a posterior run has one replicate per draw; leave `replicates` at 1")
+        post = trial_posterior(posterior, trial_model(spec), posterior_draws)
+        replicates = 1 + post.draws
+        hooks.typicals = [None, *post.typicals]
     plan = plan_run(spec, replicates, size, workers, allow_large)
     if plan.big:
         hooks.notify(f"{spec.population.size} patients x {replicates} replicate(s): {plan.estimate.text()}")
@@ -305,7 +323,10 @@ def run_trial(spec: TrialSpec, out: str | Path, *, resume: bool = False, replica
     grid = observation_grid(spec)
     block_list = _assignments(spec)
     blocks = [block_list[i:i + size] for i in range(0, len(block_list), size)]
-    owner = Owner(spec_sha256(spec), parameters_sha256(model))
+    spec_hash = spec_sha256(spec)
+    if post is not None:
+        spec_hash = hashlib.sha256(f"{spec_hash}:{post.sha256}:{post.draws}".encode()).hexdigest()
+    owner = Owner(spec_hash, parameters_sha256(model))
     if scheduler is not None or (workers or 1) > 1:
         executor: Any = dask_client(workers, scheduler)  # connects first: a bad address writes nothing
     else:
@@ -314,14 +335,15 @@ def run_trial(spec: TrialSpec, out: str | Path, *, resume: bool = False, replica
         with executor as client:
             out.mkdir(parents=True, exist_ok=True)
             _clean_stale(out, hooks.notify)
-            chunks = _prepare_chunks(out, spec, replicates, resume, size, hooks.notify)
+            chunks = _prepare_chunks(out, spec, replicates, resume, size, hooks.notify,
+                                     post.sha256 if post is not None else "")
             good: set[tuple[int, int]] = set()
             if resume:
                 good, notes = verify_chunks(chunks, owner, replicates, blocks)
                 for note in notes:
                     hooks.notify(note)
             _simulate_chunks(client, spec, owner, chunks, blocks, grid, measures, replicates, hooks, good)
-        summary = _assemble(spec, model, measures, out, chunks, blocks, grid, replicates)
+        summary = _assemble(spec, model, measures, out, chunks, blocks, grid, replicates, post)
     except OSError as exc:
         if exc.errno in _OUT_ERRNOS:
             raise _out_error(exc, out) from None
@@ -333,7 +355,7 @@ def run_trial(spec: TrialSpec, out: str | Path, *, resume: bool = False, replica
 
 
 def _assemble(spec: TrialSpec, model: Model, measures: list[str], out: Path, chunks: Path, blocks: list[Block],
-              grid: np.ndarray, replicates: int) -> dict[str, Any]:
+              grid: np.ndarray, replicates: int, post: TrialPosterior | None = None) -> dict[str, Any]:
     """Read the chunks back, analyse every replicate, and move the final files into `out`."""
     from ketasim.studies.trial.report import write_report
 
@@ -341,6 +363,7 @@ def _assemble(spec: TrialSpec, model: Model, measures: list[str], out: Path, chu
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=out))
     try:
         first = None
+        draws: list[ep.Analysis] = []
         for r in range(replicates):  # replicate 0 is streamed into patients.parquet on the way
             rep = read_replicate(chunks, r, blocks, spec, grid, tmp / "patients.parquet" if r == 0 else None)
             analysis = ep.analyse(spec, rep.endpoint_arms, replicate_seed(spec.seed, r))
@@ -349,10 +372,14 @@ def _assemble(spec: TrialSpec, model: Model, measures: list[str], out: Path, chu
                 power_hits[(a, b, name)] = power_hits.get((a, b, name), 0) + hit
             if r == 0:
                 first = (rep, analysis)
+            elif post is not None:
+                draws.append(analysis)
         assert first is not None and first[0].report_arms is not None
         rep, analysis = first
-        power = {k: v / replicates for k, v in power_hits.items()} if replicates > 1 else None
-        summary = build_summary(spec, model, measures, analysis, rep.failed, power, replicates)
+        power = {k: v / replicates for k, v in power_hits.items()} if replicates > 1 and post is None else None
+        summary = build_summary(spec, model, measures, analysis, rep.failed, power, 1 if post else replicates)
+        if post is not None:
+            add_uncertainty(summary, post, draws)
         (tmp / "summary.json").write_text(dumps_summary(summary), encoding="utf-8")
         write_report(tmp / "report.html", spec, summary, rep.report_arms, rep.failed)
         for name in ("patients.parquet", "report.html", "summary.json"):
