@@ -7,9 +7,12 @@ stand-ins for max(x, 0) that are exactly 0 at 0, so a model without drug stays a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import sympy as sp
 
 from ketasim.model.description import ModelBuilder, Param
+from ketasim.model.hypotheses import Switch
 
 #: smoothing width of the positive part (in the units of its argument, usually relative levels)
 POS_EPS = 1e-3
@@ -27,10 +30,17 @@ def P(name: str, value: float, unit: str, source: str, flag: str, description: s
     return Param(name, value, unit, source, flag, description, **kw)  # type: ignore[arg-type]
 
 
-def switch(name: str, value: float, description: str) -> Param:
-    """A hypothesis switch hyp_<name> (0..1): which initiating route or mechanism is active."""
-    return Param(name, value, "dimensionless", "hypothesis switch (system.md section 8)", "A", description,
-                 low=0.0, high=1.0)
+def switch(name: str, value: float, description: str, variant: str, variant_description: str,
+           implies: Mapping[str, float] | None = None, combined: float = 0.0) -> Switch:
+    """A hypothesis switch hyp_<name> (0..1) and the variant that turns it on.
+
+    `variant` (with `variant_description`, one line) is the hypothesis listed by
+    `ketasim hypotheses`; it also sets the switches in `implies`; `combined` is this switch's
+    weight in the `combined` variant.
+    """
+    return Switch(name, value, "dimensionless", "hypothesis switch (system.md section 8)", "A", description,
+                  low=0.0, high=1.0, variant=variant, variant_description=variant_description,
+                  implies=tuple((implies or {}).items()), combined=combined)
 
 
 def perturbation(name: str, description: str, source: str) -> Param:

@@ -17,6 +17,7 @@ import numpy as np
 
 from ketasim.model.compounds import MOLAR_MASS
 from ketasim.model.description import Model
+from ketasim.model.species import REFERENCE_WEIGHT_KG
 from ketasim.runtime.build import build_model
 from ketasim.runtime.engines.reference import Trajectory, simulate_reference
 from ketasim.runtime.patients import individual_parameters
@@ -27,7 +28,7 @@ HOUR_MIN = 60.0
 STANDARD_INFUSION_H = 40.0 / 60.0
 #: solver tolerances of the figure runs: 1e-8 is ample for 3 significant digits and 3x faster
 RTOL, ATOL = 1e-8, 1e-11
-REFERENCE_WEIGHT = {"human": 70.0, "mouse": 0.025, "rat": 0.25}
+REFERENCE_WEIGHT = REFERENCE_WEIGHT_KG
 #: simulated span per species (h): long enough for AUC0-inf and the late tails
 SPAN_H = {"human": 72.0, "mouse": 12.0, "rat": 12.0}
 

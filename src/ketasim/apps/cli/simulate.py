@@ -24,15 +24,16 @@ import pandas as pd
 from ketasim.model.compounds import get_drug
 from ketasim.model.description import Model
 from ketasim.model.errors import UserError
+from ketasim.model.species import REFERENCE_WEIGHT_KG, SPECIES
 from ketasim.model.units import _NUMBER_UNIT, parse_quantity, ureg
-from ketasim.runtime.build import SPECIES, build_model
+from ketasim.runtime.build import build_model
 from ketasim.runtime.engines.reference import Trajectory, simulate_reference
 from ketasim.runtime.patients import individual_parameters, patient_rng
 from ketasim.runtime.regimen import Dose, DoseEvent, dose_events
 from ketasim.studies.pkmetrics import ANALYTES, PKMetrics, pk_metrics
 
 #: default body weight per species (kg) and the largest population this command simulates
-DEFAULT_WEIGHT_KG = {"human": 70.0, "mouse": 0.025, "rat": 0.25}
+DEFAULT_WEIGHT_KG = REFERENCE_WEIGHT_KG
 MAX_PATIENTS = 500
 MAX_DAYS = 365.0
 #: concentrations at or below this count as unquantifiable for the terminal half-life (ng/mL)
@@ -125,11 +126,9 @@ def output_times(events: Sequence[DoseEvent], t_end_h: float) -> np.ndarray:
 
 def check_hypothesis(name: str) -> None:
     """Unknown model variants are a user error naming the flag."""
-    from ketasim.model.hypotheses import HYPOTHESES
+    from ketasim.runtime.build import get_hypothesis
 
-    known = list(HYPOTHESES)
-    if name not in known:
-        raise UserError("--hypothesis", f"unknown hypothesis {name!r}; choose one of {', '.join(known)}")
+    get_hypothesis(name, "--hypothesis")
 
 
 def analytes_of(result: SimulationResult, drug: str) -> dict[str, str]:

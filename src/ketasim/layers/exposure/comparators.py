@@ -17,6 +17,7 @@ from ketasim.model.compounds import Drug, drug_from_compound, register
 from ketasim.model.compounds.files import builtin_compounds
 from ketasim.model.compounds.schema import Compound, Quantity
 from ketasim.model.description import ModelBuilder, Param
+from ketasim.model.species import reference_weight
 
 
 @dataclass(frozen=True)
@@ -83,8 +84,8 @@ for _c in builtin_compounds():
 def _scaled(value: float, source: str, flag: str, exponent: float, species: str) -> tuple[float, str, str]:
     if species == "human":
         return value, source, flag
-    w = {"mouse": 0.025, "rat": 0.25}[species]
-    return value * (w / 70.0) ** exponent, f"{source}; scaled allometrically (W^{exponent}) from 70 kg", "A"
+    w = reference_weight(species) / reference_weight("human")
+    return value * w ** exponent, f"{source}; scaled allometrically (W^{exponent}) from 70 kg", "A"
 
 
 def add_comparator(b: ModelBuilder, name: str, species: str, routes: set[str]) -> None:
@@ -92,10 +93,9 @@ def add_comparator(b: ModelBuilder, name: str, species: str, routes: set[str]) -
     pk = LIBRARY[name]
     a = next(iter(pk.drug.analytes))
     b.layer = "exposure"
+    ref = reference_weight(species)
     if "WT" not in b.params:
-        ref = {"human": 70.0, "mouse": 0.025, "rat": 0.25}[species]
         b.param(Param("WT", ref, "kg", "patient covariate", "P", "body weight", covariate=True))
-    ref = {"human": 70.0, "mouse": 0.025, "rat": 0.25}[species]
     rows = [("CL", pk.cl, "L/h", 0.75, "clearance"), ("V1", pk.v1, "L", 1.0, "central volume"),
             ("V2", pk.v2, "L", 1.0, "peripheral volume"), ("Q", pk.q, "L/h", 0.75, "distribution clearance")]
     vss = sum(_scaled(pk_v[0], "", "A", 1.0, species)[0] for pk_v in (pk.v1, pk.v2))

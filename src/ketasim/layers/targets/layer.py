@@ -66,7 +66,9 @@ def add_targets(b: ModelBuilder, species: str, hypothesis: str, families: set[st
                          "system.md section 2 (GluN2D knockout abolishes ketamine-evoked cortical "
                          "excitation)"))
     b.param(perturbation("hcn1_ko", "1: HCN1 knockout", "Chen, Shu & Bayliss 2009; Zhou et al. 2013"))
-    b.param(switch("hyp_hnk_ampa", 0.0, "1: (2R,6R)-HNK potentiates AMPAR transmission (Zanos 2016)"))
+    b.param(switch("hyp_hnk_ampa", 0.0, "1: (2R,6R)-HNK potentiates AMPAR transmission (Zanos 2016)",
+                    "hnk_ampa", "(2R,6R)-HNK formed over hours potentiates AMPAR signalling -> BDNF "
+                    "(NMDAR-independent)", combined=0.3))
     b.let("w2d_int_eff", "w2d_int*(1 - glun2d_ko)", "dimensionless", "GluN2D share of interneuron NMDARs")
     groups = present_groups(b)
     # drug exposure in Kd units (GluN2A, 0 Mg2+) for each group

@@ -19,6 +19,7 @@ from scipy.integrate import solve_ivp
 
 from ketasim.model.codegen import compile_model
 from ketasim.model.description import Model
+from ketasim.model.species import REFERENCE_WEIGHT_KG
 from ketasim.runtime.build import build_model
 from ketasim.runtime.engines.reference import Trajectory, simulate_reference
 from ketasim.runtime.regimen import Dose, DoseEvent, dose_events
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from ketasim.studies.validation.population import Population
 
 #: reference body weights (kg) of the typical subject per species
-SPECIES_WEIGHT = {"human": 70.0, "mouse": 0.025, "rat": 0.25}
 #: solver tolerances of typical-subject runs (reference solver; populations use the fast engine)
 RTOL, ATOL = 1e-8, 1e-10
 
@@ -289,7 +289,7 @@ class Context:
             model = self.model(species, drugs_routes(doses, extra_drugs), layers)
             values = {**to_internal(model, covariates, strict=False), **to_internal(model, overrides, strict=True)}
             params = np.array(model.with_params(**values))
-            weight = covariates.get("WT", SPECIES_WEIGHT[species])
+            weight = covariates.get("WT", REFERENCE_WEIGHT_KG[species])
             events = events_for(doses, weight)
         except Exception as exc:
             self._failed[key] = exc
