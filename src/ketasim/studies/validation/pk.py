@@ -8,6 +8,7 @@ import numpy as np
 from scipy.optimize import curve_fit
 
 from ketasim.runtime.regimen import Dose
+from ketasim.studies.validation import assay
 from ketasim.studies.validation.core import (
     Checks,
     Context,
@@ -262,22 +263,16 @@ SITE_ANALYTES = {"K_S": "s_ketamine", "K_R": "r_ketamine", "NK_S": "s_norketamin
 def site_occupancy(sim: Sim) -> tuple[np.ndarray, str]:
     """Channel-site ([3H]MK-801) occupancy over time and how it was obtained.
 
-    With the model's in-vitro assay: equilibrium occupancy of the site by every analyte at its
-    unbound brain concentration, with the assay's 0-Mg2+ GluN2A IC50 (binding conditions), which is
-    what ex vivo binding reads (drug present in the tissue, whatever the channel state).
-    Without it: the model's pyramidal synaptic block.
+    Equilibrium occupancy of the site by every analyte at its unbound brain concentration, with
+    the binding-condition IC50 (GluN2A, 0 Mg2+) of the model's targets layer in the assay, which
+    is what ex vivo binding reads (drug present in the tissue, whatever the channel state).
     """
-    from ketasim.studies.validation.receptors import assay
-
-    mod = assay()
-    if mod is None:
-        return sim.out("nmdar_block_pyr_syn"), "pyramidal synaptic block"
     m = sim.model
     x = np.zeros_like(sim.t)
     for analyte, name in SITE_ANALYTES.items():
         state, fu, _ = clamp_names(analyte)
         if state in m.state_index:
-            x = x + sim.state(state) * m.param(fu).internal_value / mod.ic50(name, "2A", 0.0)
+            x = x + sim.state(state) * m.param(fu).internal_value / assay.ic50(name, "2A", 0.0)
     return x / (1.0 + x), "equilibrium site occupancy at unbound brain concentrations (assay IC50, 0 Mg2+)"
 
 
