@@ -29,7 +29,7 @@ def test_published_figure(figure: F.Figure) -> None:
     value = figure.measure()
     assert figure.passes(value), (
         f"{figure.quantity}: model {value:.4g} {figure.unit}, published {figure.published} "
-        f"(accepted {figure.low:g} to {figure.high:g}; {figure.source}; target {figure.target})"
+        f"(accepted {figure.limits[0]:g} to {figure.limits[1]:g}; {figure.source}; target {figure.target})"
     )
 
 
@@ -103,7 +103,7 @@ MASS_CASES = {
 def test_mass_balance_and_non_negativity(case: str) -> None:
     species, doses = MASS_CASES[case]
     model = build_model(species, frozenset((d.drug, d.route) for d in doses), layers="exposure")
-    weight = F.REFERENCE_WEIGHT[species]
+    weight = F.REFERENCE_WEIGHT_KG[species]
     events = [e for d in doses for e in dose_events(d, weight)]
     done = max(e.time_h + e.duration_h for e in events)
     times = np.unique(np.r_[np.linspace(0, 24, 97), done])
