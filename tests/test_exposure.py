@@ -214,3 +214,26 @@ def test_every_exposure_parameter_has_source_and_a_range_holding_its_value(speci
         assert p.source and p.unit, f"{p.name}: needs a unit and a source"
         if p.flag == "A" or p.low is not None:
             assert p.low is not None and p.low <= p.value <= p.high, f"{p.name}={p.value} outside [{p.low}, {p.high}]"
+
+
+def test_dose_splits_are_part_of_the_model_and_conserve_mass() -> None:
+    import sympy as sp
+
+    from ketasim.layers.exposure.routes import dose_targets
+    from ketasim.model.compounds import get_drug
+    from ketasim.model.description import EVENT_VARIABLES
+
+    pairs = frozenset({("ketamine", "intranasal"), ("esketamine", "intranasal"), ("ketamine", "sublingual"),
+                       ("2r6r-hnk", "oral"), ("memantine", "oral"), ("midazolam", "im")})
+    model = build_model("human", pairs)
+    values = {sp.Symbol(p.name, real=True): p.internal_value for p in model.params}
+    values.update({sp.Symbol(v, real=True): x for v, x in zip(EVENT_VARIABLES, (1.0, 28.0, 56.0), strict=True)})
+    for drug, route in pairs:
+        split = model.split(drug, route)
+        assert split and all(s.input in model.inputs for s in split), (drug, route)
+        total = sum(float(sp.parse_expr(s.fraction, local_dict={k.name: k for k in values}).subs(values))
+                    for s in split)
+        assert total == pytest.approx(1.0, abs=1e-12), (drug, route)
+        # what a dose event applies is the model's split with the event's numbers in it
+        events = dose_targets(get_drug(drug), route, spray_index=2, spray_mg_base=28.0)
+        assert [inp for inp, _ in events] == [s.input for s in split]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ketasim.layers.exposure.routes import add_dose_splits
 from ketasim.model.compounds import Drug, drug_from_compound, register
 from ketasim.model.compounds.files import builtin_compounds
 from ketasim.model.compounds.schema import Compound, Quantity
@@ -142,13 +143,5 @@ def add_comparator(b: ModelBuilder, name: str, species: str, routes: set[str]) -
     b.output(f"plasma_{name}", f"C_{a}*{mw}", "ng/mL", f"plasma {name}")
     b.output(f"plasma_{name}_nM", f"C_{a}*1000", "nM", f"plasma {name}")
     b.output(f"brain_{name}", f"Kp_{a}*{ce}*{mw}", "ng/mL", f"brain {name}")
+    add_dose_splits(b, name, routes)
 
-
-def dose_targets(drug: Drug, route: str) -> list[tuple[str, str]]:
-    """Dose splits for comparators: IV into plasma, other routes via a depot with F."""
-    a = next(iter(drug.analytes))
-    if route == "iv":
-        return [(f"iv_{a}", "1")]
-    if route in ("oral", "ip"):
-        return [(f"depot_{a}", f"F_{a}"), (f"loss_{a}", f"1 - F_{a}")]
-    return [(f"depot_{a}", "1")]

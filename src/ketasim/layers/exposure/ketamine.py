@@ -20,6 +20,7 @@ but gives the 7-12 h low-concentration tail that sensitive assays and long sampl
 from __future__ import annotations
 
 from ketasim.layers.exposure.ketamine_parameters import parameter_table
+from ketasim.layers.exposure.routes import add_dose_splits
 from ketasim.model.compounds import MOLAR_MASS
 from ketasim.model.description import ModelBuilder
 
@@ -53,6 +54,7 @@ def add_ketamine_family(b: ModelBuilder, species: str, routes: set[str]) -> None
     for e in ENANTIOMERS:
         _enantiomer(b, e, routes)
     _outputs(b)
+    add_dose_splits(b, "ketamine", routes)
 
 
 def _enantiomer(b: ModelBuilder, e: str, routes: set[str]) -> None:

@@ -392,6 +392,9 @@ class _Writer:
             par = self.parameter(f"u_{inp}", 0.0, unit, False,
                                  f"infusion rate into {state} (set by dose events)")
             par.setAnnotation(_annotation("input", name=inp, state=state))
+            splits = [f"{s.drug} {s.route}: {s.fraction}" for s in m.dose_splits if s.input == inp]
+            if splits:
+                par.appendNotes(_notes("Fraction of one administration entering here: " + "; ".join(splits)))
 
         for let in m.lets:
             par = self.parameter(let.name, 0.0, let.unit, False, let.description)
