@@ -23,6 +23,7 @@ from ketasim.layers.exposure.ketamine_parameters import parameter_table
 from ketasim.layers.exposure.routes import add_dose_splits
 from ketasim.model.compounds import MOLAR_MASS
 from ketasim.model.description import ModelBuilder
+from ketasim.model.motifs import allometric, micro_to_nano, molar_to_mass, relax
 
 ENANTIOMERS = ("S", "R")
 #: depot routes and the parameters of their first-order absorption into the central compartment
@@ -40,7 +41,7 @@ def add_ketamine_family(b: ModelBuilder, species: str, routes: set[str]) -> None
     """Add the ketamine-family states, fluxes, dose inputs and outputs for `routes`."""
     b.layer = "exposure"
     b.params_from(parameter_table(species))
-    b.let("s_q", "(WT/WT_ref)**0.75", "dimensionless", "allometric scaling of clearances")
+    b.let("s_q", allometric("WT/WT_ref"), "dimensionless", "allometric scaling of clearances")
     b.let("s_cl", "s_q * (1 + (cl_female - 1)*FEMALE)", "dimensionless",
           "allometric and sex scaling of the metabolic clearances of ketamine and norketamine")
     b.let("s_v", "WT/WT_ref", "dimensionless", "allometric scaling of volumes")
@@ -138,7 +139,7 @@ def _enantiomer(b: ModelBuilder, e: str, routes: set[str]) -> None:
         ke0 = "ke0_HNK" if a == "DHNK" else f"ke0_{a}"
         ce = f"Ce_{a}_{e}"
         b.state(ce, "uM", f"brain effect-site {a} ({e}), plasma-equivalent")
-        b.rate(ce, f"{ke0}*(C_{a}_{e} - {ce})")
+        b.rate(ce, relax(ce, f"C_{a}_{e}", ke0))
     fu = {"K": "fu_K", "NK": "fu_NK", "HNK": "fu_HNK", "DHNK": "fu_HNK"}
     for a in ("K", "NK", "HNK", "DHNK"):
         b.let(f"Cu_{a}_{e}", f"{fu[a]}*Ce_{a}_{e}", "uM", f"unbound brain {a} ({e}), drives receptors")
@@ -169,7 +170,8 @@ def _outputs(b: ModelBuilder) -> None:
     for name, (a, ens, m) in series.items():
         plasma = " + ".join(f"C_{a}_{e}" for e in ens)
         brain = " + ".join(f"Ce_{a}_{e}" for e in ens)
-        b.output(f"plasma_{name}", f"({plasma})*{m}", "ng/mL", f"plasma {name.replace('_', ' ')} (total)")
-        b.output(f"plasma_{name}_nM", f"({plasma})*1000", "nM", f"plasma {name.replace('_', ' ')} (total)")
-        b.output(f"brain_{name}", f"{kp[a]}*({brain})*{m}", "ng/mL", f"brain tissue {name.replace('_', ' ')}")
-        b.output(f"brain_{name}_nM", f"{kp[a]}*({brain})*1000", "nM", f"brain tissue {name.replace('_', ' ')}")
+        b.output(f"plasma_{name}", molar_to_mass(plasma, m), "ng/mL", f"plasma {name.replace('_', ' ')} (total)")
+        b.output(f"plasma_{name}_nM", micro_to_nano(plasma), "nM", f"plasma {name.replace('_', ' ')} (total)")
+        b.output(f"brain_{name}", f"{kp[a]}*{molar_to_mass(brain, m)}", "ng/mL",
+                 f"brain tissue {name.replace('_', ' ')}")
+        b.output(f"brain_{name}_nM", f"{kp[a]}*{micro_to_nano(brain)}", "nM", f"brain tissue {name.replace('_', ' ')}")

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from ketasim.layers.targets.parameters import CHANNEL_GROUPS, GROUP_TABLE, POPULATIONS, SUBUNITS, parameter_table
 from ketasim.model.description import ModelBuilder
-from ketasim.model.motifs import forward_expr, perturbation, switch
+from ketasim.model.motifs import forward_expr, hill, occupancy, perturbation, relative, switch
 
 #: circuit states and parameters the open probabilities depend on (defined by the circuit layer)
 CIRCUIT_NAMES = ("r_int", "r_pyr", "glu", "lhb_burst", "g_amb", "SYN_DEFICIT", "DIAG_HEALTHY", "lhb_bref",
@@ -33,7 +33,7 @@ CIRCUIT_NAMES = ("r_int", "r_pyr", "glu", "lhb_burst", "g_amb", "SYN_DEFICIT", "
 PO = {
     "int": "Po_int0*r_int*(1 - glun2d_po*glun2d_ko)",
     "pyr": "Po_pyr0*r_pyr",
-    "ext": "Po_ext0*glu/100*(1 + g_amb*SYN_DEFICIT*(1 - DIAG_HEALTHY))",
+    "ext": f"Po_ext0*{relative('glu')}*(1 + g_amb*SYN_DEFICIT*(1 - DIAG_HEALTHY))",
     "pre": "Po_pre0*r_pyr",
     "glun2c": "Po_2c0",
     "lhb": "Po_lhb_q + Po_lhb_b*((lhb_burst/lhb_bref)**lhb_n_po + lhb_drive)",
@@ -78,7 +78,7 @@ def add_targets(b: ModelBuilder, species: str, hypothesis: str, families: set[st
     hnk = "pd_scale*(Cu_HNK_R/IC50_HNK_R + Cu_HNK_S/IC50_HNK_S)"
     has_trx = "Cu_TRX" in b.lets
     if has_trx:
-        b.let("nam_occ", "pd_scale*Cu_TRX/(pd_scale*Cu_TRX + Ki_TRX)", "dimensionless", "GluN2B NAM occupancy")
+        b.let("nam_occ", hill("pd_scale*Cu_TRX", "Ki_TRX"), "dimensionless", "GluN2B NAM occupancy")
     for pop, (desc, _) in POPULATIONS.items():
         po = forward_expr(b, PO[pop], CIRCUIT_NAMES)
         b.let(f"Po_{pop}", po, "dimensionless", f"time-averaged open probability, {desc}")  # type: ignore[arg-type]
@@ -98,7 +98,7 @@ def add_targets(b: ModelBuilder, species: str, hypothesis: str, families: set[st
             b.rate(f"Bd_{g}_{pop}",
                    f"Po_{pop}*koff_{g}*(f_trap_{g}*X_{g}/m_{g}_{pop}*free_{pop} - Bd_{g}_{pop})"
                    f" - k_leak_{g}*(1 - Po_{pop})*Bd_{g}_{pop}")
-        b.let(f"Bhnk_{pop}", f"({hnk}/m_K_{pop})/(1 + {hnk}/m_K_{pop})", "dimensionless",
+        b.let(f"Bhnk_{pop}", occupancy(f"({hnk}/m_K_{pop})"), "dimensionless",
               f"HNK block (Mg2+-competitive), {desc}")
         nam = f"*(1 - ({GLUN2B_SHARE[pop]})*nam_max*nam_occ)" if has_trx else ""
         b.let(f"block_{pop}", f"1 - (1 - Bch_{pop})*(1 - Bhnk_{pop}){nam}", "dimensionless",
@@ -109,21 +109,21 @@ def add_targets(b: ModelBuilder, species: str, hypothesis: str, families: set[st
 
 def _other_targets(b: ModelBuilder, has_trx: bool) -> None:
     b.let("X_hcn", "pd_scale*(Cu_K_S/IC50_HCN_S + Cu_K_R/IC50_HCN_R)", "dimensionless", "HCN1 exposure")
-    b.let("hcn1_inh", "(1 - hcn1_ko)*X_hcn/(1 + X_hcn)", "dimensionless", "HCN1 inhibition")
+    b.let("hcn1_inh", f"(1 - hcn1_ko)*{occupancy('X_hcn')}", "dimensionless", "HCN1 inhibition")
     b.let("X_gate", "pd_scale*(Cu_K_S/IC50_gate_S + Cu_K_R/IC50_gate_R)", "dimensionless", "gating-site exposure")
-    b.let("gate_inh", "X_gate/(1 + X_gate)", "dimensionless",
+    b.let("gate_inh", occupancy("X_gate"), "dimensionless",
           "allosteric (non-use-dependent) NMDAR gating inhibition at anaesthetic concentrations")
     b.let("X_mu", "pd_scale*(Cu_K_S/Ki_MU_S + Cu_K_R/Ki_MU_R)", "dimensionless", "mu-opioid exposure")
-    b.let("mu_occ", "X_mu/(1 + X_mu)", "dimensionless", "mu-opioid receptor occupancy (agonist)")
+    b.let("mu_occ", occupancy("X_mu"), "dimensionless", "mu-opioid receptor occupancy (agonist)")
     b.let("X_kap", "pd_scale*(Cu_K_S/Ki_KAP_S + Cu_K_R/Ki_KAP_R)", "dimensionless", "kappa-opioid exposure")
-    b.let("kap_occ", "X_kap/(1 + X_kap)", "dimensionless", "kappa-opioid receptor occupancy")
+    b.let("kap_occ", occupancy("X_kap"), "dimensionless", "kappa-opioid receptor occupancy")
     ssri = " + pd_scale*Cu_SSRI/Kd_TRKB_SSRI" if "Cu_SSRI" in b.lets else ""
     b.let("X_trkb", f"pd_scale*(Cu_K_S + Cu_K_R)/Kd_TRKB_K{ssri}", "dimensionless", "TrkB-site exposure")
-    b.let("trkb_occ", "X_trkb/(1 + X_trkb)", "dimensionless", "drug occupancy of the TrkB transmembrane site")
-    b.let("hnk_pot", "hyp_hnk_ampa*Emax_HNK_AMPA*pd_scale*Cu_HNK_R/(pd_scale*Cu_HNK_R + EC50_HNK_AMPA)",
+    b.let("trkb_occ", occupancy("X_trkb"), "dimensionless", "drug occupancy of the TrkB transmembrane site")
+    b.let("hnk_pot", f"hyp_hnk_ampa*Emax_HNK_AMPA*{hill('pd_scale*Cu_HNK_R', 'EC50_HNK_AMPA')}",
           "dimensionless", "relative AMPAR potentiation by (2R,6R)-HNK (hypothesis-gated)")
     if "Cu_SSRI" in b.lets:
-        b.let("sert_occ", "pd_scale*Cu_SSRI/(pd_scale*Cu_SSRI + ssri_sert_ki)", "dimensionless",
+        b.let("sert_occ", hill("pd_scale*Cu_SSRI", "ssri_sert_ki"), "dimensionless",
               "serotonin-transporter occupancy by the SSRI")
     if not has_trx:
         b.let("nam_occ", "0", "dimensionless", "GluN2B NAM occupancy (no NAM in this regimen)")
