@@ -129,6 +129,18 @@ def _other_targets(b: ModelBuilder, has_trx: bool) -> None:
         b.let("nam_occ", "0", "dimensionless", "GluN2B NAM occupancy (no NAM in this regimen)")
 
 
+#: the other target readouts: output name, the quantity it reports, meaning
+OTHER_OUTPUTS = (
+    ("nmdar_block_hnk", "Bhnk_pyr", "pyramidal synaptic NMDAR block by HNK"),
+    ("hcn1_inhibition", "hcn1_inh", "HCN1 channel inhibition"),
+    ("mu_opioid_occupancy", "mu_occ", "mu-opioid receptor occupancy"),
+    ("kappa_opioid_occupancy", "kap_occ", "kappa-opioid receptor occupancy"),
+    ("trkb_drug_occupancy", "trkb_occ", "drug bound to TrkB's transmembrane site"),
+    ("hnk_ampa_potentiation", "hnk_pot", "HNK AMPAR potentiation (hypothesis-gated)"),
+    ("glun2b_nam_occupancy", "nam_occ", "GluN2B negative allosteric modulator occupancy"),
+)
+
+
 def _outputs(b: ModelBuilder, groups: list[str]) -> None:
     names = {"int": "int", "pyr": "pyr_syn", "ext": "extrasyn", "pre": "pre", "glun2c": "glun2c", "lhb": "lhb",
              "rest": "rest"}
@@ -137,10 +149,5 @@ def _outputs(b: ModelBuilder, groups: list[str]) -> None:
                  f"fraction of NMDAR channels blocked: {POPULATIONS[pop][0]}")
     b.output("nmdar_trapped_int", "Bd_int*(1 - Po_int)", "dimensionless",
              "fraction of interneuron channels closed with drug trapped inside")
-    b.output("nmdar_block_hnk", "Bhnk_pyr", "dimensionless", "pyramidal synaptic NMDAR block by HNK")
-    b.output("hcn1_inhibition", "hcn1_inh", "dimensionless", "HCN1 channel inhibition")
-    b.output("mu_opioid_occupancy", "mu_occ", "dimensionless", "mu-opioid receptor occupancy")
-    b.output("kappa_opioid_occupancy", "kap_occ", "dimensionless", "kappa-opioid receptor occupancy")
-    b.output("trkb_drug_occupancy", "trkb_occ", "dimensionless", "drug bound to TrkB's transmembrane site")
-    b.output("hnk_ampa_potentiation", "hnk_pot", "dimensionless", "HNK AMPAR potentiation (hypothesis-gated)")
-    b.output("glun2b_nam_occupancy", "nam_occ", "dimensionless", "GluN2B negative allosteric modulator occupancy")
+    for name, expr, description in OTHER_OUTPUTS:
+        b.output(name, expr, "dimensionless", description)
