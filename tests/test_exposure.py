@@ -237,3 +237,16 @@ def test_dose_splits_are_part_of_the_model_and_conserve_mass() -> None:
         # what a dose event applies is the model's split with the event's numbers in it
         events = dose_targets(get_drug(drug), route, spray_index=2, spray_mg_base=28.0)
         assert [inp for inp, _ in events] == [s.input for s in split]
+
+
+def test_every_enantiomer_name_is_in_the_layer_index() -> None:
+    # names built per enantiomer stay findable by a text search: the layer's docstring lists them
+    from ketasim.layers.exposure import ketamine
+
+    routes = ("iv", "oral", "im", "sc", "ip", "sublingual", "intranasal")
+    pairs = frozenset({*(("ketamine", r) for r in routes), ("2r6r-hnk", "oral")})
+    model = build_model("human", pairs, layers="exposure")
+    index = set(re.findall(r"\b\w+\b", (ketamine.__doc__ or "").split("Names", 1)[1]))
+    built = {s.name for s in model.states if s.layer == "exposure"} | set(model.inputs)
+    built |= {x.name for x in model.lets if x.layer == "exposure" and x.name.endswith(("_S", "_R", "_S_i", "_R_i"))}
+    assert built - index == set()
