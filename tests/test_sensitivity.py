@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from ketasim.studies import sensitivity as sa
 
 from ketasim.apps.cli.main import cli
 from ketasim.model.description import ModelBuilder, Param
 from ketasim.model.errors import UserError
 from ketasim.runtime.engines.fast import simulate_batch
+from ketasim.studies import sensitivity as sa
 from ketasim.studies.metrics import parse_metric
 
 A, B = 7.0, 0.1

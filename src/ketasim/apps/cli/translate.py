@@ -35,9 +35,8 @@ def command(src_species: str, route: str, dose: float, infusion_min: float, drug
             to_route: str, to_infusion_min: float | None, match: str, window: float, layers: str,
             out_dir: str | None) -> None:
     """Find the dose (and infusion duration) in another species that matches the brain profile."""
-    from ketasim.studies import translate as tl
-
     from ketasim.runtime.build import SPECIES
+    from ketasim.studies import translate as tl
 
     if src_species not in SPECIES:
         raise UserError("--from", f"unknown species {src_species!r}; use one of {', '.join(SPECIES)}")

@@ -48,7 +48,7 @@ def score(values: Mapping[str, float], only: str, hypothesis: str = "default", n
     from ketasim.studies.validation import evaluators  # noqa: F401  (registers every evaluator)
 
     ctx = FitContext(values, hypothesis=hypothesis, n_patients=n_patients, seed=seed)
-    results = [evaluate(ctx, t) for t in select_targets(only)]
+    results = [evaluate(ctx, t) for t in select_targets(only, use="training")]  # never fit to test targets
     return Scorecard(hypothesis, results, n_patients, seed)
 
 
