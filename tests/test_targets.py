@@ -108,3 +108,18 @@ def test_comparator_groups_are_built_only_when_given() -> None:
     ket = build_model("human", frozenset({("ketamine", "iv")}))
     mem = build_model("human", frozenset({("memantine", "oral")}))
     assert "Bd_MEM_int" not in ket.state_index and "Bd_MEM_int" in mem.state_index
+
+
+def test_every_population_name_is_in_the_layer_index() -> None:
+    # names built per population and compound group stay findable by a text search
+    import re
+
+    from ketasim.layers.targets import layer
+
+    index = set(re.findall(r"\b\w+\b", (layer.__doc__ or "").split("Names", 1)[1]))
+    model = assay_model()  # every compound group present
+    built = {s.name for s in model.states if s.layer == "targets"}
+    built |= {x.name for x in model.lets if x.layer == "targets"}
+    source = open(layer.__file__, encoding="utf-8").read().split('"""', 2)[2]
+    literal = {n for n in built if f'"{n}"' in source}
+    assert built - literal - index == set()

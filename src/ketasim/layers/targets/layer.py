@@ -17,6 +17,28 @@ activity (forward references to circuit states, resolved when the model is built
 competes at the pore: Kd rises by the subunit's Mg2+ shift (Kotermanski & Johnson 2009) to a
 degree set by the population's membrane potential. (2R,6R)-HNK (46 uM, fully Mg2+-competitive)
 and the other targets use Hill occupancy of unbound brain concentration.
+
+Names (built per population and compound group below; the index lets a search find them):
+    groups      X_K  X_MEM  X_MK  X_LAN
+    per pop     Po_int  Po_pyr  Po_ext  Po_pre  Po_glun2c  Po_lhb  Po_rest  Bd_int  Bd_pyr
+                Bd_ext  Bd_pre  Bd_glun2c  Bd_lhb  Bd_rest  free_int  free_pyr  free_ext
+                free_pre  free_glun2c  free_lhb  free_rest  Bch_int  Bch_pyr  Bch_ext  Bch_pre
+                Bch_glun2c  Bch_lhb  Bch_rest  Bhnk_int  Bhnk_pyr  Bhnk_ext  Bhnk_pre
+                Bhnk_glun2c  Bhnk_lhb  Bhnk_rest  block_int  block_pyr  block_ext  block_pre
+                block_glun2c  block_lhb  block_rest
+    m_<g>_<pop> m_K_int  m_MEM_int  m_MK_int  m_LAN_int  m_K_pyr  m_MEM_pyr  m_MK_pyr  m_LAN_pyr
+                m_K_ext  m_MEM_ext  m_MK_ext  m_LAN_ext  m_K_pre  m_MEM_pre  m_MK_pre  m_LAN_pre
+                m_K_glun2c  m_MEM_glun2c  m_MK_glun2c  m_LAN_glun2c  m_K_lhb  m_MEM_lhb
+                m_MK_lhb  m_LAN_lhb  m_K_rest  m_MEM_rest  m_MK_rest  m_LAN_rest
+    Bd_<g>_<pop>Bd_K_int  Bd_MEM_int  Bd_MK_int  Bd_LAN_int  Bd_K_pyr  Bd_MEM_pyr  Bd_MK_pyr
+                Bd_LAN_pyr  Bd_K_ext  Bd_MEM_ext  Bd_MK_ext  Bd_LAN_ext  Bd_K_pre  Bd_MEM_pre
+                Bd_MK_pre  Bd_LAN_pre  Bd_K_glun2c  Bd_MEM_glun2c  Bd_MK_glun2c  Bd_LAN_glun2c
+                Bd_K_lhb  Bd_MEM_lhb  Bd_MK_lhb  Bd_LAN_lhb  Bd_K_rest  Bd_MEM_rest  Bd_MK_rest
+                Bd_LAN_rest
+    a_<g>_<pop> a_K_int  a_MEM_int  a_MK_int  a_LAN_int  a_K_pyr  a_MEM_pyr  a_MK_pyr  a_LAN_pyr
+                a_K_ext  a_MEM_ext  a_MK_ext  a_LAN_ext  a_K_pre  a_MEM_pre  a_MK_pre  a_LAN_pre
+                a_K_glun2c  a_MEM_glun2c  a_MK_glun2c  a_LAN_glun2c  a_K_lhb  a_MEM_lhb
+                a_MK_lhb  a_LAN_lhb  a_K_rest  a_MEM_rest  a_MK_rest  a_LAN_rest
 """
 
 from __future__ import annotations
