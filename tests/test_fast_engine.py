@@ -8,6 +8,7 @@ import pytest
 from ketasim.layers.exposure.ketamine import add_ketamine_family
 from ketasim.model.description import Model, ModelBuilder, Param
 from ketasim.runtime.build import build_model
+from ketasim.runtime.engines.base import Engine, make_engine
 from ketasim.runtime.engines.fast import (
     RODAS4,
     RODAS5P,
@@ -21,6 +22,7 @@ from ketasim.runtime.engines.fast import (
 )
 from ketasim.runtime.engines.fast_linalg import SparseLU
 from ketasim.runtime.engines.reference import simulate_reference
+from ketasim.runtime.engines.result import Result
 from ketasim.runtime.patients import individual_parameters, patient_rng
 from ketasim.runtime.regimen import Dose, DoseEvent, dose_events
 
@@ -292,3 +294,25 @@ def test_convergence_orders(tab: object, order: int, dense_order: int) -> None:
         dense.append(np.abs(_continuous(y0, y1, d, np.array([0.37])) - exact(0.37 * h)).max())
     assert np.log2(step[-2] / step[-1]) > order + 1 - 0.3
     assert np.log2(dense[-2] / dense[-1]) > dense_order + 1 - 0.3
+
+
+@pytest.mark.parametrize("name", ["numpy", "numba", "roadrunner"])
+def test_every_engine_implements_the_interface(name: str) -> None:
+    """Each engine maps model + doses + parameters + times to the same `Result` as the reference."""
+    model = build_model("human", frozenset({("ketamine", "iv")}), layers="exposure")
+    dose = Dose("ketamine", "iv", (0.0,), mg_per_kg=0.5, duration_h=40 / 60)
+    params, events = patients(model, dose, 2, seed=4)
+    times = np.linspace(0, 12, 13)
+    reference = make_engine("reference")
+    engine = make_engine(name)
+    assert isinstance(engine, Engine) and isinstance(reference, Engine) and engine.name == name
+    ref = reference.simulate(model, events, params, times)
+    res = engine.simulate(model, events, params, times)
+    assert isinstance(res, Result) and isinstance(ref, Result)
+    assert res.states.shape == ref.states.shape == (len(model.states), 2, times.size)
+    assert not res.failed.any() and not ref.failed.any()
+    for i in range(2):
+        assert max_rel_error({k: v[i] for k, v in res.outputs.items()}, ref.trajectory(i).outputs) <= MAX_REL
+    assert np.allclose(res.dosed_umol, ref.dosed_umol, rtol=1e-12)
+    with pytest.raises(ValueError, match="engine"):
+        make_engine("euler")

@@ -21,7 +21,7 @@ on every output above 1e-3 (docs/benchmarks.md). Output times are served by the 
 output, so they do not shorten steps; dose breakpoints are hit exactly (bolus jumps and
 infusion-rate steps from `dosing.make_plan`), and the step size is re-initialised after each.
 A patient whose integration fails (non-finite values, step size underflow, too many steps) is
-reported in `BatchResult.failed` with a message; its results are NaN from there on.
+reported in `Result.failed` with a message; its results are NaN from there on.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cached_property
 from weakref import WeakKeyDictionary
 
@@ -38,9 +38,10 @@ import sympy as sp
 
 from ketasim.model.codegen import CompiledFast, CompiledModel, compile_fast, compile_model
 from ketasim.model.description import Model
+from ketasim.runtime.engines.base import Doses, doses_per_patient, parameter_matrix
 from ketasim.runtime.engines.dosing import make_plan, output_grid
 from ketasim.runtime.engines.fast_linalg import SparseLU, bucket_rows
-from ketasim.runtime.engines.reference import Trajectory
+from ketasim.runtime.engines.result import BatchResult, Result
 from ketasim.runtime.regimen import DoseEvent
 
 RTOL = 1e-7
@@ -48,6 +49,8 @@ ATOL = 1e-9
 MAX_STEPS = 100_000
 FIRST_GROWTH = 100.0  # step growth allowed after the first step of a segment (CVODE allows 1e4)
 CHUNK = 1024
+
+__all__ = ["BatchResult", "FastEngine", "Result", "resolve_backend", "simulate_batch"]
 
 @dataclass(frozen=True)
 class Tableau:
@@ -130,35 +133,6 @@ RODAS5P = Tableau(
     error_order=5,
 )
 METHODS = {t.name: t for t in (RODAS4, RODAS5P)}
-
-
-@dataclass(frozen=True)
-class BatchResult:
-    """Results of a batch: states (n_states, n_patients, n_times), outputs (n_patients, n_times).
-
-    `failed[i]` is True when patient i's integration failed; `messages[i]` says why (empty
-    when it did not); that patient's values are NaN from the failure on.
-    """
-
-    times_h: np.ndarray
-    states: np.ndarray
-    outputs: dict[str, np.ndarray]
-    failed: np.ndarray
-    messages: list[str]
-    dosed_umol: np.ndarray
-    steps: np.ndarray = field(repr=False)  # accepted steps per patient
-    rejected: np.ndarray = field(repr=False)  # rejected steps per patient
-
-    @property
-    def n_patients(self) -> int:
-        return int(self.failed.size)
-
-    def trajectory(self, i: int) -> Trajectory:
-        """Patient i's results in the reference solver's form (needs keep_states=True)."""
-        if self.states.shape[1] != self.failed.size:
-            raise ValueError("states were not kept (keep_states=False)")
-        return Trajectory(self.times_h, self.states[:, i, :],
-                          {k: v[i] for k, v in self.outputs.items()}, float(self.dosed_umol[i]))
 
 
 # -- compiled model, sparse structure ------------------------------------------------------------
@@ -656,7 +630,7 @@ def simulate_batch(
     dense: bool = True,
     backend: str = "auto",
     threads: int = 1,
-) -> BatchResult:
+) -> Result:
     """Simulate many patients from t = 0 through `times_h` (sorted, >= 0).
 
     `params` has shape (n_params, n_patients) (internal units; one vector is one patient).
@@ -677,19 +651,11 @@ def simulate_batch(
     if method not in METHODS:
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
     tab = METHODS[method]
-    p = np.asarray(params, dtype=float)
-    if p.ndim == 1:
-        p = p[:, None]
-    if p.ndim != 2 or p.shape[0] != len(model.params):
-        raise ValueError(f"params must have shape ({len(model.params)}, n_patients), got {p.shape}")
+    p = parameter_matrix(model, params)
     n_pat = p.shape[1]
     backend = resolve_backend(backend, n_pat)
     t_out = output_grid(times_h)
-    ev_list = list(events)
-    shared = not ev_list or isinstance(ev_list[0], DoseEvent)
-    if not shared and len(ev_list) != n_pat:
-        raise ValueError(f"events: got {len(ev_list)} lists for {n_pat} patients")
-    per: list[list[DoseEvent]] = [ev_list] * n_pat if shared else [list(e) for e in ev_list]  # type: ignore[list-item]
+    per, shared = doses_per_patient(events, n_pat)
     groups: dict[tuple, list[int]] = {}
     for i, ev in enumerate(per):
         groups.setdefault(() if shared else _schedule_key(ev), []).append(i)
@@ -751,4 +717,29 @@ def simulate_batch(
             rejected[idx] = res.rejected
             for k, i in enumerate(idx):
                 messages[i] = res.messages[k]
-    return BatchResult(t_out, states, outputs, failed, messages, dosed, steps, rejected)
+    return Result(t_out, states, outputs, failed, messages, dosed, steps, rejected)
+
+
+@dataclass(frozen=True)
+class FastEngine:
+    """The `Engine` of the fast Rosenbrock integrator (`simulate_batch` with these settings)."""
+
+    backend: str = "auto"
+    rtol: float = RTOL
+    atol: float = ATOL
+    method: str = "RODAS5P"
+    keep_states: bool = True
+    output_names: tuple[str, ...] | None = None
+    threads: int = 1
+
+    @property
+    def name(self) -> str:
+        """"numpy", "numba" or "fast" (the backend chosen per run)."""
+        return "fast" if self.backend == "auto" else self.backend
+
+    def simulate(self, model: Model, doses: Doses, parameters: np.ndarray | Sequence[float],
+                 times: Sequence[float] | np.ndarray) -> Result:
+        """All patients with `simulate_batch`."""
+        return simulate_batch(model, doses, parameters, times, rtol=self.rtol, atol=self.atol, method=self.method,
+                              keep_states=self.keep_states, output_names=self.output_names, backend=self.backend,
+                              threads=self.threads)
