@@ -8,21 +8,19 @@ import pytest
 from ketasim.layers.exposure.ketamine import add_ketamine_family
 from ketasim.model.description import Model, ModelBuilder, Param
 from ketasim.runtime.build import build_model
-from ketasim.runtime.engines.base import Engine, make_engine
-from ketasim.runtime.engines.fast import (
-    RODAS4,
-    RODAS5P,
-    _continuous,
-    _engine,
-    _prepare,
-    _rhs,
-    _rhs_w,
-    _rosenbrock_step,
-    simulate_batch,
-)
+from ketasim.runtime.engines.base import Engine
+from ketasim.runtime.engines.compiled import compiled_engine as _engine
+from ketasim.runtime.engines.fast import simulate_batch
 from ketasim.runtime.engines.fast_linalg import SparseLU
+from ketasim.runtime.engines.fast_numpy import continuous as _continuous
+from ketasim.runtime.engines.fast_numpy import prepare as _prepare
+from ketasim.runtime.engines.fast_numpy import rhs as _rhs
+from ketasim.runtime.engines.fast_numpy import rhs_w as _rhs_w
+from ketasim.runtime.engines.fast_numpy import rosenbrock_step as _rosenbrock_step
 from ketasim.runtime.engines.reference import simulate_reference
+from ketasim.runtime.engines.registry import make_engine
 from ketasim.runtime.engines.result import Result
+from ketasim.runtime.engines.rosenbrock import CONTROL, CONTROL_FIELDS, RODAS4, RODAS5P
 from ketasim.runtime.patients import individual_parameters, patient_rng
 from ketasim.runtime.regimen import Dose, DoseEvent, dose_events
 
@@ -316,3 +314,17 @@ def test_every_engine_implements_the_interface(name: str) -> None:
     assert np.allclose(res.dosed_umol, ref.dosed_umol, rtol=1e-12)
     with pytest.raises(ValueError, match="engine"):
         make_engine("euler")
+
+
+def test_one_step_controller_for_both_drivers() -> None:
+    """The numba kernel reads the controller's constants in the controller's own order."""
+    from ketasim.runtime.engines.fast_numba import _KERNEL_FILE
+
+    text = _KERNEL_FILE.read_text()
+    order = text[text.index("CONTROL_ORDER = ("):].split(")", 1)[0]
+    assert [name.strip(' "\n(') for name in order.split("=", 1)[1].split(",")] == list(CONTROL_FIELDS)
+    assert CONTROL.as_array().tolist() == [0.9, 0.2, 6.0, 100.0, 1e-10, 0.25, 1e-9, 1e-12]
+    err = np.array([0.5, 2.0, np.inf])
+    h = CONTROL.next_step(np.ones(3), np.ones(3), err, 5.0, err <= 1, np.isfinite(err), np.zeros(3, bool),
+                          np.zeros(3, bool), np.zeros(3, bool))
+    assert h[0] == pytest.approx(0.9 * 0.5 ** -0.2) and h[1] == pytest.approx(0.9 * 2.0 ** -0.2) and h[2] == 0.25

@@ -6,7 +6,7 @@ An engine maps a model, the doses, one parameter vector per patient and the outp
 (n_params,) or a matrix (n_params, n_patients) in the model's internal units. Implementations:
 `ReferenceEngine` (SciPy, engines/reference.py), `FastEngine` with backend "numpy" or "numba"
 (engines/fast.py) and `RoadRunnerEngine` (libRoadRunner on the SBML export,
-engines/roadrunner_engine.py); `make_engine` builds one by name.
+engines/roadrunner_engine.py); `make_engine` (engines/registry.py) builds one by name.
 """
 
 from __future__ import annotations
@@ -23,10 +23,6 @@ from ketasim.runtime.engines.result import Result, Trajectory
 from ketasim.runtime.regimen import DoseEvent
 
 Doses = Sequence[DoseEvent] | Sequence[Sequence[DoseEvent]]
-
-#: the engines `make_engine` knows, by name
-ENGINE_NAMES = ("reference", "numpy", "numba", "fast", "roadrunner")
-
 
 @runtime_checkable
 class Engine(Protocol):
@@ -76,20 +72,3 @@ def one_patient_at_a_time(model: Model, doses: Doses, parameters: np.ndarray | S
         except SolverError as exc:
             runs.append(str(exc))
     return Result.from_trajectories(model, t_out, runs)
-
-
-def make_engine(name: str, **settings: object) -> Engine:
-    """The engine called `name` (one of ENGINE_NAMES; "fast" picks its backend itself), with `settings`."""
-    if name == "reference":
-        from ketasim.runtime.engines.reference import ReferenceEngine
-
-        return ReferenceEngine(**settings)  # type: ignore[arg-type]
-    if name in ("numpy", "numba", "fast"):
-        from ketasim.runtime.engines.fast import FastEngine
-
-        return FastEngine(backend="auto" if name == "fast" else name, **settings)  # type: ignore[arg-type]
-    if name == "roadrunner":
-        from ketasim.runtime.engines.roadrunner_engine import RoadRunnerEngine
-
-        return RoadRunnerEngine(**settings)  # type: ignore[arg-type]
-    raise ValueError(f"engine must be one of {ENGINE_NAMES}, got {name!r}")

@@ -17,6 +17,7 @@ from ketasim.model.description import Model
 from ketasim.model.errors import SolverError
 from ketasim.runtime.engines.base import Doses, one_patient_at_a_time
 from ketasim.runtime.engines.dosing import make_plan, output_grid
+from ketasim.runtime.engines.jacobian import dense_jacobian
 from ketasim.runtime.engines.result import Result, Trajectory
 from ketasim.runtime.regimen import DoseEvent
 
@@ -56,8 +57,6 @@ def simulate_reference(
     plan = make_plan(model, events, p)
     jac = None
     if analytic_jacobian:
-        from ketasim.runtime.engines.fast import dense_jacobian  # fast.py imports Trajectory from here
-
         jac = dense_jacobian(model, p)
     x = np.asarray(cm.initial(p), dtype=float)
     u = np.zeros(len(model.inputs))
