@@ -12,7 +12,8 @@ from weakref import WeakKeyDictionary
 
 import numpy as np
 
-from ketasim.model.codegen import CompiledFast, CompiledModel, compile_fast, compile_model
+from ketasim.model.codegen import CompiledModel, compile_model
+from ketasim.model.codegen_fast import CompiledFast, compile_fast
 from ketasim.model.description import Model
 from ketasim.runtime.engines.fast_linalg import SparseLU, bucket_rows
 
