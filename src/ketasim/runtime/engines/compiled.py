@@ -2,7 +2,7 @@
 
 Both fast drivers (engines/fast_numpy.py, engines/fast_numba.py) and the analytic Jacobian
 (engines/jacobian.py) start from `compiled_engine(model)`, which is generated once per model
-(model/codegen.py) with the sparse LU plan of W = I/(gamma h) - J (engines/fast_linalg.py).
+(model/codegen_fast.py) with the sparse LU plan of W = I/(gamma h) - J (engines/fast_linalg.py).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ also for a single patient) and "numpy" (engines/fast_numpy.py: all patients of a
 together in NumPy calls, ~12 ms per patient in batches of 1000, ~2.8 s for one patient alone).
 They agree to ~1e-9 relative.
 
-Everything model-specific is generated from the model description (model/codegen.py,
+Everything model-specific is generated from the model description (model/codegen_fast.py,
 engines/compiled.py): the right-hand side split into a linear part (sparse matrix-vector
 product) and a nonlinear remainder, its analytic Jacobian (chain rule through the lets,
 common-subexpression elimination, parameter-only subexpressions hoisted out of the time loop)

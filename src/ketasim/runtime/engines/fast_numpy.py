@@ -1,7 +1,7 @@
 """The fast engine's NumPy driver: all patients of a chunk advance together in NumPy calls.
 
 Each patient keeps its own time, step size and acceptance (the controller of engines/rosenbrock.py);
-the right-hand side is the generated code of model/codegen.py (sparse linear part plus a
+the right-hand side is the generated code of model/codegen_fast.py (sparse linear part plus a
 nonlinear remainder) and W = I/(gamma h) - J is factored with the batched sparse LU of
 engines/fast_linalg.py. Output times are served by the continuous output; dose breakpoints
 are hit exactly (engines/chunk.py) and the step size is re-initialised after each.

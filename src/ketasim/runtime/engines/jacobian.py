@@ -1,6 +1,6 @@
 """The analytic Jacobian of one patient as a dense matrix, for the SciPy solvers.
 
-Generated from the model description (model/codegen.py, via engines/compiled.py); the
+Generated from the model description (model/codegen_fast.py, via engines/compiled.py); the
 reference solver (engines/reference.py) and the API use it to steer their Newton iterations.
 """
 
