@@ -29,6 +29,7 @@ import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 import numpy as np
 import sympy as sp
@@ -82,7 +83,19 @@ def resolve_backend(backend: str = "auto", n_patients: int | None = None) -> str
     return backend
 
 
+_OUTPUT_ROWS: WeakKeyDictionary[Model, dict[tuple[str, ...], np.ndarray]] = WeakKeyDictionary()
+
+
 def _output_rows(model: Model, names: list[str]) -> np.ndarray:
+    """Indices of the states that the outputs `names` depend on (through the lets; cached per model)."""
+    cache = _OUTPUT_ROWS.setdefault(model, {})
+    key = tuple(names)
+    if key not in cache:
+        cache[key] = _states_used(model, names)
+    return cache[key]
+
+
+def _states_used(model: Model, names: list[str]) -> np.ndarray:
     """Indices of the states that the outputs `names` depend on (through the lets)."""
     lets = {sp.Symbol(let.name, real=True): let.expr for let in model.lets}
     states = {sp.Symbol(s.name, real=True): i for i, s in enumerate(model.states)}
