@@ -328,3 +328,16 @@ def test_one_step_controller_for_both_drivers() -> None:
     h = CONTROL.next_step(np.ones(3), np.ones(3), err, 5.0, err <= 1, np.isfinite(err), np.zeros(3, bool),
                           np.zeros(3, bool), np.zeros(3, bool))
     assert h[0] == pytest.approx(0.9 * 0.5 ** -0.2) and h[1] == pytest.approx(0.9 * 2.0 ** -0.2) and h[2] == 0.25
+
+
+def test_reference_engine_reports_a_failed_patient_without_raising() -> None:
+    b = ModelBuilder(name="test_blowup_reference")
+    b.param(Param("g", 0.0, "1/h", "test", "A", "growth", low=0.0, high=1.0))
+    b.state("w", "dimensionless", "blows up in finite time when g > 0", initial=1.0)
+    b.rate("w", "g*w**2 - 0.1*w")
+    b.output("x_out", "w", "dimensionless", "w")
+    model = b.build()
+    res = make_engine("reference").simulate(model, [], np.array([[0.0, 1.0]]), [0.0, 0.5, 5.0])
+    assert list(res.failed) == [False, True] and "reference solver failed" in res.messages[1]
+    assert res.outputs["x_out"][0, -1] == pytest.approx(np.exp(-0.5), rel=1e-8)
+    assert np.all(np.isnan(res.outputs["x_out"][1])) and res.messages[0] == ""
