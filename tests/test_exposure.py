@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ketasim.studies import exposure_figures as F  # noqa: N812 (short name for the figure module)
 from ketasim.runtime.build import build_model
 from ketasim.runtime.engines.reference import simulate_reference
 from ketasim.runtime.patients import individual_parameters, patient_rng
 from ketasim.runtime.regimen import Dose, dose_events
+from ketasim.studies import exposure_figures as F  # noqa: N812 (short name for the figure module)
 from ketasim.studies.pkmetrics import pk_metrics
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "exposure.md"

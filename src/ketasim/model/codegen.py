@@ -16,6 +16,7 @@ from weakref import WeakKeyDictionary
 
 import numpy as np
 
+from ketasim.model.codegen_cache import cached_json
 from ketasim.model.codegen_printers import SCALAR_PRELUDE, NumpyPrinter, ScalarPrinter
 from ketasim.model.description import Model
 
@@ -113,5 +114,6 @@ def compile_model(model: Model) -> CompiledModel:
     """
     compiled = _COMPILED.get(model)
     if compiled is None:
-        compiled = _COMPILED[model] = _compile_source(generate_source(model), model.name)
+        source = cached_json("numpy", model, lambda: generate_source(model))
+        compiled = _COMPILED[model] = _compile_source(source, model.name)
     return compiled

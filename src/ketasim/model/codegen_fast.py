@@ -7,12 +7,13 @@ engines/fast_numba.py) is exempt from the project's size limits: its length foll
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from weakref import WeakKeyDictionary
 
 import numpy as np
 import sympy as sp
 
+from ketasim.model.codegen_cache import cached_json
 from ketasim.model.codegen_printers import FastPrinter, NumbaPrinter
 from ketasim.model.description import Model
 
@@ -426,7 +427,8 @@ _FAST: WeakKeyDictionary[Model, CompiledFast] = WeakKeyDictionary()
 def compile_fast(model: Model) -> CompiledFast:
     """Generate and compile the fast engine's functions for `model` (cached per model)."""
     if model not in _FAST:
-        info = generate_fast_source(model)
+        data = cached_json("fast", model, lambda: asdict(generate_fast_source(model)))
+        info = FastSource(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
         namespace: dict[str, object] = {}
         exec(compile(info.source, f"<ketasim fast: {model.name}>", "exec"), namespace)  # noqa: S102
         _FAST[model] = CompiledFast(info, namespace["prep"], namespace["rem"],  # type: ignore[arg-type]

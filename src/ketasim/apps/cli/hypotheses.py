@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import click
 
-from ketasim.model.hypotheses import HYPOTHESES
-
 
 @click.group("hypotheses", invoke_without_command=True)
 @click.pass_context
@@ -13,6 +11,8 @@ def command(ctx: click.Context) -> None:
     """List the model variants (hypotheses) with one line each; `compare` ranks them on the targets."""
     if ctx.invoked_subcommand is not None:
         return
+    from ketasim.model.hypotheses import HYPOTHESES
+
     width = max(len(n) for n in HYPOTHESES)
     for h in HYPOTHESES.values():
         click.echo(f"{h.name:<{width}}  {h.description}")

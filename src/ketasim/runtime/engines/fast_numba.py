@@ -22,13 +22,17 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
 
 from ketasim.runtime.engines.chunk import ChunkRecord, stop_schedule
-from ketasim.runtime.engines.compiled import CompiledEngine, as_rows, patient_constants
+from ketasim.runtime.engines.compiled import CompiledEngine, as_rows, compiled_engine, patient_constants
 from ketasim.runtime.engines.rosenbrock import CONTROL, CONTROL_FIELDS, Tableau, tableau_arrays
+
+if TYPE_CHECKING:
+    from ketasim.model.description import Model
 
 _KERNEL_FILE = Path(__file__).with_name("_rodas_kernel.py")
 _MODULES: dict[str, ModuleType] = {}
@@ -57,6 +61,22 @@ def _module_source(eng: CompiledEngine) -> str:
     generated = generated.replace("def rem_jac1(", "@njit(**_JIT)\ndef rem_jac1(")
     return (_KERNEL_FILE.read_text() + "\n\n# -- generated from the model description (model/codegen.py) --\n\n\n"
             + generated + "\n\n" + generated_linear_lu(eng))
+
+
+def is_cached(model: Model) -> bool:
+    """True when the model's kernel is loaded in this process or compiled in numba's on-disk cache."""
+    eng = compiled_engine(model)
+    source = _module_source(eng)
+    key = hashlib.sha256(f"{numba.__version__}\n{np.__version__}\n{source}".encode()).hexdigest()[:20]
+    mod = _MODULES.get(key)
+    if mod is not None and mod.integrate.signatures:
+        return True
+    name = f"ketasim_rodas_{key}"
+    try:
+        root = cache_dir()
+    except OSError:
+        return False
+    return (root / f"{name}.py").exists() and any((root / "__pycache__").glob(f"{name}.integrate-*.nbi"))
 
 
 def kernel_module(eng: CompiledEngine) -> ModuleType:
