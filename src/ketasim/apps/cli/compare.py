@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from ketasim.apps.cli.flags import with_flags
 from ketasim.model.errors import UserError
 
 
@@ -28,6 +29,7 @@ from ketasim.model.errors import UserError
               help="virtual patients per population for the clinical targets")
 @click.option("--seed", default=20240611, show_default=True, type=int)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="folder for the results")
+@with_flags({"hypothesis": "--hypotheses", "only": "--only"})
 def command(names: str | None, only: str | None, reuse: str | None, top: int, experiments: bool, patients: int,
             seed: int, out_dir: str) -> None:
     """Rank hypotheses on the calibration targets and name the experiments that best discriminate them."""

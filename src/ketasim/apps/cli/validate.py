@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from ketasim.apps.cli.flags import with_flags
 from ketasim.model.errors import UserError
 
 
@@ -27,6 +28,7 @@ from ketasim.model.errors import UserError
               show_default=True,
               help="which targets to run: training (tuned to), test (held out, never tuned to), input "
                    "(echoes of inputs, not scored) or all")
+@with_flags({"hypothesis": "--hypothesis", "only": "--only", "use": "--use"})
 def command(hypothesis: str, json_file: str | None, only: str | None, patients: int, seed: int, use: str) -> None:
     """Run the calibration targets and print a scorecard (id, layer, expected, simulated, distance,
     PASS/FAIL), training and test targets reported separately."""

@@ -120,7 +120,7 @@ def known_hypotheses() -> dict[str, str]:
 
 def check_hypothesis(name: str) -> None:
     """Raise a UserError unless `name` is a known variant."""
-    get_hypothesis(name, "--hypothesis")
+    get_hypothesis(name, "hypothesis")
 
 
 def select_targets(only: str | None, use: str = "all") -> list[Target]:
@@ -130,7 +130,7 @@ def select_targets(only: str | None, use: str = "all") -> list[Target]:
     A pattern without wildcards matches ids that contain it.
     """
     if use != "all" and use not in USES:
-        raise UserError("--use", f"unknown use {use!r}; choose one of {', '.join(USES)} or all")
+        raise UserError("use", f"unknown use {use!r}; choose one of {', '.join(USES)} or all")
     targets = [t for t in load_targets() if use == "all" or t.use == use]
     if not only:
         return targets
@@ -139,7 +139,7 @@ def select_targets(only: str | None, use: str = "all") -> list[Target]:
         fnmatch.fnmatch(t.id, p) if any(ch in p for ch in "*?[") else p in t.id for p in pats)]
     if not chosen:
         scope = "" if use == "all" else f" among the {use} targets"
-        raise UserError("--only", f"no target id matches {only!r}{scope}; see docs/validation.md for the ids")
+        raise UserError("only", f"no target id matches {only!r}{scope}; see docs/validation.md for the ids")
     return chosen
 
 
