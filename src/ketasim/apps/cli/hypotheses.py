@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import click
 
-from ketasim.runtime.build import hypotheses
-
 
 @click.group("hypotheses", invoke_without_command=True)
 @click.pass_context
@@ -13,6 +11,8 @@ def command(ctx: click.Context) -> None:
     """List the model variants (hypotheses) with one line each; `compare` ranks them on the targets."""
     if ctx.invoked_subcommand is not None:
         return
+    from ketasim.runtime.build import hypotheses
+
     known = hypotheses()
     width = max(len(n) for n in known)
     for h in known.values():
