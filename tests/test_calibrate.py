@@ -21,8 +21,11 @@ def test_observables_come_from_training_targets_with_positive_sd() -> None:
     assert all(o.sd > 0 and np.isfinite(o.value) for o in obs)
     murrough = {o.key: o for o in obs if o.target == "clin-response-vs-midazolam-24h"}
     assert murrough["response_ketamine"].value == pytest.approx(0.64)
-    # published band [0.52, 0.76] read as a 95% interval
-    assert murrough["response_ketamine"].sd == pytest.approx(0.12 / 1.96)
+    # a published rate with its n (47 patients): the binomial SE
+    assert murrough["response_ketamine"].sd == pytest.approx((0.64 * 0.36 / 47) ** 0.5)
+    # a band without SE ([-1.28, -0.73]) read as a 95% interval
+    g = next(o for o in obs if o.key == "hedges_g_day1")
+    assert g.sd == pytest.approx(0.55 / 2 / 1.96)
 
 
 def test_a_test_target_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

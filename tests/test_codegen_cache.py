@@ -10,7 +10,7 @@ import pytest
 import sympy as sp
 
 from ketasim.model import codegen_cache as cc
-from ketasim.model.codegen import generate_fast_source
+from ketasim.model.codegen_fast import generate_fast_source
 from ketasim.runtime.build import build_model
 
 

@@ -29,6 +29,7 @@ from pydantic import ValidationError
 
 from ketasim.layers.symptoms.scales import DEPRESSION_SCALES, SCALES
 from ketasim.model.errors import UserError
+from ketasim.model.species import SPECIES
 from ketasim.runtime import limits as lim
 from ketasim.runtime.patients import Distribution, default_age, default_weight
 from ketasim.runtime.regimen import Dose
@@ -47,7 +48,6 @@ __all__ = ["Arm", "Baseline", "Endpoint", "Population", "RegimenItemModel", "Spe
            "load_spec", "parse_spec"]
 
 CONTRACT_VERSION = 1
-SPECIES = ("human", "mouse", "rat")
 DIAGNOSES = ("trd", "mdd", "bipolar", "healthy")
 LAYERS = ("all", "exposure")
 
@@ -276,14 +276,9 @@ def _arm_sizes(spec: SpecModel) -> list[int]:
 
 
 def _check_hypothesis(name: str) -> None:
-    try:
-        from ketasim.model.hypotheses import HYPOTHESES  # type: ignore[import-not-found]
-    except ImportError:
-        if name != "default":
-            raise UserError("hypothesis", f"unknown hypothesis {name!r}; this build has only \"default\"") from None
-        return
-    if name not in HYPOTHESES:
-        raise UserError("hypothesis", f"unknown hypothesis {name!r}; use one of {', '.join(HYPOTHESES)}")
+    from ketasim.runtime.build import get_hypothesis
+
+    get_hypothesis(name)
 
 
 def compile_spec(model: SpecModel, raw: dict[str, Any] | None = None) -> TrialSpec:

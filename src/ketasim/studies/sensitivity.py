@@ -19,6 +19,7 @@ import numpy as np
 
 from ketasim.model.description import Model
 from ketasim.model.errors import UserError
+from ketasim.model.species import REFERENCE_WEIGHT_KG
 from ketasim.runtime.build import build_model
 from ketasim.runtime.regimen import Dose, dose_events
 from ketasim.studies.metrics import Metric, check_outputs, metric_grid, parse_metric
@@ -33,9 +34,10 @@ PERTURBATIONS = frozenset({
     "mecp2_s421a", "hcn1_ko", "glun2d_ko", "il_inactivation", "spine_deletion", "lhb_drive", "anaesthesia_masked"})
 #: the typical subject per species (published units)
 TYPICAL = {
-    "human": {"WT": 70.0, "MADRS0": 32.0, "SYN_DEFICIT": 0.25, "AGE": 45.0, "SBP0": 125.0, "DBP0": 78.0},
-    "mouse": {"WT": 0.025, "SYN_DEFICIT": 0.25},
-    "rat": {"WT": 0.25, "SYN_DEFICIT": 0.25},
+    "human": {"WT": REFERENCE_WEIGHT_KG["human"], "MADRS0": 32.0, "SYN_DEFICIT": 0.25, "AGE": 45.0, "SBP0": 125.0,
+              "DBP0": 78.0},
+    "mouse": {"WT": REFERENCE_WEIGHT_KG["mouse"], "SYN_DEFICIT": 0.25},
+    "rat": {"WT": REFERENCE_WEIGHT_KG["rat"], "SYN_DEFICIT": 0.25},
 }
 
 

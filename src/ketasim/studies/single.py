@@ -23,9 +23,9 @@ import pandas as pd
 from ketasim.model.compounds import get_drug
 from ketasim.model.description import Model
 from ketasim.model.errors import SolverError, UserError
-from ketasim.model.hypotheses import get_hypothesis
+from ketasim.model.species import REFERENCE_WEIGHT_KG
 from ketasim.model.units import _NUMBER_UNIT, parse_quantity, ureg
-from ketasim.runtime.build import SPECIES, build_model
+from ketasim.runtime.build import SPECIES, build_model, get_hypothesis
 from ketasim.runtime.engines.reference import Trajectory, simulate_reference
 from ketasim.runtime.patients import individual_parameters, patient_rng
 from ketasim.runtime.regimen import Dose, DoseEvent, dose_events
@@ -33,7 +33,7 @@ from ketasim.studies.pkmetrics import PKMetrics, pk_metrics
 from ketasim.studies.single_figure import analytes_of
 
 #: default body weight per species (kg) and the largest population this module simulates
-DEFAULT_WEIGHT_KG = {"human": 70.0, "mouse": 0.025, "rat": 0.25}
+DEFAULT_WEIGHT_KG = REFERENCE_WEIGHT_KG
 MAX_PATIENTS = 500
 MAX_DAYS = 365.0
 #: concentrations at or below this count as unquantifiable for the terminal half-life (ng/mL)

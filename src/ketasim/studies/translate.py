@@ -18,11 +18,12 @@ import numpy as np
 
 from ketasim.model.description import Model
 from ketasim.model.errors import UserError
-from ketasim.runtime.build import SPECIES, build_model
+from ketasim.model.species import REFERENCE_WEIGHT_KG, SPECIES
+from ketasim.runtime.build import build_model
 from ketasim.runtime.regimen import INFUSION_ROUTES, Dose, dose_events
 
 #: typical body weight (kg) per species, as in validation/core.py
-WEIGHT = {"human": 70.0, "mouse": 0.025, "rat": 0.25}
+WEIGHT = REFERENCE_WEIGHT_KG
 #: quantities matched by default: unbound brain ketamine (uM) and interneuron NMDAR block
 DEFAULT_MATCH = ("Cu_K", "nmdar_block_int")
 #: sums of lets that can be named as one quantity

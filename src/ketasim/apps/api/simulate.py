@@ -20,7 +20,7 @@ from ketasim.apps.api.limits import Limits
 from ketasim.model.description import Model
 from ketasim.model.errors import UserError
 from ketasim.model.units import parse_quantity
-from ketasim.runtime.build import build_model
+from ketasim.runtime.build import build_model, get_hypothesis, hypotheses
 from ketasim.runtime.engines.reference import simulate_reference
 from ketasim.runtime.limits import check_dose
 from ketasim.runtime.patients import individual_parameters
@@ -135,12 +135,8 @@ def warm_up(limits: Limits) -> None:
 
 
 def hypothesis_names() -> list[tuple[str, str]]:
-    """(name, description) of every model variant; just "default" when none are defined."""
-    try:
-        from ketasim.model.hypotheses import HYPOTHESES  # type: ignore[import-not-found]
-    except ImportError:
-        return [("default", "the model as calibrated (no variants are defined in this build)")]
-    return [(name, getattr(h, "description", "")) for name, h in HYPOTHESES.items()]
+    """(name, description) of every model variant."""
+    return [(name, h.description) for name, h in hypotheses().items()]
 
 
 def _range(value: float, low: float, high: float, field: str, unit: str) -> float:
@@ -222,9 +218,7 @@ def prepare(data: Any, limits: Limits) -> tuple[SimulateRequest, Model, list[Dos
     if req.days > limits.max_days:
         raise limit_error("days", f"{req.days:g} days; at most {limits.max_days:g} days per simulation")
     check_regimen_raw(data["regimen"] if "regimen" in data else [], "regimen", req.days * 24.0, limits)
-    names = [n for n, _ in hypothesis_names()]
-    if req.hypothesis not in names:
-        raise UserError("hypothesis", f"unknown hypothesis {req.hypothesis!r}; use one of {', '.join(names)}")
+    get_hypothesis(req.hypothesis)
     end_h = req.days * 24.0
     doses = regimen_doses(req.regimen, end_h, species=req.species)
     check_doses(doses, "regimen", limits)

@@ -27,12 +27,13 @@ def command(hypothesis: str, out: str, walkers: int, steps: int, n_free: int, fr
     from pathlib import Path
 
     from ketasim.model.errors import UserError
-    from ketasim.model.hypotheses import HYPOTHESES
+    from ketasim.runtime.build import hypotheses
     from ketasim.studies.calibrate.run import Settings, calibrate
 
-    names = list(HYPOTHESES) if hypothesis == "all" else [hypothesis]
-    if hypothesis != "all" and hypothesis not in HYPOTHESES:
-        known = ", ".join(HYPOTHESES)
+    known_variants = hypotheses()
+    names = list(known_variants) if hypothesis == "all" else [hypothesis]
+    if hypothesis != "all" and hypothesis not in known_variants:
+        known = ", ".join(known_variants)
         raise UserError("--hypothesis", f"unknown hypothesis {hypothesis!r}; choose one of all, {known}")
     settings = Settings(walkers=walkers, steps=steps, n_free=n_free,
                         free=tuple(f.strip() for f in free.split(",") if f.strip()), patients=patients, seed=seed)

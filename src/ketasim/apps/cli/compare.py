@@ -33,14 +33,13 @@ from ketasim.model.errors import UserError
 def command(names: str | None, only: str | None, reuse: str | None, top: int, experiments: bool, patients: int,
             seed: int, out_dir: str) -> None:
     """Rank hypotheses on the calibration targets and name the experiments that best discriminate them."""
-    from ketasim.model.hypotheses import HYPOTHESES
+    from ketasim.runtime.build import get_hypothesis, hypotheses
     from ketasim.studies import compare as cp
     from ketasim.studies.validation.scorecard import select_targets
 
-    hyps = list(HYPOTHESES) if not names else [n.strip() for n in names.split(",") if n.strip()]
+    hyps = list(hypotheses()) if not names else [n.strip() for n in names.split(",") if n.strip()]
     for h in hyps:
-        if h not in HYPOTHESES:
-            raise UserError("--hypotheses", f"unknown hypothesis {h!r}; choose from {', '.join(HYPOTHESES)}")
+        get_hypothesis(h, "--hypotheses")
     if len(set(hyps)) != len(hyps) or not hyps:
         raise UserError("--hypotheses", "name each variant once")
     select_targets(only)

@@ -11,10 +11,11 @@ def command(ctx: click.Context) -> None:
     """List the model variants (hypotheses) with one line each; `compare` ranks them on the targets."""
     if ctx.invoked_subcommand is not None:
         return
-    from ketasim.model.hypotheses import HYPOTHESES
+    from ketasim.runtime.build import hypotheses
 
-    width = max(len(n) for n in HYPOTHESES)
-    for h in HYPOTHESES.values():
+    known = hypotheses()
+    width = max(len(n) for n in known)
+    for h in known.values():
         click.echo(f"{h.name:<{width}}  {h.description}")
 
 

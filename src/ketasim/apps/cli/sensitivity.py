@@ -17,7 +17,7 @@ from ketasim.model.errors import UserError
 
 
 def _regimen_check(species: str, drug: str, route: str, dose: float, minutes: float) -> None:
-    from ketasim.runtime.build import SPECIES
+    from ketasim.model.species import SPECIES
     from ketasim.runtime.regimen import Dose
 
     if species not in SPECIES:
@@ -63,7 +63,7 @@ def command(outputs: tuple[str, ...], method: str, samples: int, params_glob: st
             infusion_min: float, hypothesis: str, layers: str, seed: int, workers: int | None, top: int,
             out_dir: str) -> None:
     """Rank parameters by their influence on read-outs (Sobol S1/ST or Morris mu*), on the fast engine."""
-    from ketasim.model.hypotheses import get_hypothesis
+    from ketasim.runtime.build import get_hypothesis
     from ketasim.studies import sensitivity as sa
 
     get_hypothesis(hypothesis, "--hypothesis")

@@ -12,7 +12,7 @@ import numpy as np
 
 from ketasim import __version__
 from ketasim.model.errors import UserError
-from ketasim.model.hypotheses import get_hypothesis
+from ketasim.runtime.build import get_hypothesis
 from ketasim.studies.calibrate import figures
 from ketasim.studies.calibrate.diagnostics import summarise
 from ketasim.studies.calibrate.forward import ClinicalForward

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ketasim.model.errors import UserError
+from ketasim.runtime.build import get_hypothesis, hypotheses
 from ketasim.studies.validation.core import (
     EVALUATORS,
     Context,
@@ -113,19 +114,13 @@ def _clean(obj: Any) -> Any:
 
 
 def known_hypotheses() -> dict[str, str]:
-    """Names and one-line descriptions of the model variants (just `default` until they exist)."""
-    try:
-        from ketasim.model.hypotheses import HYPOTHESES
-    except ImportError:
-        return {"default": "the default mechanistic model"}
-    return {name: h.description for name, h in HYPOTHESES.items()}
+    """Names and one-line descriptions of the model variants."""
+    return {name: h.description for name, h in hypotheses().items()}
 
 
 def check_hypothesis(name: str) -> None:
     """Raise a UserError unless `name` is a known variant."""
-    known = known_hypotheses()
-    if name not in known:
-        raise UserError("hypothesis", f"unknown hypothesis {name!r}; choose one of {', '.join(known)}")
+    get_hypothesis(name, "hypothesis")
 
 
 def select_targets(only: str | None, use: str = "all") -> list[Target]:

@@ -32,6 +32,7 @@ from ketasim.studies.validation.core import Checks, Context, Outcome, evaluator,
 from ketasim.studies.validation.distance import standard_error
 from ketasim.studies.validation.pk import TE, standard
 from ketasim.studies.validation.population import Arm, Population
+from ketasim.studies.validation.population import population as virtual_population
 from ketasim.studies.validation.stats import hedges_g
 from ketasim.studies.validation.targets import Target
 
@@ -68,7 +69,7 @@ def within_ci(c: Checks, target: Target, key: str, sim: float, unit: str = "poin
 
 
 def population(ctx: Context, diagnosis: str, pairs: frozenset[tuple[str, str]], n: int = 40) -> Population:
-    return ctx.population(diagnosis, pairs, n=min(ctx.n_patients, n))
+    return virtual_population(ctx, diagnosis, pairs, n=min(ctx.n_patients, n))
 
 
 def mean_change(a: Arm, t_h: float, scale: str = "MADRS") -> float:
@@ -102,7 +103,7 @@ def esketamine(times: Sequence[float], devices: int) -> Dose:
 
 # ------------------------------------------------------------------------------ IV racemic doses
 def _fava_arms(ctx: Context) -> tuple[dict[float, Arm], Arm]:
-    pop = ctx.population("trd", KET_MID)
+    pop = virtual_population(ctx, "trd", KET_MID)
     arms = {mgkg: pop.arm("ketamine" if mgkg == 0.5 else f"ketamine {mgkg:g} mg/kg", [standard(mg_per_kg=mgkg)],
                           CLIN_GRID) for mgkg in (0.1, 0.2, 0.5, 1.0)}
     return arms, pop.arm("midazolam", [MIDAZOLAM], CLIN_GRID)
