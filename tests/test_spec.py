@@ -182,6 +182,16 @@ def test_allocation_largest_remainder_and_sizes() -> None:
         (lambda s: s.update(hypothesis="no_such_idea"), "hypothesis", "unknown hypothesis"),
         (lambda s: s["population"].update(female_fraction=1.5), "population.female_fraction", "fraction"),
         (lambda s: s.update(arms="none"), "arms", "valid list"),
+        (lambda s: s["endpoints"][1].update(published={"a": 0.6}), "endpoints[1].published.source", "source"),
+        (lambda s: s["endpoints"][1].update(published={"c": 0.6, "source": "X 2013"}), "endpoints[1].published.c",
+         "no arm is named 'c'"),
+        (lambda s: s["endpoints"][1].update(published={"a": "64%", "source": "X 2013"}), "endpoints[1].published.a",
+         "a number"),
+        (lambda s: s["endpoints"][1].update(published={"a - c": 0.3, "source": "X 2013"}),
+         "endpoints[1].published.a - c", "two arms"),
+        (lambda s: s["endpoints"][1].update(published={"source": "X 2013"}), "endpoints[1].published",
+         "at least one published value"),
+        (lambda s: s["endpoints"][1].update(published=0.64), "endpoints[1].published", "expected a mapping"),
     ],
 )
 def test_bad_spec_names_the_path(mutate, path: str, words: str) -> None:
@@ -204,3 +214,14 @@ def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
 def test_missing_file_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(UserError):
         load_spec(tmp_path / "nope.yaml")
+
+
+def test_published_values_per_arm_and_per_comparison() -> None:
+    spec = base()
+    spec["endpoints"][1]["published"] = {"a": 0.64, "b": 0.28, "b - a": -0.36, "source": "Murrough 2013",
+                                         "note": "30/47 vs 7/25"}
+    pub = parse_spec(spec).endpoints[1].published
+    assert pub is not None and pub.source == "Murrough 2013" and pub.note == "30/47 vs 7/25"
+    assert pub.arm("a") == 0.64 and pub.arm("b") == 0.28 and pub.arm("c") is None
+    assert pub.comparison("b", "a") == -0.36 and pub.comparison("a", "b") == 0.36  # sign follows the order
+    assert parse_spec(base()).endpoints[1].published is None

@@ -18,6 +18,7 @@ time_to_relapse, ``size`` on arms may be used for every arm (then population.siz
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import types
 import typing
@@ -145,6 +146,7 @@ class EndpointModel(_Strict):
     cutoff: float | None = None
     consecutive: int | None = None
     visit_interval: Any = None
+    published: dict[str, Any] | None = None
 
 
 class SpecModel(_Strict):
@@ -253,6 +255,27 @@ class Arm:
 
 
 @dataclass(frozen=True)
+class Published:
+    """Published values of an endpoint: per arm and per comparison ("a - b", a minus b), with the source."""
+
+    arms: tuple[tuple[str, float], ...]
+    comparisons: tuple[tuple[tuple[str, str], float], ...]
+    source: str
+    note: str | None = None
+
+    def arm(self, name: str) -> float | None:
+        """The published value of arm `name`, or None."""
+        return dict(self.arms).get(name)
+
+    def comparison(self, a: str, b: str) -> float | None:
+        """The published difference a - b (or minus b - a), or None."""
+        found = dict(self.comparisons)
+        if (a, b) in found:
+            return found[(a, b)]
+        return -found[(b, a)] if (b, a) in found else None
+
+
+@dataclass(frozen=True)
 class Endpoint:
     """An endpoint in internal units (times in hours); `path` is its YAML path for messages."""
 
@@ -267,6 +290,7 @@ class Endpoint:
     cutoff: float | None = None
     consecutive: int = 1
     visit_interval_h: float = 24.0
+    published: Published | None = None
 
     def times(self) -> list[float]:
         """Times that must be on the observation grid for this endpoint."""
@@ -504,6 +528,38 @@ def _endpoint(model: EndpointModel, path: str) -> Endpoint:
                     None if model.cutoff is None else float(model.cutoff), consecutive, visit)
 
 
+def _published(data: dict[str, Any], path: str, arms: list[str]) -> Published:
+    """Check `published:`: arm names or "a - b" comparisons with numbers, a `source`, an optional `note`."""
+    source, note = data.get("source"), data.get("note")
+    if not isinstance(source, str) or not source.strip():
+        raise UserError(f"{path}.source",
+                        "published values need their source, e.g. source: \"Author et al. Year, Journal\"")
+    if note is not None and not isinstance(note, str):
+        raise UserError(f"{path}.note", f"a note is text, got {note!r}")
+    per_arm: list[tuple[str, float]] = []
+    per_comp: list[tuple[tuple[str, str], float]] = []
+    for key, value in data.items():
+        if key in ("source", "note"):
+            continue
+        where = f"{path}.{key}"
+        pair = tuple(p.strip() for p in str(key).split(" - ")) if " - " in str(key) else None
+        if pair is None and key not in arms:
+            raise UserError(where, f"no arm is named {key!r}; give an arm ({', '.join(arms)}), a comparison "
+                                   f"\"{arms[0]} - {arms[-1]}\", source or note")
+        if pair is not None and not (len(pair) == 2 and all(p in arms for p in pair) and pair[0] != pair[1]):
+            raise UserError(where, f"a published comparison names two arms as \"a - b\"; arms are {', '.join(arms)}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise UserError(where, f"a published value is a number in the endpoint's unit, got {value!r}")
+        if pair is None:
+            per_arm.append((str(key), float(value)))
+        else:
+            per_comp.append(((pair[0], pair[1]), float(value)))
+    if not per_arm and not per_comp:
+        raise UserError(path, f"give at least one published value, per arm (e.g. {arms[0]}: 0.64) or per "
+                              f"comparison (\"{arms[0]} - {arms[-1]}\": 0.36)")
+    return Published(tuple(per_arm), tuple(per_comp), source.strip(), note)
+
+
 def _split(total: int, weights: list[float]) -> list[int]:
     """Largest-remainder split of `total` by `weights` (ties go to the earlier arm)."""
     s = sum(weights)
@@ -592,6 +648,9 @@ def compile_spec(model: SpecModel, raw: dict[str, Any] | None = None) -> TrialSp
         if names.index(n) != i:
             raise UserError(f"arms[{i}].name", f"arm name {n!r} is used twice; arm names must be unique")
     endpoints = [_endpoint(e, f"endpoints[{i}]") for i, e in enumerate(model.endpoints)]
+    endpoints = [e if m.published is None else dataclasses.replace(
+        e, published=_published(m.published, f"{e.path}.published", names))
+        for e, m in zip(endpoints, model.endpoints, strict=True)]
     seen: set[str] = set()
     for e in endpoints:
         if e.name in seen:

@@ -39,6 +39,7 @@ from ketasim.model.errors import SolverError, UserError
 from ketasim.runtime.build import build_model
 from ketasim.runtime.spec import TrialSpec
 from ketasim.studies.trial import endpoints as ep
+from ketasim.studies.trial import published
 from ketasim.studies.trial.assemble import FAILED_KEY, chunk_bytes, chunk_name, read_replicate, write_chunk
 from ketasim.studies.trial.grid import observation_grid
 from ketasim.studies.trial.measures import available_measures, check_available, record
@@ -177,6 +178,8 @@ def build_summary(spec: TrialSpec, model: Model, measures: list[str], analysis: 
     for a, b, name, c in analysis.comparisons:
         item: dict[str, Any] = {"arms": [a, b], "endpoint": name, "difference": _num(c.difference),
                                 "ci95": [_num(c.low), _num(c.high)], "p_value": _num(c.p_value), "test": c.test}
+        if c.note:
+            item["note"] = c.note
         if power is not None:
             item["power"] = _num(power[(a, b, name)])
         comps.append(item)
@@ -193,7 +196,7 @@ def build_summary(spec: TrialSpec, model: Model, measures: list[str], analysis: 
     }
     if replicates > 1:
         summary["replicates"] = replicates
-    return summary
+    return published.annotate(summary, spec)
 
 
 def dumps_summary(summary: dict[str, Any]) -> str:
