@@ -70,6 +70,17 @@ def test_welch_and_ancova() -> None:
     assert const.test.startswith("welch")
 
 
+def test_comparison_against_a_constant_arm_is_not_applicable() -> None:
+    x = np.array([180.0, 190.0, 200.0, 170.0])
+    zero = np.zeros(5)
+    c = stats.constant_arm(x, zero, ("ketamine", "placebo"))
+    assert c is not None and c.p_value is None and c.test == "not applicable"
+    assert c.difference == pytest.approx(185.0) and c.low is not None and c.low < 185.0 < c.high
+    assert "placebo" in c.note and "ketamine" not in c.note
+    assert stats.constant_arm(x, x + np.array([1.0, 0, 0, 2.0]), ("a", "b")) is None
+    assert stats.constant_arm(np.array([3.0]), zero, ("a", "b")).note.endswith("against")
+
+
 def test_mean_ci_is_t_interval() -> None:
     x = np.array([1.0, 2.0, 3.0, 4.0])
     e = stats.mean_ci(x)
@@ -123,13 +134,19 @@ def test_endpoint_values_on_synthetic_scores() -> None:
     assert ep.arm_estimate(got["ttr"]).value == 2.0
     assert ep.endpoint_unit(spec.endpoints[3]) == "fraction" and ep.endpoint_unit(spec.endpoints[9]) == "days"
     # each kind is compared by the test docs/statistics.md names for it
-    other = ep.ArmData("b", np.arange(5, 9), times, {"MADRS": madrs[::-1] + 1, "CADSS": cadss})
-    analysis = ep.analyse(spec, {"a": arm, "b": other}, seed=1)
+    varied = ep.ArmData("a", arm.patients, times, {"MADRS": madrs, "CADSS": cadss * (1 + np.arange(4)[:, None])})
+    other = ep.ArmData("b", np.arange(5, 9), times,
+                       {"MADRS": madrs[::-1] + 1, "CADSS": cadss * (2 + np.arange(4)[:, None])})
+    analysis = ep.analyse(spec, {"a": varied, "b": other}, seed=1)
     tests = {name: c.test for _, _, name, c in analysis.comparisons}
     assert tests["c"] == tests["v"] == tests["pc"] == "ancova"
     assert tests["r"] == tests["rem"] == tests["rl"] == "fisher"
     assert tests["ttr"] == "log-rank" and tests["pkc"] == "welch"
     assert tests["pk"].startswith("welch")
+    # an arm in which every patient has the same value (the unvaried CADSS): no p-value, a note instead
+    flat = {name: c for _, _, name, c in ep.analyse(spec, {"a": arm, "b": other}, seed=1).comparisons}
+    assert flat["pkc"].test == "not applicable" and flat["pkc"].p_value is None and "arm a" in flat["pkc"].note
+    assert flat["c"].test == "ancova"
 
 
 # --- population ---------------------------------------------------------------------------------

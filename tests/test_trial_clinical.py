@@ -7,6 +7,7 @@ of the effect with 20 patients per arm (the calibrated sizes are in the example 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -28,10 +29,14 @@ def test_scores_are_rated_and_analysed(tmp_path: Path) -> None:
                                                "duration": "40 min", "at": ["0 h"]}]},
         ],
         "endpoints": [
-            {"name": "chg", "kind": "change", "measure": "MADRS", "at": "24 h"},
-            {"name": "resp", "kind": "response", "measure": "MADRS", "at": "24 h"},
+            {"name": "chg", "kind": "change", "measure": "MADRS", "at": "24 h",
+             "published": {"ketamine": -16.5, "midazolam": -8.8, "ketamine - midazolam": -7.95,
+                           "source": "Murrough et al. 2013, Am J Psychiatry 170:1134"}},
+            {"name": "resp", "kind": "response", "measure": "MADRS", "at": "24 h",
+             "published": {"ketamine": 0.99, "source": "an implausible value", "note": "flagged"}},
             {"name": "cadss", "kind": "peak", "measure": "CADSS", "window": ["0 h", "2 h"]},
             {"name": "sbp", "kind": "peak_change", "measure": "SBP", "window": ["0 h", "2 h"]},
+            {"name": "ket", "kind": "peak", "measure": "plasma_ketamine", "window": ["0 h", "2 h"]},
         ],
         "compare": [["ketamine", "midazolam"]],
     })
@@ -45,9 +50,30 @@ def test_scores_are_rated_and_analysed(tmp_path: Path) -> None:
     assert base["baseline_score"].between(22, 60).all()
     comps = {c["endpoint"]: c for c in summary["comparisons"]}
     assert comps["chg"]["test"] == "ancova" and comps["resp"]["test"] == "fisher"
-    assert comps["sbp"]["test"] == "welch"
+    assert comps["sbp"]["test"] in ("welch", "not applicable")
+    # plasma ketamine is 0 in every midazolam patient: a p-value against a constant means nothing
+    assert comps["ket"]["p_value"] is None and comps["ket"]["test"] == "not applicable"
+    assert "midazolam" in comps["ket"]["note"] and comps["ket"]["difference"] > 50
+    assert "note" not in comps["chg"] and comps["chg"]["p_value"] is not None
     ket, mdz = (summary["arms"][a]["endpoints"] for a in ("ketamine", "midazolam"))
     assert ket["chg"]["value"] < mdz["chg"]["value"] < 0  # ketamine improves within a day
     assert ket["resp"]["unit"] == "fraction" and ket["chg"]["unit"] == "points" and ket["sbp"]["unit"] == "mmHg"
     assert ket["cadss"]["value"] > 10 and mdz["cadss"]["value"] < 3
     assert json.loads((tmp_path / "out" / "summary.json").read_text()) == summary
+    # published values beside the prediction, flagged against the 95% CI of the mean
+    pub = ket["chg"]["published"]
+    assert pub["value"] == -16.5 and pub["source"].startswith("Murrough")
+    lo, hi = ket["chg"]["ci95"]
+    assert pub["within_ci95"] == (lo <= -16.5 <= hi)
+    assert ket["resp"]["published"] == {"value": 0.99, "source": "an implausible value", "note": "flagged",
+                                        "within_ci95": False}
+    assert "published" not in mdz["resp"] and "published" not in ket["cadss"]
+    assert comps["chg"]["published"]["value"] == -7.95 and "published" not in comps["resp"]
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "Prediction beside the published result" in page and "OUTSIDE 95% CI" in page
+    assert "an implausible value" in page and "95% CI of the mean" in page
+    assert "Change in MADRS total score (0-60) from baseline to 24 h" in page  # words, not internal names
+    assert "negative: larger improvement with ketamine" in page  # the sign of every difference
+    comparisons = page.split("<h2>Comparisons")[1].split("<img")[0]
+    assert "not applicable" in comparisons and not re.search(r"\de-\d", comparisons)  # no p = 1e-40
+    assert page.count("<img") == 4  # published-vs-predicted, VPC, mean bands, sample patients

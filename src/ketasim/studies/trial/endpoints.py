@@ -126,12 +126,16 @@ def arm_estimate(pv: PatientValues) -> stats.Estimate:
     return stats.mean_ci(pv.values)
 
 
-def compare(a: PatientValues, b: PatientValues, e: Endpoint, seed: int) -> stats.Comparison:
+def compare(a: PatientValues, b: PatientValues, e: Endpoint, seed: int,
+            names: tuple[str, str] = ("first", "second")) -> stats.Comparison:
     """Difference a - b with its 95% CI and p-value, by the test documented for its kind."""
     if e.kind in PROPORTION_KINDS:
         return stats.compare_proportions(int(a.values.sum()), a.values.size, int(b.values.sum()), b.values.size)
     if e.kind == "time_to_relapse":
         return stats.compare_survival(a.values, a.events, b.values, b.events, seed)
+    flat = stats.constant_arm(a.values, b.values, names)
+    if flat is not None:
+        return flat
     if is_score(e.measure) and e.kind in ("value", "change", "percent_change"):
         return stats.ancova(a.values, a.baseline, b.values, b.baseline)
     return stats.welch(a.values, b.values)
@@ -153,5 +157,5 @@ def analyse(spec: TrialSpec, arms: dict[str, ArmData], seed: int) -> Analysis:
     comps = []
     for a, b in spec.comparisons:
         for e in spec.endpoints:
-            comps.append((a, b, e.name, compare(values[a][e.name], values[b][e.name], e, seed)))
+            comps.append((a, b, e.name, compare(values[a][e.name], values[b][e.name], e, seed, (a, b))))
     return Analysis(estimates, comps)
