@@ -108,6 +108,10 @@ def test_endpoint_values_on_synthetic_scores() -> None:
         {"name": "rl", "kind": "relapse", "measure": "MADRS", "from": "1 d", "at": "5 d"},
         {"name": "rl2", "kind": "relapse", "measure": "MADRS", "from": "1 d", "at": "5 d", "consecutive": 2},
         {"name": "ttr", "kind": "time_to_relapse", "measure": "MADRS", "from": "1 d"},
+        {"name": "rule", "kind": "relapse", "measure": "MADRS", "from": "1 d", "at": "5 d",
+         "rule": {"score_at_least": 20, "consecutive": 2, "every": "1 d"}},
+        {"name": "ttr_rule", "kind": "time_to_relapse", "measure": "MADRS", "from": "1 d",
+         "rule": {"score_at_least": 20, "consecutive": 2, "every": "1 d"}},
     ])
     times = np.arange(0, 11) * 24.0
     madrs = np.array([
@@ -129,6 +133,11 @@ def test_endpoint_values_on_synthetic_scores() -> None:
     assert got["rl"].values.tolist() == [True, False, True]  # among the 3 responders
     assert got["rl2"].values.tolist() == [False, False, True]  # day 3 alone is not two visits in a row
     assert got["ttr"].values.tolist() == [2.0, 7.0, 1.0] and got["ttr"].events.tolist() == [True, True, True]
+    # trial-style rule, MADRS >= 20 at 2 visits a day apart: a single visit at 20 (patient 1) is not a
+    # relapse, nor is a score back to 15 (patient 3); patient 4 scores 30 on days 2 and 3
+    assert got["rule"].values.tolist() == [False, False, True]
+    assert got["ttr_rule"].values.tolist() == [9.0, 9.0, 2.0]
+    assert got["ttr_rule"].events.tolist() == [False, False, True]
     est = ep.arm_estimate(got["r"])
     assert est.value == 0.75 and est.n == 4 and 0.3 < est.low < 0.75 < est.high
     assert ep.arm_estimate(got["ttr"]).value == 2.0

@@ -77,3 +77,30 @@ def test_scores_are_rated_and_analysed(tmp_path: Path) -> None:
     comparisons = page.split("<h2>Comparisons")[1].split("<img")[0]
     assert "not applicable" in comparisons and not re.search(r"\de-\d", comparisons)  # no p = 1e-40
     assert page.count("<img") == 4  # published-vs-predicted, VPC, mean bands, sample patients
+
+
+def test_placebo_spray_arm_and_relapse_rule_run(tmp_path: Path) -> None:
+    """A vehicle arm (placebo sprays, no drug) runs beside esketamine; a relapse rule is reported in words."""
+    spray = {"route": "intranasal", "sprays": 3, "spray_interval": "5 min", "at": ["0 d", "3 d"]}
+    spec = parse_spec({
+        "ketasim": 1, "name": "sprays", "seed": 3, "duration": "6 d",
+        "population": {"size": 8, "baseline": {"scale": "MADRS", "mean": 32, "sd": 5, "min": 22, "max": 60}},
+        "arms": [
+            {"name": "esketamine", "regimen": [{"drug": "esketamine", "dose": "28 mg", **spray}]},
+            {"name": "placebo", "regimen": [{"drug": "placebo", **spray}]},
+        ],
+        "endpoints": [
+            {"name": "chg", "kind": "change", "measure": "MADRS", "at": "24 h"},
+            {"name": "esk", "kind": "peak", "measure": "plasma_s_ketamine", "window": ["72 h", "74 h"]},
+            {"name": "rl", "kind": "relapse", "measure": "MADRS", "from": "1 d", "at": "6 d",
+             "rule": {"score_at_least": 22, "consecutive": 2, "every": "1 d"}},
+        ],
+        "compare": [["esketamine", "placebo"]],
+    })
+    summary = trial_run.run_trial(spec, tmp_path / "out", progress=False)
+    esk, pl = (summary["arms"][a]["endpoints"] for a in ("esketamine", "placebo"))
+    assert esk["esk"]["value"] > 20 and pl["esk"]["value"] == 0  # the second session doses the drug, not the vehicle
+    assert pl["chg"]["value"] is not None and esk["rl"]["unit"] == "fraction"
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "placebo intranasal (vehicle, no drug) × 3 sprays 5 min apart at 0 d, 3 d" in page
+    assert "relapse = MADRS ≥ 22 at 2 consecutive visit(s) 24 h apart" in page

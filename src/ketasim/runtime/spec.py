@@ -35,7 +35,7 @@ from ketasim.model.compounds import get_drug
 from ketasim.model.errors import UserError
 from ketasim.model.units import parse_quantity, ureg
 from ketasim.runtime.patients import DEFAULT_BASELINE, Distribution, default_age, default_weight
-from ketasim.runtime.regimen import Dose
+from ketasim.runtime.regimen import PLACEBO, Dose
 
 CONTRACT_VERSION = 1
 SPECIES = ("human", "mouse", "rat")
@@ -59,8 +59,8 @@ ENDPOINT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "remission": (("at", "cutoff"), ()),
     "peak": (("window",), ()),
     "peak_change": (("window",), ()),
-    "relapse": (("from", "at"), ("threshold", "consecutive", "visit_interval")),
-    "time_to_relapse": (("from",), ("at", "threshold", "consecutive", "visit_interval")),
+    "relapse": (("from", "at"), ("threshold", "consecutive", "visit_interval", "rule")),
+    "time_to_relapse": (("from",), ("at", "threshold", "consecutive", "visit_interval", "rule")),
 }
 #: kinds that compare a score with its baseline, so they need a depression scale
 _NEEDS_DEPRESSION_SCALE = ("response", "relapse", "time_to_relapse")
@@ -79,7 +79,7 @@ class RegimenItemModel(_Strict):
 
     drug: str
     route: str
-    dose: Any
+    dose: Any = None
     duration: Any = None
     at: Any = None
     start: Any = None
@@ -133,6 +133,14 @@ class ArmModel(_Strict):
     regimen: list[RegimenItemModel] = Field(default_factory=list)
 
 
+class RelapseRuleModel(_Strict):
+    """A trial-style relapse rule: score >= score_at_least at `consecutive` visits `every` apart."""
+
+    score_at_least: float
+    consecutive: int = 1
+    every: Any = "1 d"
+
+
 class EndpointModel(_Strict):
     """One endpoint; which fields it needs depends on `kind` (see ENDPOINT_FIELDS)."""
 
@@ -146,6 +154,7 @@ class EndpointModel(_Strict):
     cutoff: float | None = None
     consecutive: int | None = None
     visit_interval: Any = None
+    rule: RelapseRuleModel | None = None
     published: dict[str, Any] | None = None
 
 
@@ -291,6 +300,7 @@ class Endpoint:
     consecutive: int = 1
     visit_interval_h: float = 24.0
     published: Published | None = None
+    relapse_score: float | None = None  # rule.score_at_least: relapse = score >= it (else loss of response)
 
     def times(self) -> list[float]:
         """Times that must be on the observation grid for this endpoint."""
@@ -318,7 +328,7 @@ class TrialSpec:
     @property
     def drugs_routes(self) -> frozenset[tuple[str, str]]:
         """All (drug, route) pairs of every arm and the background: the one model covers them."""
-        return frozenset((d.drug, d.route) for arm in self.arms for d in arm.doses)
+        return frozenset((d.drug, d.route) for arm in self.arms for d in arm.doses if not d.is_placebo)
 
     @property
     def measures(self) -> tuple[str, ...]:
@@ -357,7 +367,16 @@ def _dose_amount(text: Any, path: str) -> tuple[float | None, float | None]:
 
 
 def _regimen_item(item: RegimenItemModel, path: str, end_h: float) -> Dose:
-    amount_mg, mg_per_kg = _dose_amount(item.dose, f"{path}.dose")
+    if item.drug == PLACEBO:
+        if item.dose is not None:
+            raise UserError(f"{path}.dose", "a placebo is a vehicle without drug: remove `dose` "
+                                            "(keep route, sprays and the schedule)")
+        amount_mg, mg_per_kg = None, None
+    elif item.dose is None:
+        raise UserError(f"{path}.dose", "required field is missing; add e.g. dose: \"0.5 mg/kg\" "
+                                        "(or drug: placebo for a vehicle without drug)")
+    else:
+        amount_mg, mg_per_kg = _dose_amount(item.dose, f"{path}.dose")
     dose_value = amount_mg if amount_mg is not None else mg_per_kg
     if dose_value is not None and not dose_value > 0:
         raise UserError(f"{path}.dose", f"the dose must be positive, got {item.dose!r}")
@@ -403,7 +422,7 @@ def _regimen_item(item: RegimenItemModel, path: str, end_h: float) -> Dose:
     dose = Dose(drug=item.drug, route=item.route, times_h=tuple(times), amount_mg=amount_mg,
                 mg_per_kg=mg_per_kg, duration_h=duration, sprays=sprays, spray_interval_h=interval,
                 salt=item.salt, field=path)
-    if item.salt is not None:
+    if item.salt is not None and item.drug != PLACEBO:
         try:
             get_drug(item.drug).base_fraction(item.route, item.salt)
         except UserError as exc:
@@ -482,7 +501,7 @@ def _endpoint(model: EndpointModel, path: str) -> Endpoint:
         raise UserError(f"{path}.kind", f"unknown endpoint kind {model.kind!r}; use one of {kinds}")
     _measure_known(model.measure, f"{path}.measure")
     required, optional = ENDPOINT_FIELDS[model.kind]
-    given = {n for n in ("at", "window", "from", "threshold", "cutoff", "consecutive", "visit_interval")
+    given = {n for n in ("at", "window", "from", "threshold", "cutoff", "consecutive", "visit_interval", "rule")
              if getattr(model, "from_" if n == "from" else n) is not None}
     for name in required:
         if name not in given:
@@ -524,8 +543,28 @@ def _endpoint(model: EndpointModel, path: str) -> Endpoint:
     if consecutive < 1:
         raise UserError(f"{path}.consecutive", f"must be at least 1, got {consecutive}")
     visit = 24.0 if model.visit_interval is None else _positive_time(model.visit_interval, f"{path}.visit_interval")
+    score = None
+    if model.rule is not None:
+        score, consecutive, visit = _relapse_rule(model, f"{path}.rule")
     return Endpoint(model.name, model.kind, measure, path, at_h, from_h, window, float(threshold),
-                    None if model.cutoff is None else float(model.cutoff), consecutive, visit)
+                    None if model.cutoff is None else float(model.cutoff), consecutive, visit, relapse_score=score)
+
+
+def _relapse_rule(model: EndpointModel, path: str) -> tuple[float, int, float]:
+    """(score_at_least, consecutive, every in h) of a relapse rule, checked."""
+    rule = model.rule
+    assert rule is not None
+    for name in ("consecutive", "visit_interval"):
+        if getattr(model, name) is not None:
+            raise UserError(f"{path[:-5]}.{name}", f"give either `rule` or `{name}`, not both; the rule has "
+                                                   "its own `consecutive` and `every`")
+    scale = SCALES[model.measure]
+    if not scale.low <= rule.score_at_least <= scale.high:
+        raise UserError(f"{path}.score_at_least", f"{rule.score_at_least:g} is outside the {model.measure} "
+                                                  f"range {scale.low}-{scale.high}")
+    if rule.consecutive < 1:
+        raise UserError(f"{path}.consecutive", f"must be at least 1 visit, got {rule.consecutive}")
+    return float(rule.score_at_least), rule.consecutive, _positive_time(rule.every, f"{path}.every")
 
 
 def _published(data: dict[str, Any], path: str, arms: list[str]) -> Published:

@@ -17,6 +17,9 @@ def hours(h: float, unit: str | None = None) -> str:
 
 
 def _relapse_rule(e: Endpoint) -> str:
+    if e.relapse_score is not None:
+        return (f"relapse = {e.measure} ≥ {e.relapse_score:g} at {e.consecutive} consecutive visit(s) "
+                f"{hours(e.visit_interval_h)} apart")
     visits = f" at {e.consecutive} consecutive visits" if e.consecutive > 1 else ""
     return f"relapse = reduction from baseline back below {100 * e.threshold:g}%{visits}"
 
