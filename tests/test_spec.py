@@ -79,7 +79,8 @@ def base() -> dict:
 
 
 VEHICLE = {"drug": "placebo", "route": "intranasal", "sprays": 3, "spray_interval": "5 min", "at": ["0 d"]}
-RELAPSE = {"name": "rl", "kind": "relapse", "measure": "MADRS", "from": "1 d", "at": "7 d", "rule": {"score_at_least": 22, "consecutive": 2, "every": "1 d"}}
+RELAPSE = {"name": "rl", "kind": "relapse", "measure": "MADRS", "from": "1 d", "at": "7 d",
+           "rule": {"score_at_least": 22, "consecutive": 2, "every": "1 d"}}
 
 
 def error_of(spec: dict) -> UserError:
