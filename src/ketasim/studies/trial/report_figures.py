@@ -101,7 +101,8 @@ def vpc(spec: TrialSpec, arms: dict[str, ArmData], measures: list[str]) -> str:
             ax.set_xlabel(label)
             if col == len(panels) - 1:
                 ax.legend(fontsize=7)
-    title = "Visual predictive check: median and 5-95% of virtual patients per arm; ◆ published arm mean"
+    title = ("Visual predictive check: median and 5-95% of virtual patients per arm; ◆ published arm mean "
+             "(a published change is drawn from the arm's mean baseline)")
     fig.suptitle(title + (f" ({'; '.join(shown_n)})" if shown_n else ""), fontsize=10)
     return png(fig)
 
