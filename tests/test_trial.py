@@ -359,3 +359,20 @@ def test_cli_ctrl_c_keeps_chunks_and_resume_completes(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     trial_run.run_trial(parse_spec(spec), tmp_path / "fresh", progress=False)
     assert (out / "summary.json").read_bytes() == (tmp_path / "fresh" / "summary.json").read_bytes()
+
+
+def test_report_flags_published_values_against_pi95_when_present() -> None:
+    """With a prediction interval the flag uses it (and says so); without, the CI of the mean."""
+    from ketasim.studies.trial import published
+    from ketasim.studies.trial.report import _published_table
+
+    spec = _spec_with([{"name": "r", "kind": "response", "measure": "MADRS", "at": "1 d",
+                        "published": {"a": 0.64, "source": "Murrough 2013"}}])
+    entry = {"value": 0.5, "ci95": [0.45, 0.55], "unit": "fraction", "n": 100}
+    summary = published.annotate({"arms": {"a": {"endpoints": {"r": dict(entry)}}}, "comparisons": []}, spec)
+    assert summary["arms"]["a"]["endpoints"]["r"]["published"]["within_ci95"] is False
+    page = "".join(_published_table(spec, summary))
+    assert "OUTSIDE 95% CI" in page and "<th>95% prediction interval</th>" not in page and "64%" in page
+    summary["arms"]["a"]["endpoints"]["r"]["pi95"] = [0.3, 0.7]
+    page = "".join(_published_table(spec, summary))
+    assert "inside 95% PI" in page and "<th>95% prediction interval</th>" in page and "[30%, 70%]" in page
