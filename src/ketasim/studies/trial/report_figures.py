@@ -168,16 +168,18 @@ def forest(spec: TrialSpec, summary: dict[str, Any]) -> str | None:
     fig, axes = plt.subplots(len(rows), 1, figsize=(9, 0.75 * len(rows) + 0.8), squeeze=False, layout="constrained")
     for k, (text, entry, pub) in enumerate(rows):
         ax = axes[k, 0]
+        f = 100.0 if entry["unit"] == "fraction" else 1.0  # shares of patients in %
         if entry.get("pi95") and None not in entry["pi95"]:
-            ax.plot(entry["pi95"], [0, 0], color="#9ecae1", linewidth=8, solid_capstyle="butt",
+            ax.plot([f * v for v in entry["pi95"]], [0, 0], color="#9ecae1", linewidth=8, solid_capstyle="butt",
                     label="95% prediction interval")
         if None not in entry["ci95"]:
-            ax.plot(entry["ci95"], [0, 0], color="#1f77b4", linewidth=2.5, label="95% CI of the mean")
+            ax.plot([f * v for v in entry["ci95"]], [0, 0], color="#1f77b4", linewidth=2.5, label="95% CI of the mean")
         if entry["value"] is not None:
-            ax.plot([entry["value"]], [0], "o", color="#1f77b4", label="prediction")
-        ax.plot([pub], [0], "D", color="#d62728", markeredgecolor="k", label="published")
+            ax.plot([f * entry["value"]], [0], "o", color="#1f77b4", label="prediction")
+        ax.plot([f * pub], [0], "D", color="#d62728", markeredgecolor="k", label="published")
         ax.set_yticks([])
-        ax.set_title(text.replace("\n", ": ") + f" ({entry['unit']})", fontsize=8, loc="left")
+        unit = "% of patients" if f == 100.0 else entry["unit"]
+        ax.set_title(text.replace("\n", ": ") + f" ({unit})", fontsize=8, loc="left")
         ax.tick_params(axis="x", labelsize=8)
         if k == 0:
             ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
