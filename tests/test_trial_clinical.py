@@ -104,3 +104,31 @@ def test_placebo_spray_arm_and_relapse_rule_run(tmp_path: Path) -> None:
     page = (tmp_path / "out" / "report.html").read_text()
     assert "placebo intranasal (vehicle, no drug) × 3 sprays 5 min apart at 0 d, 3 d" in page
     assert "relapse = MADRS ≥ 22 at 2 consecutive visit(s) 24 h apart" in page
+
+
+def test_randomised_withdrawal_design(tmp_path: Path) -> None:
+    """Everyone induced (the same items in both arms), then the drug or a vehicle after T (docs/designs.md)."""
+    induction = {"drug": "ketamine", "route": "iv", "dose": "0.5 mg/kg", "duration": "40 min", "at": ["0 d", "3 d"]}
+    spec = parse_spec({
+        "ketasim": 1, "name": "withdrawal", "seed": 11, "duration": "14 d",
+        "population": {"size": 8, "baseline": {"scale": "MADRS", "mean": 32, "sd": 5, "min": 22, "max": 60}},
+        "arms": [
+            {"name": "continue", "regimen": [induction, {**induction, "at": ["7 d", "10 d"]}]},
+            {"name": "stop", "regimen": [induction, {"drug": "placebo", "route": "iv", "duration": "40 min",
+                                                     "at": ["7 d", "10 d"]}]},
+        ],
+        "endpoints": [
+            {"name": "response_7d", "kind": "response", "measure": "MADRS", "at": "7 d"},
+            {"name": "ket_before", "kind": "peak", "measure": "plasma_ketamine", "window": ["72 h", "74 h"]},
+            {"name": "ket_after", "kind": "peak", "measure": "plasma_ketamine", "window": ["240 h", "242 h"]},
+            {"name": "relapse", "kind": "relapse", "measure": "MADRS", "from": "7 d", "at": "14 d",
+             "rule": {"score_at_least": 22, "consecutive": 2, "every": "1 d"}},
+        ],
+        "compare": [["continue", "stop"]],
+    })
+    summary = trial_run.run_trial(spec, tmp_path / "out", progress=False)
+    cont, stop = (summary["arms"][a]["endpoints"] for a in ("continue", "stop"))
+    assert cont["ket_before"]["value"] > 50 and stop["ket_before"]["value"] > 50  # both induced
+    assert cont["ket_after"]["value"] > 50 and stop["ket_after"]["value"] < 0.01  # withdrawn after T (washed out)
+    for arm in (cont, stop):  # the withdrawal population: responders at T
+        assert arm["relapse"]["n"] == round(arm["response_7d"]["value"] * arm["response_7d"]["n"])
