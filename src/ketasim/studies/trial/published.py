@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ketasim.runtime.spec import Published, TrialSpec
+from ketasim.runtime.published import Published
+from ketasim.runtime.spec import TrialSpec
 
 
 def within(value: float, interval: list[Any] | None) -> bool | None:
