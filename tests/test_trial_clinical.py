@@ -97,7 +97,7 @@ def test_placebo_spray_arm_and_relapse_rule_run(tmp_path: Path) -> None:
         ],
         "compare": [["esketamine", "placebo"]],
     })
-    summary = trial_run.run_trial(spec, tmp_path / "out", progress=False)
+    summary = trial_run.run_trial(spec, tmp_path / "out")
     esk, pl = (summary["arms"][a]["endpoints"] for a in ("esketamine", "placebo"))
     assert esk["esk"]["value"] > 20 and pl["esk"]["value"] == 0  # the second session doses the drug, not the vehicle
     assert pl["chg"]["value"] is not None and esk["rl"]["unit"] == "fraction"
@@ -126,7 +126,7 @@ def test_randomised_withdrawal_design(tmp_path: Path) -> None:
         ],
         "compare": [["continue", "stop"]],
     })
-    summary = trial_run.run_trial(spec, tmp_path / "out", progress=False)
+    summary = trial_run.run_trial(spec, tmp_path / "out")
     cont, stop = (summary["arms"][a]["endpoints"] for a in ("continue", "stop"))
     assert cont["ket_before"]["value"] > 50 and stop["ket_before"]["value"] > 50  # both induced
     assert cont["ket_after"]["value"] > 50 and stop["ket_after"]["value"] < 0.01  # withdrawn after T (washed out)
