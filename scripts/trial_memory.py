@@ -42,9 +42,10 @@ def main(mode: str, n: int, out: Path) -> None:
     model = trial_run.trial_model(spec)
     base = peak_mb()
     if mode == "simulate":
-        trial_run.run_trial(spec, out, progress=False)
+        trial_run.run_trial(spec, out)
     elif mode == "prepare":
-        from ketasim.studies.trial.assemble import chunk_bytes, chunk_name, write_chunk
+        from ketasim.studies.trial.assemble import chunk_bytes
+        from ketasim.studies.trial.chunks import Owner, parameters_sha256, simulate_chunk, spec_sha256, store_chunk
 
         size = trial_run.CHUNK
         grid = trial_run.observation_grid(spec)
@@ -53,8 +54,9 @@ def main(mode: str, n: int, out: Path) -> None:
         templates = {}  # arm -> table of CHUNK simulated patients of that arm
         for arm in spec.arms:
             block = [(i + 1, arm.name, arm.doses) for i in range(size)]
-            templates[arm.name] = trial_run._simulate_chunk(model, spec, spec.seed, block, grid, measures)
-        chunks = trial_run._prepare_chunks(out, spec, 1, False, size)
+            templates[arm.name] = simulate_chunk(model, spec, spec.seed, block, grid, measures)
+        chunks = trial_run._prepare_chunks(out, spec, 1, False, size, print)
+        owner = Owner(spec_sha256(spec), parameters_sha256(model))
         g = grid.size
         for k in range(0, len(assign), size):
             block = assign[k:k + size]
@@ -62,9 +64,9 @@ def main(mode: str, n: int, out: Path) -> None:
             table = pa.concat_tables(parts)
             ids = pa.array(np.repeat([pid for pid, _, _ in block], g).astype(np.int64))
             table = table.set_column(table.schema.get_field_index("patient"), "patient", ids)
-            write_chunk(chunk_bytes(table), chunks / chunk_name(0, k // size))
+            store_chunk(chunks, owner, 0, k // size, block, chunk_bytes(table))
     elif mode == "assemble":
-        trial_run.run_trial(spec, out, resume=True, progress=False)
+        trial_run.run_trial(spec, out, resume=True)
     else:
         raise SystemExit(__doc__)
     size_mb = (out / "patients.parquet").stat().st_size / 2**20 if (out / "patients.parquet").exists() else None

@@ -6,9 +6,9 @@ import json
 import math
 
 import pytest
-from ketasim.studies import compare as cp
 
 from ketasim.apps.cli.main import main
+from ketasim.studies import compare as cp
 
 FAST = "tgt-s-r-potency,tgt-affinity-ordering"
 

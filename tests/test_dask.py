@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from ketasim.runtime.spec import parse_spec
+from ketasim.studies.trial import chunks as trial_chunks
 from ketasim.studies.trial import run as trial_run
 from ketasim.studies.trial.assemble import StreamedSeries, chunk_bytes, chunk_name, read_replicate, write_chunk
 from ketasim.studies.trial.grid import observation_grid
@@ -130,7 +131,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 def local(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The single-process run every Dask run must reproduce byte for byte (default chunk size)."""
     out = tmp_path_factory.mktemp("local")
-    trial_run.run_trial(parse_spec(spec_dict()), out, progress=False)
+    trial_run.run_trial(parse_spec(spec_dict()), out)
     return out
 
 
@@ -166,7 +167,7 @@ def test_worker_killed_mid_run_loses_and_duplicates_no_patient(cluster: Cluster,
 
     def coordinator() -> None:
         try:
-            box["summary"] = trial_run.run_trial(parse_spec(spec_dict()), out, progress=False,
+            box["summary"] = trial_run.run_trial(parse_spec(spec_dict()), out,
                                                  scheduler=cluster.address, chunk_size=1)
         except BaseException as exc:  # reported by the main thread
             box["error"] = exc
@@ -191,7 +192,7 @@ def test_worker_killed_mid_run_loses_and_duplicates_no_patient(cluster: Cluster,
 
 def test_local_cluster_matches_local_run(local: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    trial_run.run_trial(parse_spec(spec_dict()), out, progress=False, workers=2, chunk_size=3)
+    trial_run.run_trial(parse_spec(spec_dict()), out, workers=2, chunk_size=3)
     assert (out / "summary.json").read_bytes() == (local / "summary.json").read_bytes()
 
 
@@ -220,7 +221,7 @@ def _fake_chunks(tmp_path: Path, sizes: list[int]) -> tuple[Path, list, object, 
             row.update({"sex": "F", "diagnosis": "trd", "baseline_scale": "MADRS", "cyp2b6_pm": 0, "val66met": 0})
             row.update({m: p * (1.0 + grid) for m in measures})
             rows.append(row)
-        write_chunk(chunk_bytes(trial_run._chunk_table(rows, measures, failed)), chunks / chunk_name(0, k))
+        write_chunk(chunk_bytes(trial_chunks.chunk_table(rows, measures, failed)), chunks / chunk_name(0, k))
     return chunks, blocks, spec, grid
 
 
@@ -274,6 +275,6 @@ def test_unreachable_scheduler_is_a_user_error_and_writes_nothing(tmp_path: Path
     monkeypatch.setattr("ketasim.studies.trial.distributed.CONNECT_TIMEOUT_S", 1.0)
     out = tmp_path / "out"
     with pytest.raises(UserError) as info:
-        trial_run.run_trial(parse_spec(spec_dict()), out, progress=False, scheduler="tcp://127.0.0.1:9")
-    assert info.value.field == "--scheduler" and "dask scheduler" in info.value.message
+        trial_run.run_trial(parse_spec(spec_dict()), out, scheduler="tcp://127.0.0.1:9")
+    assert info.value.field == "scheduler" and "dask scheduler" in info.value.message
     assert not out.exists()

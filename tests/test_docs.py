@@ -1,4 +1,5 @@
-"""docs/model.md is generated from the model description and must not drift from it."""
+"""docs/model.md is generated from the model description and must not drift from it; the tiers of
+docs/architecture.md are the tiers the code keeps."""
 
 from __future__ import annotations
 
@@ -41,3 +42,71 @@ def test_tex_names() -> None:
     assert tex_name("CL_K_S") == r"\mathrm{CL}_{\mathrm{K,S}}"
     assert tex_name("k") == "k"
     assert tex_name("V1_K_i") == r"\mathrm{V1}_{\mathrm{K,i}}"
+
+
+# -- docs/architecture.md: the tiers it describes are the tiers the code keeps ------------------
+ROOT = Path(__file__).resolve().parents[1]
+TIERS = ("model", "layers", "runtime", "studies", "apps")
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Module -> ketasim modules it imports (top-level and inside functions)."""
+    import ast
+
+    src = ROOT / "src"
+    files = {".".join(f.relative_to(src).with_suffix("").parts).removesuffix(".__init__"): f
+             for f in (src / "ketasim").rglob("*.py")}
+    graph: dict[str, set[str]] = {m: set() for m in files}
+    for m, f in files.items():
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("ketasim"):
+                for a in node.names:
+                    sub = f"{node.module}.{a.name}"
+                    graph[m].add(sub if sub in files else node.module)
+            elif isinstance(node, ast.Import):
+                graph[m].update(a.name for a in node.names if a.name in files)
+    return graph
+
+
+def _tier(module: str) -> int:
+    parts = module.split(".")
+    return TIERS.index(parts[1]) if len(parts) > 1 and parts[1] in TIERS else -1
+
+
+def test_tiers_import_only_downward() -> None:
+    graph = _import_graph()
+    upward = sorted((m, t) for m, ts in graph.items() for t in ts if _tier(m) >= 0 and _tier(t) > _tier(m))
+    assert not upward, upward
+
+
+def test_no_import_cycles_in_the_model_layers_and_validation() -> None:
+    graph = _import_graph()
+    prefixes = ("ketasim.studies.validation", "ketasim.runtime.build")
+    mine = {m for m in graph if _tier(m) in (0, 1) or m.startswith(prefixes)}
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, todo = set(), [start]
+        while todo:
+            m = todo.pop()
+            for t in graph.get(m, ()):
+                if t == goal:
+                    return True
+                if t not in seen:
+                    seen.add(t)
+                    todo.append(t)
+        return False
+
+    cycles = sorted((m, t) for m in mine for t in graph[m] if reaches(t, m))
+    assert not cycles, cycles
+
+
+def test_architecture_doc_names_files_that_exist() -> None:
+    import re
+
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    paths = set(re.findall(r"`((?:model|layers|runtime|studies|apps|data)/[\w/.*<>-]+)`", text))
+    assert paths
+    for p in paths:
+        if "<" in p or "*" in p:
+            continue
+        assert (ROOT / "src" / "ketasim" / p).exists(), p

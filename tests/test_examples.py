@@ -85,7 +85,7 @@ def run_example(name: str, out: Path, size: int, **overrides: Any) -> Run:
             raw["population"][key] = value
         else:
             raw[key] = value
-    summary = trial_run.run_trial(parse_spec(raw), out, progress=False, chunk_size=size)
+    summary = trial_run.run_trial(parse_spec(raw), out, chunk_size=size)
     scores = ["MADRS"] if "MADRS" in summary["measures"] else []
     df = pd.read_parquet(out / "patients.parquet", columns=["arm", "patient", "time_h", *scores])
     return Run(summary, df)

@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ketasim.studies import exposure_figures as F  # noqa: N812 (short name for the figure module)
 from ketasim.runtime.build import build_model
 from ketasim.runtime.engines.reference import simulate_reference
 from ketasim.runtime.patients import individual_parameters, patient_rng
 from ketasim.runtime.regimen import Dose, dose_events
+from ketasim.studies import exposure_figures as F  # noqa: N812 (short name for the figure module)
 from ketasim.studies.pkmetrics import pk_metrics
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "exposure.md"
@@ -29,7 +29,7 @@ def test_published_figure(figure: F.Figure) -> None:
     value = figure.measure()
     assert figure.passes(value), (
         f"{figure.quantity}: model {value:.4g} {figure.unit}, published {figure.published} "
-        f"(accepted {figure.low:g} to {figure.high:g}; {figure.source}; target {figure.target})"
+        f"(accepted {figure.limits[0]:g} to {figure.limits[1]:g}; {figure.source}; target {figure.target})"
     )
 
 
@@ -103,7 +103,7 @@ MASS_CASES = {
 def test_mass_balance_and_non_negativity(case: str) -> None:
     species, doses = MASS_CASES[case]
     model = build_model(species, frozenset((d.drug, d.route) for d in doses), layers="exposure")
-    weight = F.REFERENCE_WEIGHT[species]
+    weight = F.REFERENCE_WEIGHT_KG[species]
     events = [e for d in doses for e in dose_events(d, weight)]
     done = max(e.time_h + e.duration_h for e in events)
     times = np.unique(np.r_[np.linspace(0, 24, 97), done])
@@ -214,3 +214,39 @@ def test_every_exposure_parameter_has_source_and_a_range_holding_its_value(speci
         assert p.source and p.unit, f"{p.name}: needs a unit and a source"
         if p.flag == "A" or p.low is not None:
             assert p.low is not None and p.low <= p.value <= p.high, f"{p.name}={p.value} outside [{p.low}, {p.high}]"
+
+
+def test_dose_splits_are_part_of_the_model_and_conserve_mass() -> None:
+    import sympy as sp
+
+    from ketasim.layers.exposure.routes import dose_targets
+    from ketasim.model.compounds import get_drug
+    from ketasim.model.description import EVENT_VARIABLES
+
+    pairs = frozenset({("ketamine", "intranasal"), ("esketamine", "intranasal"), ("ketamine", "sublingual"),
+                       ("2r6r-hnk", "oral"), ("memantine", "oral"), ("midazolam", "im")})
+    model = build_model("human", pairs)
+    values = {sp.Symbol(p.name, real=True): p.internal_value for p in model.params}
+    values.update({sp.Symbol(v, real=True): x for v, x in zip(EVENT_VARIABLES, (1.0, 28.0, 56.0), strict=True)})
+    for drug, route in pairs:
+        split = model.split(drug, route)
+        assert split and all(s.input in model.inputs for s in split), (drug, route)
+        total = sum(float(sp.parse_expr(s.fraction, local_dict={k.name: k for k in values}).subs(values))
+                    for s in split)
+        assert total == pytest.approx(1.0, abs=1e-12), (drug, route)
+        # what a dose event applies is the model's split with the event's numbers in it
+        events = dose_targets(get_drug(drug), route, spray_index=2, spray_mg_base=28.0)
+        assert [inp for inp, _ in events] == [s.input for s in split]
+
+
+def test_every_enantiomer_name_is_in_the_layer_index() -> None:
+    # names built per enantiomer stay findable by a text search: the layer's docstring lists them
+    from ketasim.layers.exposure import ketamine
+
+    routes = ("iv", "oral", "im", "sc", "ip", "sublingual", "intranasal")
+    pairs = frozenset({*(("ketamine", r) for r in routes), ("2r6r-hnk", "oral")})
+    model = build_model("human", pairs, layers="exposure")
+    index = set(re.findall(r"\b\w+\b", (ketamine.__doc__ or "").split("Names", 1)[1]))
+    built = {s.name for s in model.states if s.layer == "exposure"} | set(model.inputs)
+    built |= {x.name for x in model.lets if x.layer == "exposure" and x.name.endswith(("_S", "_R", "_S_i", "_R_i"))}
+    assert built - index == set()

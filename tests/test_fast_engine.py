@@ -8,19 +8,19 @@ import pytest
 from ketasim.layers.exposure.ketamine import add_ketamine_family
 from ketasim.model.description import Model, ModelBuilder, Param
 from ketasim.runtime.build import build_model
-from ketasim.runtime.engines.fast import (
-    RODAS4,
-    RODAS5P,
-    _continuous,
-    _engine,
-    _prepare,
-    _rhs,
-    _rhs_w,
-    _rosenbrock_step,
-    simulate_batch,
-)
+from ketasim.runtime.engines.base import Engine
+from ketasim.runtime.engines.compiled import compiled_engine as _engine
+from ketasim.runtime.engines.fast import simulate_batch
 from ketasim.runtime.engines.fast_linalg import SparseLU
+from ketasim.runtime.engines.fast_numpy import continuous as _continuous
+from ketasim.runtime.engines.fast_numpy import prepare as _prepare
+from ketasim.runtime.engines.fast_numpy import rhs as _rhs
+from ketasim.runtime.engines.fast_numpy import rhs_w as _rhs_w
+from ketasim.runtime.engines.fast_numpy import rosenbrock_step as _rosenbrock_step
 from ketasim.runtime.engines.reference import simulate_reference
+from ketasim.runtime.engines.registry import make_engine
+from ketasim.runtime.engines.result import Result
+from ketasim.runtime.engines.rosenbrock import CONTROL, CONTROL_FIELDS, RODAS4, RODAS5P
 from ketasim.runtime.patients import individual_parameters, patient_rng
 from ketasim.runtime.regimen import Dose, DoseEvent, dose_events
 
@@ -292,3 +292,52 @@ def test_convergence_orders(tab: object, order: int, dense_order: int) -> None:
         dense.append(np.abs(_continuous(y0, y1, d, np.array([0.37])) - exact(0.37 * h)).max())
     assert np.log2(step[-2] / step[-1]) > order + 1 - 0.3
     assert np.log2(dense[-2] / dense[-1]) > dense_order + 1 - 0.3
+
+
+@pytest.mark.parametrize("name", ["numpy", "numba", "roadrunner"])
+def test_every_engine_implements_the_interface(name: str) -> None:
+    """Each engine maps model + doses + parameters + times to the same `Result` as the reference."""
+    model = build_model("human", frozenset({("ketamine", "iv")}), layers="exposure")
+    dose = Dose("ketamine", "iv", (0.0,), mg_per_kg=0.5, duration_h=40 / 60)
+    params, events = patients(model, dose, 2, seed=4)
+    times = np.linspace(0, 12, 13)
+    reference = make_engine("reference")
+    engine = make_engine(name)
+    assert isinstance(engine, Engine) and isinstance(reference, Engine) and engine.name == name
+    ref = reference.simulate(model, events, params, times)
+    res = engine.simulate(model, events, params, times)
+    assert isinstance(res, Result) and isinstance(ref, Result)
+    assert res.states.shape == ref.states.shape == (len(model.states), 2, times.size)
+    assert not res.failed.any() and not ref.failed.any()
+    for i in range(2):
+        assert max_rel_error({k: v[i] for k, v in res.outputs.items()}, ref.trajectory(i).outputs) <= MAX_REL
+    assert np.allclose(res.dosed_umol, ref.dosed_umol, rtol=1e-12)
+    with pytest.raises(ValueError, match="engine"):
+        make_engine("euler")
+
+
+def test_one_step_controller_for_both_drivers() -> None:
+    """The numba kernel reads the controller's constants in the controller's own order."""
+    from ketasim.runtime.engines.fast_numba import _KERNEL_FILE
+
+    text = _KERNEL_FILE.read_text()
+    order = text[text.index("CONTROL_ORDER = ("):].split(")", 1)[0]
+    assert [name.strip(' "\n(') for name in order.split("=", 1)[1].split(",")] == list(CONTROL_FIELDS)
+    assert CONTROL.as_array().tolist() == [0.9, 0.2, 6.0, 100.0, 1e-10, 0.25, 1e-9, 1e-12]
+    err = np.array([0.5, 2.0, np.inf])
+    h = CONTROL.next_step(np.ones(3), np.ones(3), err, 5.0, err <= 1, np.isfinite(err), np.zeros(3, bool),
+                          np.zeros(3, bool), np.zeros(3, bool))
+    assert h[0] == pytest.approx(0.9 * 0.5 ** -0.2) and h[1] == pytest.approx(0.9 * 2.0 ** -0.2) and h[2] == 0.25
+
+
+def test_reference_engine_reports_a_failed_patient_without_raising() -> None:
+    b = ModelBuilder(name="test_blowup_reference")
+    b.param(Param("g", 0.0, "1/h", "test", "A", "growth", low=0.0, high=1.0))
+    b.state("w", "dimensionless", "blows up in finite time when g > 0", initial=1.0)
+    b.rate("w", "g*w**2 - 0.1*w")
+    b.output("x_out", "w", "dimensionless", "w")
+    model = b.build()
+    res = make_engine("reference").simulate(model, [], np.array([[0.0, 1.0]]), [0.0, 0.5, 5.0])
+    assert list(res.failed) == [False, True] and "reference solver failed" in res.messages[1]
+    assert res.outputs["x_out"][0, -1] == pytest.approx(np.exp(-0.5), rel=1e-8)
+    assert np.all(np.isnan(res.outputs["x_out"][1])) and res.messages[0] == ""

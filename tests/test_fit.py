@@ -85,7 +85,7 @@ def test_refit_to_pk_target_restores_score(tmp_path: Path) -> None:
     (["--targets", "pk-hum-ket-clearance", "--param", "NOPE"], "--param"),
     (["--targets", "pk-hum-ket-clearance", "--param", "CL_K_S=5"], "--param"),
     (["--targets", "pk-hum-ket-clearance", "--param", "CL_K_S", "--start", "V1_K=3"], "--start"),
-    (["--targets", "no-such-target", "--param", "CL_K_S"], "--only"),
+    (["--targets", "no-such-target", "--param", "CL_K_S"], "--targets"),  # fit has no --only
 ])
 def test_bad_input_names_the_option(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
                                     field: str) -> None:

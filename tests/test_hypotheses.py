@@ -5,8 +5,8 @@ from click.testing import CliRunner
 
 from ketasim.apps.cli.hypotheses import command
 from ketasim.model.errors import UserError
-from ketasim.model.hypotheses import HYPOTHESES, SWITCHES, get_hypothesis
-from ketasim.runtime.build import build_model
+from ketasim.model.hypotheses import Switch
+from ketasim.runtime.build import build_model, get_hypothesis, hypotheses
 from mech_helpers import STANDARD, ip, run
 
 NAMES = ("default", "disinhibition", "extrasynaptic_glun2b", "resting_eef2", "hnk_ampa", "lhb", "opioid",
@@ -15,11 +15,14 @@ NAMES = ("default", "disinhibition", "extrasynaptic_glun2b", "resting_eef2", "hn
 
 
 def test_all_named_variants_exist_with_valid_switches() -> None:
+    HYPOTHESES = hypotheses()  # noqa: N806
     assert set(NAMES) <= set(HYPOTHESES)
     model = build_model("human")
+    switches = {p.name for p in model.params if isinstance(p, Switch)}
+    assert switches == {p.name for p in model.params if p.name.startswith("hyp_")}
     for h in HYPOTHESES.values():
         assert h.description and "\n" not in h.description
-        assert set(h.switches) == set(SWITCHES)
+        assert set(h.switches) == switches
         assert all(0.0 <= v <= 1.0 for v in h.switches.values())
         assert all(s in model.param_index for s in h.switches)
     assert HYPOTHESES["default"].switches == HYPOTHESES["disinhibition"].switches
@@ -70,3 +73,22 @@ def test_cli_lists_every_variant() -> None:
     out = CliRunner().invoke(command, []).output
     for name in NAMES:
         assert name in out
+
+
+def test_hypotheses_are_derived_from_the_switch_rows() -> None:
+    # a new switch row in any layer is a new variant, with the switches it implies
+    from ketasim.model.description import Param
+    from ketasim.model.hypotheses import derive_hypotheses
+    from ketasim.model.motifs import switch
+
+    rows = [*build_model("human").params,
+            switch("hyp_new_idea", 0.0, "a new route", "new_idea", "a new idea", implies={"hyp_disinh": 0.5})]
+    known = derive_hypotheses(rows)
+    assert known["new_idea"].switches["hyp_new_idea"] == 1.0 and known["new_idea"].switches["hyp_disinh"] == 0.5
+    assert list(known)[0] == "default" and list(known)[-1] == "combined"
+    assert known["default"].switches == known["disinhibition"].switches
+    assert known["default"].description.startswith("the disinhibition variant")
+    with pytest.raises(ValueError, match="unknown switch"):
+        derive_hypotheses([switch("hyp_x", 0.0, "x", "x", "x", implies={"hyp_nope": 1.0})])
+    assert derive_hypotheses([Param("k", 1.0, "1/h", "s", "P", "d")]) == {
+        "default": derive_hypotheses([])["default"]}

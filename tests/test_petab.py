@@ -78,7 +78,7 @@ def test_petab_rejects_mixed_schedules(tmp_path: Path) -> None:
 
     with pytest.raises(UserError) as exc:
         _problem(tmp_path, route_second="im")
-    assert exc.value.field == "--petab"
+    assert exc.value.field == "petab"
 
 
 def test_petab_only_writes_the_problem_without_fitting(tmp_path: Path) -> None:

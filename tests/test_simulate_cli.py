@@ -6,6 +6,7 @@ import contextlib
 import io
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -129,8 +130,9 @@ def test_figure_has_one_panel_per_mechanistic_group_present(tmp_path: Path) -> N
     """Panels appear only for the outputs the model has (the mechanistic layers add them)."""
     import numpy as np
 
-    from ketasim.apps.cli.simulate import SimulationResult, make_figure
     from ketasim.runtime.engines.reference import Trajectory
+    from ketasim.studies.single import SimulationResult
+    from ketasim.studies.single_figure import make_figure
 
     t = np.linspace(0, 24 * 28, 2000)
     decay = np.exp(-t / 3)
@@ -172,3 +174,51 @@ def test_malformed_nonmem_dataset_exits_2_without_files(tmp_path: Path, capsys: 
     code, _, err = run(["simulate", "--nonmem", str(data), "--out", str(tmp_path / "nm")], capsys)
     assert code == 2 and len(err.strip().splitlines()) == 1 and "AMT" in err
     assert not (tmp_path / "nm").exists()
+
+
+def test_fast_engine_matches_the_reference() -> None:
+    """`simulate` runs on the fast engine by default; every output within 1e-4 of the SciPy reference."""
+    import numpy as np
+
+    from ketasim.runtime.regimen import Dose
+    from ketasim.studies.single import run_simulation
+
+    dose = Dose("ketamine", "iv", (0.0,), mg_per_kg=0.5, duration_h=40 / 60)
+    fast = run_simulation(dose, days=2)
+    ref = run_simulation(dose, days=2, engine="reference")
+    assert np.array_equal(fast.times_h, ref.times_h)
+    worst = 0.0
+    for name, r in ref.trajectories[0].outputs.items():
+        f = fast.trajectories[0].outputs[name]
+        worst = max(worst, float(np.max(np.abs(f - r) / np.maximum(np.abs(r), 1e-3))))  # bench's measure
+    assert worst <= 1e-4, worst
+
+
+def test_reference_engine_on_request(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["simulate", "--engine", "reference", "--route", "im", "--dose", "0.5 mg/kg", "--days", "1",
+                          "--out", str(tmp_path / "r")], capsys)
+    assert code == 0, err
+    assert "ketamine (S+R)" in out and (tmp_path / "r" / "figure.png").exists()
+
+
+def test_first_compilation_is_announced(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the fast engine must compile the model first, the user hears what and how long, on stderr."""
+    monkeypatch.setattr("ketasim.studies.single.kernel_needs_compiling", lambda model, engine="fast": True)
+    code, out, err = run(["simulate", "--days", "1", "--out", str(tmp_path / "c")], capsys)
+    assert code == 0, err
+    assert "compiling the model for the fast engine" in err and "about a minute" in err
+    assert "compiled and simulated in" in err and "compiling" not in out
+
+
+def test_daily_doses_do_not_multiply_the_grid() -> None:
+    """A year of daily oral doses: hourly points plus the fine grid after the first and last dose only."""
+    from ketasim.runtime.regimen import Dose, dose_events
+    from ketasim.studies.single import output_times
+
+    daily = dose_events(Dose("ketamine", "oral", tuple(24.0 * k for k in range(364)), amount_mg=50.0), 70.0)
+    grid = output_times(daily, 365 * 24.0)
+    assert 8760 < grid.size < 8760 + 2 * 200 + 200
+    few = dose_events(Dose("ketamine", "oral", (0.0, 24.0, 48.0), amount_mg=50.0), 70.0)
+    fine = output_times(few, 4 * 24.0)
+    assert all(np.isclose(fine, t + 1 / 60).any() for t in (0.0, 24.0, 48.0))  # every dose detailed

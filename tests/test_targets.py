@@ -5,10 +5,32 @@ import pytest
 
 from ketasim.model.errors import UserError
 from ketasim.runtime.build import build_model
-from ketasim.studies.validation.invitro import ic50, resting_block, trapped_fraction
+from ketasim.studies.validation.assay import assay_model, ic50, resting_block, trapped_fraction
 from mech_helpers import BOLUS_2, NONE, STANDARD, ip, run
 
 POPULATIONS = ("int", "pyr_syn", "extrasyn", "pre", "glun2c", "lhb", "rest")
+
+
+def test_assay_runs_the_models_own_targets_layer() -> None:
+    full = build_model("human", frozenset({("ketamine", "iv"), ("memantine", "oral")}))
+    lab = assay_model()
+    lets = {m: {let.name: let.expr for let in model.lets} for m, model in (("full", full), ("lab", lab))}
+    for name in ("Po_rest", "m_K_pyr", "m_MEM_rest", "a_K_int", "Bch_pyr", "Bhnk_pyr", "block_rest"):
+        assert lets["lab"][name] == lets["full"][name], name
+    for state in ("Bd_K_pyr", "Bd_MEM_rest"):
+        assert lab.derivatives[state] == full.derivatives[state], state
+    assert {p.name for p in lab.params if not p.name.startswith("conc_")} - set(full.param_index) == set(
+        ("r_int", "r_pyr", "glu", "lhb_burst", "g_amb", "SYN_DEFICIT", "DIAG_HEALTHY", "lhb_bref", "lhb_n_po",
+         "lhb_drive")) - set(full.param_index)
+
+
+def test_binding_ic50_echoes_the_ki_parameters() -> None:
+    # why tgt-s-r-potency and tgt-affinity-ordering are `use: input`: GluN2A, 0 Mg2+ IC50 = Ki
+    m = build_model("human")
+    assert ic50("s_ketamine") == pytest.approx(m.param("Ki_K_S").value, rel=1e-6)
+    assert ic50("2r6r_hnk") == pytest.approx(m.param("IC50_HNK_R").value, rel=1e-6)
+    mg = m.param("mg_K_2B").value * m.param("sub_K_2B").value
+    assert ic50("r_ketamine", "2B", 1.0) == pytest.approx(m.param("Ki_K_R").value * mg, rel=1e-6)
 
 
 def test_trapping_fractions_match_mealing_and_are_ordered() -> None:
@@ -86,3 +108,18 @@ def test_comparator_groups_are_built_only_when_given() -> None:
     ket = build_model("human", frozenset({("ketamine", "iv")}))
     mem = build_model("human", frozenset({("memantine", "oral")}))
     assert "Bd_MEM_int" not in ket.state_index and "Bd_MEM_int" in mem.state_index
+
+
+def test_every_population_name_is_in_the_layer_index() -> None:
+    # names built per population and compound group stay findable by a text search
+    import re
+
+    from ketasim.layers.targets import layer
+
+    index = set(re.findall(r"\b\w+\b", (layer.__doc__ or "").split("Names", 1)[1]))
+    model = assay_model()  # every compound group present
+    built = {s.name for s in model.states if s.layer == "targets"}
+    built |= {x.name for x in model.lets if x.layer == "targets"}
+    source = open(layer.__file__, encoding="utf-8").read().split('"""', 2)[2]
+    literal = {n for n in built if f'"{n}"' in source}
+    assert built - literal - index == set()

@@ -16,6 +16,7 @@ from scipy import stats as sps
 from ketasim.model.errors import UserError
 from ketasim.runtime.build import build_model
 from ketasim.runtime.spec import parse_spec
+from ketasim.studies.trial import chunks as trial_chunks
 from ketasim.studies.trial import endpoints as ep
 from ketasim.studies.trial import run as trial_run
 from ketasim.studies.trial import stats
@@ -172,7 +173,7 @@ def small_exposure_spec(size: int = 6) -> dict:
 def test_exposure_trial_end_to_end_and_byte_identical(tmp_path: Path) -> None:
     spec = parse_spec(small_exposure_spec())
     out1, out2 = tmp_path / "one", tmp_path / "two"
-    s = trial_run.run_trial(spec, out1, progress=False)
+    s = trial_run.run_trial(spec, out1)
     assert sorted(p.name for p in out1.iterdir()) == ["patients.parquet", "report.html", "summary.json"]
     summary = json.loads((out1 / "summary.json").read_text())
     assert summary == s
@@ -197,7 +198,7 @@ def test_exposure_trial_end_to_end_and_byte_identical(tmp_path: Path) -> None:
     assert iv_mean == pytest.approx(peak_iv["value"], rel=1e-5)
     html = (out1 / "report.html").read_text()
     assert "data:image/png;base64," in html and "src='http" not in html and "small exposure" in html
-    trial_run.run_trial(spec, out2, progress=False)
+    trial_run.run_trial(spec, out2)
     assert (out1 / "summary.json").read_bytes() == (out2 / "summary.json").read_bytes()
 
 
@@ -206,9 +207,9 @@ def test_interrupted_run_resumes_to_identical_summary(tmp_path: Path, monkeypatc
                                                       stop: type[BaseException]) -> None:
     spec = parse_spec(small_exposure_spec(4))
     monkeypatch.setattr(trial_run, "CHUNK", 2)
-    fresh = trial_run.run_trial(spec, tmp_path / "fresh", progress=False)
+    fresh = trial_run.run_trial(spec, tmp_path / "fresh")
     calls = {"n": 0}
-    real = trial_run.simulate_patients
+    real = trial_chunks.simulate_patients
 
     def flaky(*args, **kwargs):
         calls["n"] += 1
@@ -216,17 +217,17 @@ def test_interrupted_run_resumes_to_identical_summary(tmp_path: Path, monkeypatc
             raise stop
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(trial_run, "simulate_patients", flaky)
+    monkeypatch.setattr(trial_chunks, "simulate_patients", flaky)
     out = tmp_path / "run"
     with pytest.raises(stop):
-        trial_run.run_trial(spec, out, progress=False)
+        trial_run.run_trial(spec, out)
     assert not (out / "report.html").exists() and not (out / "patients.parquet").exists()
     assert [p.name for p in sorted((out / ".chunks").glob("chunk-*.parquet"))] == ["chunk-r000-00000.parquet"]
     assert not (out / "summary.json").exists()
-    monkeypatch.setattr(trial_run, "simulate_patients", real)
+    monkeypatch.setattr(trial_chunks, "simulate_patients", real)
     with pytest.raises(UserError, match="different spec"):
-        trial_run.run_trial(parse_spec({**small_exposure_spec(4), "seed": 12}), out, resume=True, progress=False)
-    resumed = trial_run.run_trial(spec, out, resume=True, progress=False)
+        trial_run.run_trial(parse_spec({**small_exposure_spec(4), "seed": 12}), out, resume=True)
+    resumed = trial_run.run_trial(spec, out, resume=True)
     assert resumed == fresh
     assert (out / "summary.json").read_bytes() == (tmp_path / "fresh" / "summary.json").read_bytes()
     assert not (out / ".chunks").exists()
@@ -235,14 +236,14 @@ def test_interrupted_run_resumes_to_identical_summary(tmp_path: Path, monkeypatc
 def test_replicates_report_power(tmp_path: Path) -> None:
     spec = small_exposure_spec(4)
     spec["endpoints"] = [{"name": "peak", "kind": "peak", "measure": "plasma_ketamine", "window": ["0 h", "2 h"]}]
-    summary = trial_run.run_trial(parse_spec(spec), tmp_path / "r", replicates=3, progress=False)
+    summary = trial_run.run_trial(parse_spec(spec), tmp_path / "r", replicates=3)
     assert summary["replicates"] == 3
     # 2 patients per arm: each replicate's Welch p-value decides; power = share of p < 0.05
     power = summary["comparisons"][0]["power"]
     assert 0 <= power <= 1 and abs(3 * power - round(3 * power)) < 1e-4
     html = (tmp_path / "r" / "report.html").read_text()
     assert "<th>power</th>" in html and "3 replicates" in html
-    single = trial_run.run_trial(parse_spec(spec), tmp_path / "one", progress=False)
+    single = trial_run.run_trial(parse_spec(spec), tmp_path / "one")
     strip = {**summary, "replicates": None,
              "comparisons": [{k: v for k, v in c.items() if k != "power"} for c in summary["comparisons"]]}
     assert strip == {**single, "replicates": None}  # replicate 0 is the plain run
@@ -253,7 +254,7 @@ def test_unavailable_measure_names_the_endpoint() -> None:
     spec = small_exposure_spec(2)
     spec["endpoints"].append({"name": "madrs", "kind": "change", "measure": "MADRS", "at": "6 h"})
     with pytest.raises(UserError) as info:
-        trial_run.run_trial(parse_spec(spec), "/nonexistent/never", progress=False)
+        trial_run.run_trial(parse_spec(spec), "/nonexistent/never")
     assert info.value.field == "endpoints[3].measure"
     assert "not available: MADRS" in info.value.message and "available: plasma_ketamine" in info.value.message
 
@@ -331,5 +332,5 @@ def test_cli_ctrl_c_keeps_chunks_and_resume_completes(tmp_path: Path) -> None:
     assert not (out / "summary.json").exists()
     res = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, env=env, timeout=300)
     assert res.returncode == 0, res.stderr
-    trial_run.run_trial(parse_spec(spec), tmp_path / "fresh", progress=False)
+    trial_run.run_trial(parse_spec(spec), tmp_path / "fresh")
     assert (out / "summary.json").read_bytes() == (tmp_path / "fresh" / "summary.json").read_bytes()

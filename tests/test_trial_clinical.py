@@ -35,7 +35,7 @@ def test_scores_are_rated_and_analysed(tmp_path: Path) -> None:
         ],
         "compare": [["ketamine", "midazolam"]],
     })
-    summary = trial_run.run_trial(spec, tmp_path / "out", progress=False)
+    summary = trial_run.run_trial(spec, tmp_path / "out")
     assert {"MADRS", "CADSS", "SBP"} <= set(summary["measures"])
     df = pd.read_parquet(tmp_path / "out" / "patients.parquet")
     for m, hi in (("MADRS", 60), ("CADSS", 92)):

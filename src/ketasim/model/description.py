@@ -133,6 +133,26 @@ class Let:
     layer: str
 
 
+#: per-administration quantities a dose split may use besides parameters (set for each dose event):
+#: 1 for every spray of a session after the first, and the session's cumulative mg of base before
+#: and through this spray
+EVENT_VARIABLES = ("later_spray", "spray_mg_before", "spray_mg_through")
+
+
+@dataclass(frozen=True)
+class DoseSplit:
+    """The fraction of one administration of `drug` by `route` that enters dose input `input`.
+
+    `fraction` is an expression in parameters and EVENT_VARIABLES; the fractions of one
+    administration add up to 1 (what is not absorbed enters a loss input).
+    """
+
+    drug: str
+    route: str
+    input: str
+    fraction: str
+
+
 @dataclass(frozen=True)
 class Output:
     """A reported quantity (concentration, occupancy, score...)."""
@@ -157,6 +177,7 @@ class ModelBuilder:
     inputs: dict[str, str] = field(default_factory=dict)
     outputs: dict[str, Output] = field(default_factory=dict)
     switches: dict[str, str] = field(default_factory=dict)
+    dose_splits: list[DoseSplit] = field(default_factory=list)
     layer: str = "model"
 
     # -- symbols -------------------------------------------------------------------------
@@ -228,6 +249,17 @@ class ModelBuilder:
             raise ValueError(f"[{self.layer}] dose input {name}: unknown state {state!r}")
         self.inputs[name] = state
 
+    def dose_split(self, drug: str, route: str, parts: Iterable[tuple[str, str]]) -> None:
+        """How one administration of `drug` by `route` is split: (dose input, fraction) pairs."""
+        table = {**self._symbols(), **{v: sp.Symbol(v, real=True) for v in EVENT_VARIABLES}}
+        for inp, fraction in parts:
+            if inp not in self.inputs:
+                raise ValueError(f"[{self.layer}] dose split {drug} {route}: unknown dose input {inp!r}")
+            unknown = {s.name for s in sp.parse_expr(fraction, local_dict=table).free_symbols} - set(table)
+            if unknown:
+                raise ValueError(f"[{self.layer}] dose split {drug} {route}: unknown names {sorted(unknown)}")
+            self.dose_splits.append(DoseSplit(drug, route, inp, fraction))
+
     def output(self, name: str, expr: str, unit: str, description: str) -> None:
         if name in self.outputs:
             raise ValueError(f"[{self.layer}] output {name!r} defined twice")
@@ -248,6 +280,7 @@ class ModelBuilder:
             inputs=dict(self.inputs),
             outputs=dict(self.outputs),
             switches=dict(self.switches),
+            dose_splits=list(self.dose_splits),
         )
 
 
@@ -265,6 +298,7 @@ class Model:
     outputs: dict[str, Output]
     switches: dict[str, str]
     meta: dict[str, str] = field(default_factory=dict)
+    dose_splits: list[DoseSplit] = field(default_factory=list)
 
     @cached_property
     def state_index(self) -> dict[str, int]:
@@ -280,6 +314,10 @@ class Model:
 
     def param(self, name: str) -> Param:
         return self.params[self.param_index[name]]
+
+    def split(self, drug: str, route: str) -> list[DoseSplit]:
+        """The dose split of one administration of `drug` by `route` (empty if not in this model)."""
+        return [s for s in self.dose_splits if (s.drug, s.route) == (drug, route)]
 
     @cached_property
     def derivatives(self) -> dict[str, sp.Expr]:

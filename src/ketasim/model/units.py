@@ -5,6 +5,7 @@ Internal units: time h, volume L, amount umol, concentration umol/L (uM), body w
 
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 
@@ -47,11 +48,16 @@ def parse_quantity(text: str | float | int, field: str, unit: str, example: str)
     except Exception:  # pint raises several unrelated error types for bad units
         raise UserError(field, f"unknown unit in {text!r}; write it like \"{example}\"") from None
     try:
-        return float(q.to(unit).magnitude)
+        value = float(q.to(unit).magnitude)
     except pint.DimensionalityError:
         raise UserError(
             field, f"{text!r} has the wrong dimension; expected something like \"{example}\""
         ) from None
+    except (OverflowError, TypeError, ValueError):
+        value = math.inf
+    if not math.isfinite(value):
+        raise UserError(field, f"{text!r} is not a finite quantity; write a number such as \"{example}\"")
+    return value
 
 
 def to_internal(value: float, unit: str, internal: str) -> float:

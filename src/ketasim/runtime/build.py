@@ -2,7 +2,8 @@
 
 regimen -> exposure -> targets -> circuit -> signalling -> synapses -> symptoms.
 Only the drug families and absorption routes a regimen uses are built, so models stay small.
-A hypothesis (ketasim.model.hypotheses) sets the values of the hyp_* switch parameters.
+A hypothesis sets the values of the hyp_* switch parameters; the hypotheses themselves are derived
+from the switch rows of the layers (ketasim.model.hypotheses), so `hypotheses()` lists them.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from ketasim.layers.exposure.comparators import LIBRARY, add_comparator
 from ketasim.layers.exposure.ketamine import add_ketamine_family
 from ketasim.model.compounds import get_drug
 from ketasim.model.description import Model, ModelBuilder
+from ketasim.model.hypotheses import Hypothesis, check_name, derive_hypotheses
+from ketasim.model.species import SPECIES
 
-SPECIES = ("human", "mouse", "rat")
 LAYERS = ("exposure", "all")
 
 
@@ -54,12 +56,20 @@ def _check_names(b: ModelBuilder) -> None:
 
 
 def _apply_hypothesis(b: ModelBuilder, hypothesis: str) -> None:
-    from ketasim.model.hypotheses import get_hypothesis
-
-    hyp = get_hypothesis(hypothesis)
+    hyp = check_name(hypothesis, derive_hypotheses(b.params.values()))
     for name, value in hyp.switches.items():
-        if name in b.params:
-            b.params[name] = replace(b.params[name], value=float(value))
+        b.params[name] = replace(b.params[name], value=float(value))
+
+
+@lru_cache(maxsize=1)
+def hypotheses() -> dict[str, Hypothesis]:
+    """The model variants by name, derived from the switch rows of the full human model."""
+    return derive_hypotheses(build_model("human").params)
+
+
+def get_hypothesis(name: str, field: str = "hypothesis") -> Hypothesis:
+    """The variant `name`; an unknown name is a UserError on `field` listing the choices."""
+    return check_name(name, hypotheses(), field)
 
 
 @lru_cache(maxsize=64)
@@ -74,13 +84,10 @@ def build_model(
     `layers="exposure"` stops after pharmacokinetics; "all" adds every downstream layer.
     Unknown hypotheses raise ketasim.model.errors.UserError("hypothesis", ...).
     """
-    from ketasim.model.hypotheses import get_hypothesis
-
     if species not in SPECIES:
         raise ValueError(f"unknown species {species!r}")
     if layers not in LAYERS:
         raise ValueError(f"unknown layers {layers!r}; use one of {LAYERS}")
-    get_hypothesis(hypothesis)  # validate the name early
     b = ModelBuilder(name=f"ketasim_{species}")
     fam = family_routes(drugs_routes)
     add_ketamine_family(b, species, fam.pop("ketamine"))
@@ -91,10 +98,12 @@ def build_model(
         for add_layer in downstream_layers():
             add_layer(b, species, hypothesis, set(fam))
         _apply_hypothesis(b, hypothesis)
+    else:
+        get_hypothesis(hypothesis)
     _check_names(b)
     model = b.build()
     model.meta.update({"species": species, "hypothesis": hypothesis, "layers": layers})
     return model
 
 
-__all__ = ["build_model", "family_routes", "SPECIES"]
+__all__ = ["build_model", "family_routes", "get_hypothesis", "hypotheses", "SPECIES"]

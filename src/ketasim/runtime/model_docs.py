@@ -257,6 +257,15 @@ def model_markdown(model: Model | None = None) -> str:
                 "Used in dose splits (fractions of a dose reaching each input), as hypothesis "
                 "switches of other variants, or kept for reference.", ""]
         out += _table(_PARAM_HEADER, _param_rows(unused))
+    if m.dose_splits:
+        out += ["## Dose inputs and route splits", "",
+                "One administration of a drug by a route enters the dose inputs below in these "
+                "fractions (they add up to 1 for each drug and route). `later_spray` is 1 for every "
+                "spray of a session after the first; `spray_mg_before` and `spray_mg_through` are the "
+                "session's cumulative mg of base before and through the spray.", ""]
+        out += _table(["drug", "route", "dose input", "state", "fraction"],
+                      [[s.drug, s.route, f"`{s.input}`", f"`{m.inputs[s.input]}`", f"`{s.fraction}`"]
+                       for s in m.dose_splits])
     if m.switches:
         out += ["## Hypothesis switches", ""]
         out += _table(["switch", "meaning"], [[f"`{k}`", v] for k, v in m.switches.items()])

@@ -62,13 +62,18 @@ def individual_parameters(
     rng: np.random.Generator | None,
     covariates: Mapping[str, float] | None = None,
     overrides: Mapping[str, float] | None = None,
+    typical: Mapping[str, float] | None = None,
 ) -> np.ndarray:
     """One patient's internal parameter vector: typical values, random effects, covariates.
 
     `rng=None` gives the typical patient (no random effects). Random effects are drawn for
-    every parameter with `iiv > 0`, in the model's parameter order.
+    every parameter with `iiv > 0`, in the model's parameter order. `typical` replaces typical
+    values before the random effects act (a posterior draw: the patient keeps its own deviation);
+    `overrides` replace final values (a clamped parameter: no deviation). Both in internal units.
     """
     p = np.array(model.default_parameters, dtype=float)
+    for name, value in (typical or {}).items():
+        p[model.param_index[name]] = float(value)
     for i, par in enumerate(model.params):
         if par.iiv <= 0 or rng is None:
             continue

@@ -1,6 +1,7 @@
-"""The virtual-trial specification (contracts/trial-spec.md, version 1), parsed and checked.
+"""The virtual-trial specification (docs/contracts/trial-spec.md, version 1), parsed and checked.
 
-Two steps, so that every error names its YAML path and the fix in one line:
+Two steps, so that every error names its YAML path and the fix in one line (step 1 lives in
+ketasim.runtime.spec_schema, regimen items and covariates of step 2 in ketasim.runtime.spec_items):
 
 1. pydantic models check the structure: required fields, types, and unknown fields (an error,
    never ignored), e.g. ``arms[1].regimen[0].dose_mg: unknown field; allowed here: ...``;
@@ -19,25 +20,34 @@ time_to_relapse, ``size`` on arms may be used for every arm (then population.siz
 from __future__ import annotations
 
 import math
-import types
-import typing
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from ketasim.layers.symptoms.scales import DEPRESSION_SCALES, SCALES
-from ketasim.model.compounds import get_drug
 from ketasim.model.errors import UserError
-from ketasim.model.units import parse_quantity, ureg
-from ketasim.runtime.patients import DEFAULT_BASELINE, Distribution, default_age, default_weight
+from ketasim.model.species import SPECIES
+from ketasim.runtime import limits as lim
+from ketasim.runtime.patients import Distribution, default_age, default_weight
 from ketasim.runtime.regimen import Dose
+from ketasim.runtime.spec_items import (
+    Baseline,
+    _baseline,
+    _distribution,
+    _fraction,
+    _positive_time,
+    _regimen_item,
+    _time,
+)
+from ketasim.runtime.spec_schema import EndpointModel, RegimenItemModel, SpecModel, _pydantic_error
+
+__all__ = ["Arm", "Baseline", "Endpoint", "Population", "RegimenItemModel", "SpecModel", "TrialSpec", "compile_spec",
+           "load_spec", "parse_spec"]
 
 CONTRACT_VERSION = 1
-SPECIES = ("human", "mouse", "rat")
 DIAGNOSES = ("trd", "mdd", "bipolar", "healthy")
 LAYERS = ("all", "exposure")
 
@@ -66,167 +76,10 @@ _NEEDS_DEPRESSION_SCALE = ("response", "relapse", "time_to_relapse")
 _NEEDS_BASELINE = ("percent_change",)
 
 
-# ---------------------------------------------------------------------------------------------
-# step 1: structure (pydantic)
-# ---------------------------------------------------------------------------------------------
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=False)
-
-
-class RegimenItemModel(_Strict):
-    """One regimen item as written in YAML (quantities are "NUMBER UNIT" strings)."""
-
-    drug: str
-    route: str
-    dose: Any
-    duration: Any = None
-    at: Any = None
-    start: Any = None
-    every: Any = None
-    count: int | None = None
-    sprays: int | None = None
-    spray_interval: Any = None
-    salt: str | None = None
-
-
-class DistributionModel(_Strict):
-    """A covariate distribution: normal, truncated to [min, max]."""
-
-    mean: Any
-    sd: Any
-    min: Any = None
-    max: Any = None
-
-
-class BaselineModel(_Strict):
-    """Depression severity at entry on one scale, truncated to the inclusion bounds."""
-
-    scale: str = "MADRS"
-    mean: float
-    sd: float
-    min: float | None = None
-    max: float | None = None
-
-
-class PopulationModel(_Strict):
-    """Who is enrolled."""
-
-    size: int | None = None
-    species: str = "human"
-    diagnosis: str = "trd"
-    baseline: BaselineModel | None = None
-    weight: DistributionModel | None = None
-    age: DistributionModel | None = None
-    female_fraction: float | None = None
-    cyp2b6_pm_fraction: float | None = None
-    val66met_fraction: float | None = None
-    background: list[RegimenItemModel] = Field(default_factory=list)
-
-
-class ArmModel(_Strict):
-    """One arm: a name, its share of the population (or exact size) and its regimen."""
-
-    name: str
-    allocation: float | None = None
-    size: int | None = None
-    regimen: list[RegimenItemModel] = Field(default_factory=list)
-
-
-class EndpointModel(_Strict):
-    """One endpoint; which fields it needs depends on `kind` (see ENDPOINT_FIELDS)."""
-
-    name: str
-    kind: str
-    measure: str
-    at: Any = None
-    window: Any = None
-    from_: Any = Field(default=None, alias="from")
-    threshold: float | None = None
-    cutoff: float | None = None
-    consecutive: int | None = None
-    visit_interval: Any = None
-
-
-class SpecModel(_Strict):
-    """The whole specification."""
-
-    ketasim: int
-    name: str
-    seed: int
-    population: PopulationModel
-    arms: list[ArmModel]
-    endpoints: list[EndpointModel]
-    compare: list[list[str]] = Field(default_factory=list)
-    duration: Any = None
-    hypothesis: str = "default"
-    layers: str = "all"
-    description: str | None = None
-
-
-def _path(loc: Sequence[str | int]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + ("from" if part == "from_" else str(part))
-    return out
-
-
-def _model_at(loc: Sequence[str | int]) -> type[BaseModel] | None:
-    """The pydantic model whose fields are allowed at `loc` (to list them in messages)."""
-    cls: Any = SpecModel
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
-            return None
-        f = next((f for n, f in cls.model_fields.items() if (f.alias or n) == part or n == part), None)
-        if f is None:
-            return None
-        cls = f.annotation
-        while typing.get_origin(cls) in (list, typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(cls) if a is not type(None)]
-            cls = args[0] if args else None
-    return cls if isinstance(cls, type) and issubclass(cls, BaseModel) else None
-
-
-def _allowed(cls: type[BaseModel]) -> str:
-    return ", ".join(f.alias or n for n, f in cls.model_fields.items())
-
-
-def _pydantic_error(exc: ValidationError) -> UserError:
-    err = exc.errors()[0]
-    loc = list(err["loc"])
-    path = _path(loc)
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        parent = _model_at(loc[:-1])
-        allowed = f"; allowed here: {_allowed(parent)}" if parent else ""
-        return UserError(path, f"unknown field{allowed}")
-    if kind == "missing":
-        return UserError(path, "required field is missing; add it")
-    if kind in ("model_type", "model_attributes_type", "dict_type"):
-        parent = _model_at(loc)
-        fields = f" with fields {_allowed(parent)}" if parent else ""
-        return UserError(path, f"expected a mapping{fields}, got {err.get('input')!r}")
-    return UserError(path, f"{err['msg']}, got {err.get('input')!r}")
-
 
 # ---------------------------------------------------------------------------------------------
 # step 2: meaning (compiled spec in internal units)
 # ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Baseline:
-    """Baseline severity on `scale`, truncated to [low, high] (whole-number scores)."""
-
-    scale: str
-    mean: float
-    sd: float
-    low: float
-    high: float
-
-
 @dataclass(frozen=True)
 class Population:
     """The enrolled population, with defaults filled in (see trial/population.py)."""
@@ -300,143 +153,6 @@ class TrialSpec:
     def measures(self) -> tuple[str, ...]:
         """Measures the endpoints ask for, in first-use order."""
         return tuple(dict.fromkeys(e.measure for e in self.endpoints))
-
-
-def _time(text: Any, path: str) -> float:
-    value = parse_quantity(text, path, "h", "24 h")
-    if value < 0:
-        raise UserError(path, f"times are measured from time zero and cannot be negative, got {text!r}")
-    return value
-
-
-def _positive_time(text: Any, path: str) -> float:
-    value = parse_quantity(text, path, "h", "3.5 d")
-    if not value > 0:
-        raise UserError(path, f"must be a positive time such as \"3.5 d\", got {text!r}")
-    return value
-
-
-def _dose_amount(text: Any, path: str) -> tuple[float | None, float | None]:
-    """(mg, None) for "84 mg" or (None, mg/kg) for "0.5 mg/kg"; other dimensions are errors."""
-    example = "\"0.5 mg/kg\" or \"84 mg\""
-    if isinstance(text, str):
-        try:
-            q = ureg.Quantity(text.strip())
-        except Exception:
-            q = None
-        if q is not None and hasattr(q, "dimensionless") and q.dimensionless and "/" in text:
-            value = parse_quantity(text, path, "mg/kg", "0.5 mg/kg")
-            return None, value
-        if q is not None and hasattr(q, "dimensionality") and q.dimensionality != ureg.mg.dimensionality:
-            raise UserError(path, f"{text!r} is not a dose; give mg per administration or mg/kg, e.g. {example}")
-    return parse_quantity(text, path, "mg", "84 mg"), None
-
-
-def _regimen_item(item: RegimenItemModel, path: str, end_h: float) -> Dose:
-    amount_mg, mg_per_kg = _dose_amount(item.dose, f"{path}.dose")
-    dose_value = amount_mg if amount_mg is not None else mg_per_kg
-    if dose_value is not None and not dose_value > 0:
-        raise UserError(f"{path}.dose", f"the dose must be positive, got {item.dose!r}")
-    duration = 0.0 if item.duration is None else _time(item.duration, f"{path}.duration")
-    schedule = [n for n in ("start", "every", "count") if getattr(item, n) is not None]
-    if item.at is not None and schedule:
-        raise UserError(f"{path}.{schedule[0]}", "give either `at` (explicit times) or a schedule "
-                                                  "(start, every, count), not both")
-    if item.at is not None:
-        at_list = item.at if isinstance(item.at, list) else [item.at]
-        if not at_list:
-            raise UserError(f"{path}.at", "the list of dose times is empty; give at least one, e.g. [\"0 d\"]")
-        times = [_time(t, f"{path}.at[{i}]") for i, t in enumerate(at_list)]
-        if len(set(times)) != len(times):
-            raise UserError(f"{path}.at", "the same dose time is listed twice")
-        where = f"{path}.at"
-    elif schedule:
-        start = 0.0 if item.start is None else _time(item.start, f"{path}.start")
-        if item.count is not None and item.count < 1:
-            raise UserError(f"{path}.count", f"count must be at least 1, got {item.count}")
-        if item.every is None:
-            if item.count not in (None, 1):
-                raise UserError(f"{path}.every", "several doses need an interval: add `every`, e.g. \"3.5 d\"")
-            times = [start]
-        else:
-            every = _positive_time(item.every, f"{path}.every")
-            if item.count is None:  # until the trial ends
-                n = int(math.floor((end_h - start) / every + 1e-9)) + 1 if start <= end_h else 1
-            else:
-                n = item.count
-            times = [start + k * every for k in range(max(n, 1))]
-        where = f"{path}.count" if item.count is not None else f"{path}.start"
-    else:
-        raise UserError(path, "no dose time: add `at: [\"0 d\"]` or a schedule (start, every, count)")
-    late = [t for t in times if t > end_h + 1e-9]
-    if late:
-        raise UserError(where, f"a dose at {late[0]:g} h is after the trial ends ({end_h:g} h, the last "
-                               "endpoint time); remove it or add a later `duration` to the spec")
-    sprays = 1 if item.sprays is None else item.sprays
-    interval = 5.0 / 60.0 if item.spray_interval is None else _time(item.spray_interval, f"{path}.spray_interval")
-    if item.spray_interval is not None and item.sprays is None:
-        raise UserError(f"{path}.spray_interval", "spray_interval needs `sprays` (how many sprays or devices)")
-    dose = Dose(drug=item.drug, route=item.route, times_h=tuple(times), amount_mg=amount_mg,
-                mg_per_kg=mg_per_kg, duration_h=duration, sprays=sprays, spray_interval_h=interval,
-                salt=item.salt, field=path)
-    if item.salt is not None:
-        try:
-            get_drug(item.drug).base_fraction(item.route, item.salt)
-        except UserError as exc:
-            raise UserError(f"{path}.salt", exc.message) from None
-    return dose
-
-
-def _distribution(model: DistributionModel | None, path: str, unit: str, example: str,
-                  default: Distribution, positive: bool) -> Distribution:
-    if model is None:
-        return default
-    mean = parse_quantity(model.mean, f"{path}.mean", unit, example)
-    sd = parse_quantity(model.sd, f"{path}.sd", unit, example)
-    if positive and not mean > 0:
-        raise UserError(f"{path}.mean", f"must be positive, got {model.mean!r}")
-    if sd < 0:
-        raise UserError(f"{path}.sd", f"a standard deviation cannot be negative, got {model.sd!r}")
-    low = default.low if model.min is None else parse_quantity(model.min, f"{path}.min", unit, example)
-    high = default.high if model.max is None else parse_quantity(model.max, f"{path}.max", unit, example)
-    if positive and not low > 0:
-        raise UserError(f"{path}.min", f"must be positive, got {model.min!r}")
-    if not low <= mean <= high:
-        which = "min" if model.min is not None or mean < low else "max"
-        raise UserError(f"{path}.{which}", f"the mean {model.mean!r} lies outside the bounds "
-                                           f"[{low:g}, {high:g}] {unit}; set `min`/`max` to include it")
-    return Distribution(mean, sd, low, high)
-
-
-def _baseline(model: BaselineModel | None, diagnosis: str, path: str) -> Baseline:
-
-    if model is None:
-        mean, sd, low, high = DEFAULT_BASELINE[diagnosis]
-        return Baseline("MADRS", mean, sd, low, high)
-    if model.scale not in DEPRESSION_SCALES:
-        raise UserError(f"{path}.scale", f"unknown scale {model.scale!r}; use one of {', '.join(DEPRESSION_SCALES)}")
-    scale = SCALES[model.scale]
-    low = float(scale.low) if model.min is None else model.min
-    high = float(scale.high) if model.max is None else model.max
-    for name, v in (("min", low), ("max", high)):
-        if not scale.low <= v <= scale.high:
-            raise UserError(f"{path}.{name}", f"{v:g} is outside the {scale.name} range {scale.low}-{scale.high}")
-    if low > high:
-        raise UserError(f"{path}.min", f"min {low:g} is above max {high:g}")
-    if model.sd < 0:
-        raise UserError(f"{path}.sd", f"a standard deviation cannot be negative, got {model.sd}")
-    if not low <= model.mean <= high:
-        raise UserError(f"{path}.mean", f"the mean {model.mean:g} lies outside the inclusion bounds "
-                                          f"[{low:g}, {high:g}]")
-    return Baseline(model.scale, float(model.mean), float(model.sd), float(low), float(high))
-
-
-def _fraction(value: float | None, path: str, default: float) -> float:
-    if value is None:
-        return default
-    if not 0.0 <= value <= 1.0:
-        raise UserError(path, f"must be a fraction between 0 and 1, got {value}")
-    return float(value)
 
 
 def _measure_known(measure: str, path: str) -> None:
@@ -519,6 +235,8 @@ def _arm_sizes(spec: SpecModel) -> list[int]:
     total = spec.population.size
     if total is not None and total < 1:
         raise UserError("population.size", f"must be at least 1 patient, got {total}")
+    if total is not None:
+        lim.check_patients(total, "population.size")
     fixed: dict[int, int] = {}
     weights: dict[int, float] = {}
     for i, arm in enumerate(spec.arms):
@@ -528,6 +246,7 @@ def _arm_sizes(spec: SpecModel) -> list[int]:
         if arm.size is not None:
             if arm.size < 1:
                 raise UserError(f"{path}.size", f"an arm needs at least 1 patient, got {arm.size}")
+            lim.check_patients(arm.size, f"{path}.size")
             fixed[i] = arm.size
         else:
             w = 1.0 if arm.allocation is None else arm.allocation
@@ -557,14 +276,9 @@ def _arm_sizes(spec: SpecModel) -> list[int]:
 
 
 def _check_hypothesis(name: str) -> None:
-    try:
-        from ketasim.model.hypotheses import HYPOTHESES  # type: ignore[import-not-found]
-    except ImportError:
-        if name != "default":
-            raise UserError("hypothesis", f"unknown hypothesis {name!r}; this build has only \"default\"") from None
-        return
-    if name not in HYPOTHESES:
-        raise UserError("hypothesis", f"unknown hypothesis {name!r}; use one of {', '.join(HYPOTHESES)}")
+    from ketasim.runtime.build import get_hypothesis
+
+    get_hypothesis(name)
 
 
 def compile_spec(model: SpecModel, raw: dict[str, Any] | None = None) -> TrialSpec:
@@ -572,8 +286,8 @@ def compile_spec(model: SpecModel, raw: dict[str, Any] | None = None) -> TrialSp
 
     if model.ketasim != CONTRACT_VERSION:
         raise UserError("ketasim", f"this ketasim reads contract version {CONTRACT_VERSION}; write `ketasim: 1`")
-    if model.seed < 0:
-        raise UserError("seed", f"must be a non-negative integer, got {model.seed}")
+    if not 0 <= model.seed < 2**63:
+        raise UserError("seed", f"must be an integer from 0 to 2**63 - 1, got {model.seed}")
     if model.layers not in LAYERS:
         raise UserError("layers", f"unknown value {model.layers!r}; use one of {', '.join(LAYERS)}")
     _check_hypothesis(model.hypothesis)
@@ -608,6 +322,10 @@ def compile_spec(model: SpecModel, raw: dict[str, Any] | None = None) -> TrialSp
                                                         "move the endpoint or lengthen `duration`")
     else:
         end_h = last
+    lim.check_length(end_h, "duration" if model.duration is not None else next(
+        (f"{e.path}.{n}" for e in endpoints for n, t in (("at", e.at_h), ("from", e.from_h),
+                                                         ("window", max(e.window_h or (-1.0,)))) if t == end_h),
+        "endpoints"))
     if not end_h > 0:
         raise UserError("endpoints", "every endpoint is at time zero; the trial needs a later endpoint or `duration`")
     for e in endpoints:
@@ -625,9 +343,10 @@ def compile_spec(model: SpecModel, raw: dict[str, Any] | None = None) -> TrialSp
         if pair[0] == pair[1]:
             raise UserError(f"compare[{i}]", "compare two different arms")
     sizes = _arm_sizes(model)
-    background = tuple(_regimen_item(it, f"population.background[{i}]", end_h) for i, it in enumerate(pop.background))
+    background = tuple(_regimen_item(it, f"population.background[{i}]", end_h, pop.species)
+                       for i, it in enumerate(pop.background))
     arms = tuple(
-        Arm(a.name, sizes[i], tuple(_regimen_item(it, f"arms[{i}].regimen[{j}]", end_h)
+        Arm(a.name, sizes[i], tuple(_regimen_item(it, f"arms[{i}].regimen[{j}]", end_h, pop.species)
                                     for j, it in enumerate(a.regimen)) + background)
         for i, a in enumerate(model.arms)
     )
@@ -643,6 +362,9 @@ def compile_spec(model: SpecModel, raw: dict[str, Any] | None = None) -> TrialSp
         val66met_fraction=_fraction(pop.val66met_fraction, "population.val66met_fraction", 0.35),
         background=background,
     )
+    for dose in {d.field: d for arm in arms for d in arm.doses}.values():  # mg doses: the heaviest patient
+        lim.check_dose(dose.drug, dose.route, pop.species, dose.amount_mg, None, f"{dose.field}.dose",
+                       population.weight.high)
     return TrialSpec(model.name, model.seed, population, arms, tuple(endpoints),
                      tuple((p[0], p[1]) for p in model.compare), end_h, model.hypothesis, model.layers,
                      raw or {})

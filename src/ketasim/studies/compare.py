@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ketasim.model.species import REFERENCE_WEIGHT_KG
 from ketasim.studies.metrics import parse_metric
 
 #: a distance above this many band widths counts as this many in the score
@@ -188,7 +189,7 @@ def predict(experiment: Experiment, hypothesis: str) -> float:
     t = np.unique(np.concatenate([m.times(), [0.0]]))
     dose = Dose(experiment.drug, experiment.route, (0.0,), mg_per_kg=experiment.mg_per_kg,
                 duration_h=experiment.duration_h)
-    cov = TYPICAL_TRD if experiment.species == "human" else {**STRESSED, "WT": 0.025}
+    cov = TYPICAL_TRD if experiment.species == "human" else {**STRESSED, "WT": REFERENCE_WEIGHT_KG["mouse"]}
     try:
         sim = Context(hypothesis).run(experiment.species, [dose], tuple(t), overrides=dict(experiment.overrides),
                                       covariates=cov)

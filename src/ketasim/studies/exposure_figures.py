@@ -17,17 +17,18 @@ import numpy as np
 
 from ketasim.model.compounds import MOLAR_MASS
 from ketasim.model.description import Model
+from ketasim.model.species import REFERENCE_WEIGHT_KG
 from ketasim.runtime.build import build_model
 from ketasim.runtime.engines.reference import Trajectory, simulate_reference
 from ketasim.runtime.patients import individual_parameters
 from ketasim.runtime.regimen import Dose, DoseEvent, dose_events
 from ketasim.studies.pkmetrics import aumc, biexponential_fit, pk_metrics
+from ketasim.studies.validation.targets import target_by_id
 
 HOUR_MIN = 60.0
 STANDARD_INFUSION_H = 40.0 / 60.0
 #: solver tolerances of the figure runs: 1e-8 is ample for 3 significant digits and 3x faster
 RTOL, ATOL = 1e-8, 1e-11
-REFERENCE_WEIGHT = {"human": 70.0, "mouse": 0.025, "rat": 0.25}
 #: simulated span per species (h): long enough for AUC0-inf and the late tails
 SPAN_H = {"human": 72.0, "mouse": 12.0, "rat": 12.0}
 
@@ -59,7 +60,7 @@ def simulate_doses(
     """
     model = build_model(species, frozenset((d.drug, d.route) for d in doses), layers="exposure")
     cov = dict(covariates)
-    weight = cov.get("WT", REFERENCE_WEIGHT[species])
+    weight = cov.get("WT", REFERENCE_WEIGHT_KG[species])
     cov["WT"] = weight
     events = [e for d in doses for e in dose_events(d, weight)]
     p = individual_parameters(model, None, cov, dict(overrides))
@@ -81,7 +82,7 @@ def _auc_inf(species: str, doses: tuple[Dose, ...], name: str) -> float:
 
 
 def _umol(dose: Dose, species: str = "human") -> float:
-    return dose.umol_base(REFERENCE_WEIGHT[species])
+    return dose.umol_base(REFERENCE_WEIGHT_KG[species])
 
 
 # -- regimens --------------------------------------------------------------------------------
@@ -265,123 +266,136 @@ def peak(doses: tuple[Dose, ...], name: str, species: str = "human") -> float:
     return float(_out(species, doses, name)[1].max())
 
 
+#: `band` of a figure whose band is its calibration target's (scalar) range
+TARGET = "range"
+
+
 @dataclass(frozen=True)
 class Figure:
-    """One published figure: what it is, the published value and range, and its measurement."""
+    """A published figure, its measurement and band: a key of its target's range (TARGET: the scalar
+    range) in calibration-targets.yaml, or (low, high) where the targets file gives none (`source`)."""
 
     id: str
     target: str
     quantity: str
     published: str
-    low: float
-    high: float
+    band: str | tuple[float, float]
     unit: str
     source: str
     measure: Callable[[], float]
 
-    def passes(self, value: float) -> bool:
-        return bool(self.low <= value <= self.high)
+    @property
+    def limits(self) -> tuple[float, float]:
+        """(low, high) of the acceptable band."""
+        if not isinstance(self.band, str):
+            return self.band
+        rng = target_by_id(self.target).range
+        lo, hi = rng if self.band == TARGET else rng[self.band]
+        return float(lo), float(hi)
 
+    def passes(self, value: float) -> bool:
+        lo, hi = self.limits
+        return bool(lo <= value <= hi)
 
 INF = math.inf
 FIGURES: list[Figure] = [
     Figure("iv-cmax", "pk-hum-ket-cmax-standard", "ketamine at the end of a 0.5 mg/kg 40-min infusion (70 kg)",
-           "185", 150, 250, "ng/mL", "Zarate 2006 via Zanos 2018",
+           "185", TARGET, "ng/mL", "Zarate 2006 via Zanos 2018",
            lambda: conc_at(IV_STD, "plasma_ketamine", STANDARD_INFUSION_H)),
     Figure("iv-redistribution", "pk-hum-ket-halflives", "redistribution half-life (biexponential fit, EOI-12 h)",
-           "4", 2, 10, "min", "Zhao 2012", iv_redistribution_half_life_min),
+           "4", "redistribution", "min", "Zhao 2012", iv_redistribution_half_life_min),
     Figure("iv-terminal", "pk-hum-ket-halflives", "terminal half-life after 0.5 mg/kg (to 12 h, LLOQ 1 ng/mL)",
-           "2.5", 2, 4, "h", "Zhao 2012; Clements 1981", iv_terminal_half_life_h),
+           "2.5", "terminal", "h", "Zhao 2012; Clements 1981", iv_terminal_half_life_h),
     Figure("iv-clearance", "pk-hum-ket-clearance", "total clearance of S+R ketamine (dose/AUC, 70 kg)",
-           "79", 69, 116, "L/h", "Kamp 2020; Hasan 2021", total_clearance_l_h),
+           "79", "clearance", "L/h", "Kamp 2020; Hasan 2021", total_clearance_l_h),
     Figure("iv-vss", "pk-hum-ket-clearance", "volume of distribution at steady state (CL x MRT)",
-           "252", 200, 500, "L", "Kamp 2020", steady_state_volume_l),
+           "252", "volume", "L", "Kamp 2020", steady_state_volume_l),
     Figure("s-r-clearance", "pk-hum-enantiomer-clearance", "S/R clearance ratio after 5 mg racemate IV",
-           "1.05", 0.95, 1.25, "ratio", "Hasan 2021; Wang 2019", s_to_r_clearance_ratio),
+           "1.05", TARGET, "ratio", "Hasan 2021; Wang 2019", s_to_r_clearance_ratio),
     Figure("hasan-half-life", "pk-hum-ket-halflives", "half-life after 5 mg IV, sensitive assay, to 24 h",
-           "5.2 (S), 6.1 (R)", 4, 8, "h", "Hasan 2021 (note of pk-hum-ket-halflives)", hasan_half_life_h),
-    Figure("nk-tmax", "pk-hum-metabolite-tmax", "norketamine Tmax from infusion start", "1.3", 0.8, 2.0, "h",
+           "5.2 (S), 6.1 (R)", (4, 8), "h", "Hasan 2021 (note of pk-hum-ket-halflives)", hasan_half_life_h),
+    Figure("nk-tmax", "pk-hum-metabolite-tmax", "norketamine Tmax from infusion start", "1.3", "norketamine", "h",
            "Zhao 2012", lambda: tmax_h(IV_STD, "plasma_norketamine")),
-    Figure("hnk-tmax", "pk-hum-metabolite-tmax", "HNK Tmax from infusion start", "3.8", 2.5, 5.0, "h",
+    Figure("hnk-tmax", "pk-hum-metabolite-tmax", "HNK Tmax from infusion start", "3.8", "hydroxynorketamine", "h",
            "Zhao 2012", lambda: tmax_h(IV_STD, "plasma_hnk")),
-    Figure("dhnk-tmax", "pk-hum-metabolite-tmax", "DHNK Tmax from infusion start", "3.8", 2.5, 5.0, "h",
+    Figure("dhnk-tmax", "pk-hum-metabolite-tmax", "DHNK Tmax from infusion start", "3.8", "dehydronorketamine", "h",
            "Zhao 2012", lambda: tmax_h(IV_STD, "plasma_dhnk")),
-    Figure("hnk-24h", "pk-hum-hnk-persistence", "HNK at 24 h", "quantifiable (>= 1)", 1.0, INF, "ng/mL",
+    Figure("hnk-24h", "pk-hum-hnk-persistence", "HNK at 24 h", "quantifiable (>= 1)", (1.0, INF), "ng/mL",
            "Zhao 2012", lambda: conc_at(IV_STD, "plasma_hnk", 24.0)),
-    Figure("dhnk-24h", "pk-hum-hnk-persistence", "DHNK at 24 h", "quantifiable (>= 1)", 1.0, INF, "ng/mL",
+    Figure("dhnk-24h", "pk-hum-hnk-persistence", "DHNK at 24 h", "quantifiable (>= 1)", (1.0, INF), "ng/mL",
            "Zhao 2012", lambda: conc_at(IV_STD, "plasma_dhnk", 24.0)),
-    Figure("hnk-48h", "pk-hum-hnk-persistence", "HNK at 48 h", "above zero (> 0.01)", 0.01, INF, "ng/mL",
+    Figure("hnk-48h", "pk-hum-hnk-persistence", "HNK at 48 h", "above zero (> 0.01)", (0.01, INF), "ng/mL",
            "Zhao 2012", lambda: conc_at(IV_STD, "plasma_hnk", 48.0)),
-    Figure("dhnk-48h", "pk-hum-hnk-persistence", "DHNK at 48 h", "above zero (> 0.01)", 0.01, INF, "ng/mL",
+    Figure("dhnk-48h", "pk-hum-hnk-persistence", "DHNK at 48 h", "above zero (> 0.01)", (0.01, INF), "ng/mL",
            "Zhao 2012", lambda: conc_at(IV_STD, "plasma_dhnk", 48.0)),
-    Figure("ket-24h", "pk-hum-hnk-persistence", "ketamine at 24 h", "< 5", 0.0, 5.0, "ng/mL",
+    Figure("ket-24h", "pk-hum-hnk-persistence", "ketamine at 24 h", "< 5", (0.0, 5.0), "ng/mL",
            "Zhao 2012", lambda: conc_at(IV_STD, "plasma_ketamine", 24.0)),
-    Figure("f-im", "issue 2", "IM bioavailability (AUC vs IV, S+R)", "0.93", 0.85, 1.0,
+    Figure("f-im", "issue 2", "IM bioavailability (AUC vs IV, S+R)", "0.93", (0.85, 1.0),
            "fraction", "parameters.md 5", lambda: bioavailability(IM_STD, IV_STD)),
-    Figure("f-sc", "issue 2", "SC bioavailability (AUC vs IV, S+R)", "close to IV", 0.85, 1.0,
+    Figure("f-sc", "issue 2", "SC bioavailability (AUC vs IV, S+R)", "close to IV", (0.85, 1.0),
            "fraction", "Loo 2016 via reviews", lambda: bioavailability(SC_STD, IV_STD)),
     Figure("sc-cmax", "issue 2", "Cmax SC bolus / Cmax IV 40-min infusion, 0.5 mg/kg",
-           "close to IV", 0.67, 1.5, "ratio", "Loo 2016 via reviews", sc_iv_cmax_ratio),
-    Figure("f-oral-rac", "pk-hum-oral-bioavailability", "oral racemic F (40 mg vs 40 mg IV)", "0.18", 0.10, 0.25,
+           "close to IV", (0.67, 1.5), "ratio", "Loo 2016 via reviews", sc_iv_cmax_ratio),
+    Figure("f-oral-rac", "pk-hum-oral-bioavailability", "oral racemic F (40 mg vs 40 mg IV)", "0.18", "racemic_F",
            "fraction", "Yanagihara 2003; Hasan 2021", lambda: bioavailability(ORAL_RAC, IV_RAC_40)),
-    Figure("f-oral-esk", "pk-hum-oral-bioavailability", "oral esketamine F (0.25 mg/kg)", "0.08", 0.05, 0.12,
+    Figure("f-oral-esk", "pk-hum-oral-bioavailability", "oral esketamine F (0.25 mg/kg)", "0.08", "esketamine_F",
            "fraction", "Fanta 2015",
            lambda: bioavailability(ORAL_ESK, IV_ESK_ORALREF, name="plasma_s_ketamine")),
     Figure("oral-snk-ratio", "pk-hum-oral-bioavailability", "S-norketamine/S-ketamine AUC after oral esketamine",
-           "16.5", 8, 33, "ratio", "Fanta 2015", oral_snk_to_sk_auc_ratio),
+           "16.5", "s_norketamine_to_parent_auc", "ratio", "Fanta 2015", oral_snk_to_sk_auc_ratio),
     Figure("f-nasal-small", "pk-hum-intranasal-racemic", "racemic nasal F, one small spray (2 mg)", "0.45",
-           0.25, 0.5, "fraction", "Yanagihara 2003",
+           (0.25, 0.5), "fraction", "Yanagihara 2003",
            lambda: bioavailability(nasal_racemic(2.0), iv_racemic_mg(2.0))),
-    Figure("f-nasal-10", "pk-hum-intranasal-racemic", "racemic nasal F at 10 mg (factor-2 band)", "0.17", 0.085, 0.34,
+    Figure("f-nasal-10", "pk-hum-intranasal-racemic", "racemic nasal F at 10 mg (factor-2 band)", "0.17", (0.085, 0.34),
            "fraction", "Pharmacotherapy 2022 Table 6",
            lambda: bioavailability(nasal_racemic(10.0), iv_racemic_mg(10.0))),
-    Figure("f-nasal-30", "pk-hum-intranasal-racemic", "racemic nasal F at 30 mg (factor-2 band)", "0.13", 0.065, 0.26,
+    Figure("f-nasal-30", "pk-hum-intranasal-racemic", "racemic nasal F at 30 mg (factor-2 band)", "0.13", (0.065, 0.26),
            "fraction", "Pharmacotherapy 2022 Table 6",
            lambda: bioavailability(nasal_racemic(30.0), iv_racemic_mg(30.0))),
-    Figure("f-nasal-50", "pk-hum-intranasal-racemic", "racemic nasal F at 50 mg", "0.11", 0.07, 0.2,
+    Figure("f-nasal-50", "pk-hum-intranasal-racemic", "racemic nasal F at 50 mg", "0.11", "F_50mg",
            "fraction", "Pharmacotherapy 2022 Table 6",
            lambda: bioavailability(nasal_racemic(50.0), iv_racemic_mg(50.0))),
-    Figure("cmax-nasal-50", "pk-hum-intranasal-racemic", "ketamine Cmax after 50 mg nasal", "77.6", 50, 115,
+    Figure("cmax-nasal-50", "pk-hum-intranasal-racemic", "ketamine Cmax after 50 mg nasal", "77.6", "cmax_50mg",
            "ng/mL", "Pharmacotherapy 2022 Table 6", lambda: tmax_cmax(nasal_racemic(50.0))[1]),
-    Figure("tmax-nasal-50", "pk-hum-intranasal-racemic", "ketamine Tmax after 50 mg nasal", "16", 10, 30,
+    Figure("tmax-nasal-50", "pk-hum-intranasal-racemic", "ketamine Tmax after 50 mg nasal", "16", "tmax",
            "min", "Pharmacotherapy 2022 Table 6", lambda: tmax_cmax(nasal_racemic(50.0))[0] * HOUR_MIN),
     Figure("f-sublingual", "issue 2", "sublingual racemic F (25 mg wafer vs 10 mg IV)", "0.29",
-           0.2, 0.4, "fraction", "Rolan 2014",
+           (0.2, 0.4), "fraction", "Rolan 2014",
            lambda: bioavailability(SUBLINGUAL, (Dose("ketamine", "iv", (0.0,), amount_mg=10.0, duration_h=0.5),))),
-    Figure("f-esk-56", "pk-hum-intranasal-esketamine", "esketamine nasal F, 56 mg (2 devices)", "0.54", 0.49, 0.59,
+    Figure("f-esk-56", "pk-hum-intranasal-esketamine", "esketamine nasal F, 56 mg (2 devices)", "0.54", "F_56mg",
            "fraction", "Perez-Ruixo 2021",
            lambda: bioavailability(esk_nasal(2), esk_iv_same_base(2), name="plasma_s_ketamine")),
-    Figure("f-esk-84", "pk-hum-intranasal-esketamine", "esketamine nasal F, 84 mg (3 devices)", "0.51", 0.46, 0.56,
+    Figure("f-esk-84", "pk-hum-intranasal-esketamine", "esketamine nasal F, 84 mg (3 devices)", "0.51", "F_84mg",
            "fraction", "Perez-Ruixo 2021",
            lambda: bioavailability(esk_nasal(3), esk_iv_same_base(3), name="plasma_s_ketamine")),
-    Figure("tmax-esk-56", "pk-hum-intranasal-esketamine", "Tmax after the last device, 56 mg", "20-40", 20, 40,
-           "min", "Spravato label", lambda: esk_tmax_after_last_min(2)),
-    Figure("tmax-esk-84", "pk-hum-intranasal-esketamine", "Tmax after the last device, 84 mg", "20-40", 20, 40,
-           "min", "Spravato label", lambda: esk_tmax_after_last_min(3)),
+    Figure("tmax-esk-56", "pk-hum-intranasal-esketamine", "Tmax after the last device, 56 mg", "20-40",
+           "tmax_after_last_device", "min", "Spravato label", lambda: esk_tmax_after_last_min(2)),
+    Figure("tmax-esk-84", "pk-hum-intranasal-esketamine", "Tmax after the last device, 84 mg", "20-40",
+           "tmax_after_last_device", "min", "Spravato label", lambda: esk_tmax_after_last_min(3)),
     Figure("esk-terminal", "pk-hum-intranasal-esketamine", "terminal half-life after 84 mg (to 48 h, LLOQ 0.5)",
-           "7-12", 7, 12, "h", "Spravato label", esk_terminal_half_life_h),
-    Figure("mouse-half-life", "pk-mouse-halflife", "mouse serum half-life after 10 mg/kg i.p.", "13", 8, 20, "min",
+           "7-12", "terminal_half_life", "h", "Spravato label", esk_terminal_half_life_h),
+    Figure("mouse-half-life", "pk-mouse-halflife", "mouse serum half-life after 10 mg/kg i.p.", "13", TARGET, "min",
            "Maxwell 2006", mouse_half_life_min),
     Figure("human-mouse-ratio", "pk-mouse-halflife", "human (IV, 0.5 mg/kg) / mouse half-life", "about 12",
-           9, 18, "ratio", "Maxwell 2006; Zhao 2012",
+           (9, 18), "ratio", "Maxwell 2006; Zhao 2012",
            lambda: iv_terminal_half_life_h() * HOUR_MIN / mouse_half_life_min()),
     Figure("mouse-brain-60", "pk-mouse-brain-occupancy", "mouse brain ketamine at 60 min / peak, 30 mg/kg s.c.",
-           "occupancy gone by 1 h", 0.0, 0.2, "ratio", "Lord 2013", mouse_brain_60_over_peak),
+           "occupancy gone by 1 h", (0.0, 0.2), "ratio", "Lord 2013", mouse_brain_60_over_peak),
     Figure("mouse-memantine-6h", "pk-mouse-brain-occupancy", "mouse brain memantine at 6 h / peak, 30 mg/kg s.c.",
-           "occupancy still significant at 6 h", 0.2, 1.0, "ratio", "Lord 2013", mouse_memantine_6h_over_peak),
+           "occupancy still significant at 6 h", (0.2, 1.0), "ratio", "Lord 2013", mouse_memantine_6h_over_peak),
     Figure("rat-half-life", "issue 2", "rat plasma half-life after 10 mg/kg IV", "0.5-1.5 (assumed)",
-           0.5, 1.5, "h", "parameters.md 6 [A]", rat_half_life_h),
+           (0.5, 1.5), "h", "parameters.md 6 [A]", rat_half_life_h),
     Figure("rat-brain-plasma", "issue 2", "rat brain:plasma ketamine at 10 min after IV", "6.5",
-           5.0, 8.0, "ratio", "Cohen 1973", rat_brain_plasma_ratio),
+           (5.0, 8.0), "ratio", "Cohen 1973", rat_brain_plasma_ratio),
     Figure("2r6r-after-esk", "pk-2r6r-hnk-origin", "(2R,6R)-HNK peak after esketamine 0.5 mg/kg IV", "zero",
-           0.0, 0.0, "ng/mL", "Zanos 2016", lambda: peak(IV_ESK, "plasma_2r6r_hnk")),
+           (0.0, 0.0), "ng/mL", "Zanos 2016", lambda: peak(IV_ESK, "plasma_2r6r_hnk")),
     Figure("2r6r-after-rac", "pk-2r6r-hnk-origin", "(2R,6R)-HNK peak after racemate 0.5 mg/kg IV", "present",
-           1.0, INF, "ng/mL", "Zanos 2016", lambda: peak(IV_STD, "plasma_2r6r_hnk")),
+           (1.0, INF), "ng/mL", "Zanos 2016", lambda: peak(IV_STD, "plasma_2r6r_hnk")),
     Figure("2r6r-after-ark", "pk-2r6r-hnk-origin", "(2R,6R)-HNK peak after arketamine 0.5 mg/kg IV", "present",
-           1.0, INF, "ng/mL", "Zanos 2016", lambda: peak(IV_ARK, "plasma_2r6r_hnk")),
+           (1.0, INF), "ng/mL", "Zanos 2016", lambda: peak(IV_ARK, "plasma_2r6r_hnk")),
     Figure("hnk-direct-iv", "issue 2", "(2R,6R)-HNK peak after 1 mg/kg IV (given directly)", "present",
-           1.0, INF, "ng/mL", "Raja 2024", lambda: peak(HNK_IV, "plasma_2r6r_hnk")),
-    Figure("hnk-direct-oral", "issue 2", "(2R,6R)-HNK oral F, mouse (10 mg/kg)", "0.46-0.52", 0.4, 0.6,
+           (1.0, INF), "ng/mL", "Raja 2024", lambda: peak(HNK_IV, "plasma_2r6r_hnk")),
+    Figure("hnk-direct-oral", "issue 2", "(2R,6R)-HNK oral F, mouse (10 mg/kg)", "0.46-0.52", (0.4, 0.6),
            "fraction", "Highland 2019",
            lambda: bioavailability(MOUSE_HNK_ORAL, MOUSE_HNK_IV, "mouse", "plasma_2r6r_hnk")),
 ]
@@ -406,7 +420,8 @@ def markdown_table(values: Mapping[str, float], figures: Sequence[Figure] = FIGU
             "|---|---|---|---|---|---|---|---|"]
     for f in figures:
         v = values[f.id]
-        rng = f"{_fmt(f.low)} to {_fmt(f.high)}" if not math.isinf(f.high) else f">= {_fmt(f.low)}"
+        lo, hi = f.limits
+        rng = f"{_fmt(lo)} to {_fmt(hi)}" if not math.isinf(hi) else f">= {_fmt(lo)}"
         rows.append(f"| {f.quantity} | {f.target} | {f.published} | {rng} | {_fmt(v)} | {f.unit} | "
                     f"{'yes' if f.passes(v) else 'NO'} | {f.source} |")
     return "\n".join(rows) + "\n"

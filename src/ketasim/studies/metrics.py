@@ -61,7 +61,7 @@ def _index(t: np.ndarray, value: float) -> int:
     return i
 
 
-def parse_metric(text: str, field: str = "--output") -> Metric:
+def parse_metric(text: str, field: str = "output") -> Metric:
     """Parse one metric string (see the module docstring); bad syntax is a UserError."""
     m = _PATTERN.match(text.strip())
     if not m:
@@ -84,7 +84,7 @@ def parse_metric(text: str, field: str = "--output") -> Metric:
     return Metric(text.strip(), kind, output, t0, t1)
 
 
-def check_outputs(metrics: Sequence[Metric], available: Sequence[str], field: str = "--output") -> None:
+def check_outputs(metrics: Sequence[Metric], available: Sequence[str], field: str = "output") -> None:
     """UserError unless every metric's output exists in the model."""
     for m in metrics:
         if m.output not in available:

@@ -19,6 +19,7 @@ import numpy as np
 
 from ketasim.model.description import Model
 from ketasim.model.errors import UserError
+from ketasim.model.species import REFERENCE_WEIGHT_KG
 from ketasim.runtime.build import build_model
 from ketasim.runtime.regimen import Dose, dose_events
 from ketasim.studies.metrics import Metric, check_outputs, metric_grid, parse_metric
@@ -33,9 +34,10 @@ PERTURBATIONS = frozenset({
     "mecp2_s421a", "hcn1_ko", "glun2d_ko", "il_inactivation", "spine_deletion", "lhb_drive", "anaesthesia_masked"})
 #: the typical subject per species (published units)
 TYPICAL = {
-    "human": {"WT": 70.0, "MADRS0": 32.0, "SYN_DEFICIT": 0.25, "AGE": 45.0, "SBP0": 125.0, "DBP0": 78.0},
-    "mouse": {"WT": 0.025, "SYN_DEFICIT": 0.25},
-    "rat": {"WT": 0.25, "SYN_DEFICIT": 0.25},
+    "human": {"WT": REFERENCE_WEIGHT_KG["human"], "MADRS0": 32.0, "SYN_DEFICIT": 0.25, "AGE": 45.0, "SBP0": 125.0,
+              "DBP0": 78.0},
+    "mouse": {"WT": REFERENCE_WEIGHT_KG["mouse"], "SYN_DEFICIT": 0.25},
+    "rat": {"WT": REFERENCE_WEIGHT_KG["rat"], "SYN_DEFICIT": 0.25},
 }
 
 
@@ -116,7 +118,7 @@ def eligible(model: Model) -> list[str]:
 
 
 def parse_param_option(text: str) -> tuple[str, float, float]:
-    """`NAME=LOW:HIGH` -> (name, low, high); bad syntax is a UserError naming --param."""
+    """`NAME=LOW:HIGH` -> (name, low, high); bad syntax is a UserError naming `param`."""
     name, sep, rest = text.partition("=")
     lo, sep2, hi = rest.partition(":")
     try:
@@ -124,9 +126,9 @@ def parse_param_option(text: str) -> tuple[str, float, float]:
             raise ValueError
         low, high = float(lo), float(hi)
     except ValueError:
-        raise UserError("--param", f"cannot read {text!r}; write NAME=LOW:HIGH, e.g. ke0_K=0.5:4") from None
+        raise UserError("param", f"cannot read {text!r}; write NAME=LOW:HIGH, e.g. ke0_K=0.5:4") from None
     if not high > low:
-        raise UserError("--param", f"{text!r}: HIGH must be larger than LOW")
+        raise UserError("param", f"{text!r}: HIGH must be larger than LOW")
     return name.strip(), low, high
 
 
@@ -135,16 +137,16 @@ def default_ranges(model: Model, patterns: Sequence[str] | None = None, factor: 
     """The ranges of the parameters matching `patterns` (globs; all eligible if None) plus `user` ones."""
     user = dict(user or {})
     if not factor > 1.0:
-        raise UserError("--factor", f"factor must be above 1, got {factor:g}")
+        raise UserError("factor", f"factor must be above 1, got {factor:g}")
     for name in user:
         if name not in model.param_index:
-            raise UserError("--param", f"the model has no parameter {name!r}; see docs/model.md")
+            raise UserError("param", f"the model has no parameter {name!r}; see docs/model.md")
     names = eligible(model)
     if patterns:
         pats = [p.strip() for p in patterns if p.strip()]
         chosen = [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in pats)]
         if not chosen and not user:
-            raise UserError("--params", f"no varied parameter matches {','.join(pats)!r}; use names or globs "
+            raise UserError("params", f"no varied parameter matches {','.join(pats)!r}; use names or globs "
                                         "from docs/model.md (e.g. 'ke0_*,CL_K')")
         names = chosen
     out: list[ParamRange] = []
@@ -159,7 +161,7 @@ def default_ranges(model: Model, patterns: Sequence[str] | None = None, factor: 
             out.append(ParamRange(name, lo, hi, f"value x/÷ {factor:g}"))
     out += [ParamRange(n, lo, hi, "user") for n, (lo, hi) in user.items()]
     if not out:
-        raise UserError("--params", "no parameter to vary; give --params or --param NAME=LOW:HIGH")
+        raise UserError("params", "no parameter to vary; give `params` or `param` NAME=LOW:HIGH")
     return out
 
 
@@ -236,12 +238,12 @@ def sample(ranges: Sequence[ParamRange], method: str, n: int, seed: int) -> tupl
     prob = problem(ranges)
     if method == "sobol":
         if n & (n - 1):
-            raise UserError("--samples", f"Sobol needs a power of two for --samples, got {n}; use e.g. 256")
+            raise UserError("samples", f"Sobol needs a power of two for `samples`, got {n}; use e.g. 256")
         unit = sobol_sample.sample(prob, n, calc_second_order=False, seed=seed)
     elif method == "morris":
         unit = morris_sample.sample(prob, n, num_levels=4, seed=seed)
     else:
-        raise UserError("--method", f"unknown method {method!r}; use sobol or morris")
+        raise UserError("method", f"unknown method {method!r}; use sobol or morris")
     xs = np.column_stack([r.transform(unit[:, j]) for j, r in enumerate(ranges)])
     return unit, xs
 
@@ -280,12 +282,12 @@ def run_sensitivity(ranges: Sequence[ParamRange], metrics: Sequence[str],
         steps = len(ranges) + 1  # rows of one trajectory
         keep = ~bad.reshape(-1, steps).any(axis=1).repeat(steps)
         if not keep.any():
-            raise UserError("--param", f"every Morris trajectory has a failed run ({int(bad.sum())} of {bad.size} runs "
+            raise UserError("param", f"every Morris trajectory has a failed run ({int(bad.sum())} of {bad.size} runs "
                                "failed): narrow the parameter ranges")
         indices = {m: analyse(ranges, method, unit[keep], ys[keep, j], seed) for j, m in enumerate(metrics)}
     else:
         if bad.mean() > MAX_SOBOL_FAILED:
-            raise UserError("--param", f"{int(bad.sum())} of {bad.size} Sobol samples failed (more than "
+            raise UserError("param", f"{int(bad.sum())} of {bad.size} Sobol samples failed (more than "
                                f"{MAX_SOBOL_FAILED:.0%}): narrow the parameter ranges")
         yfill = ys.copy()
         for j in range(ys.shape[1]):

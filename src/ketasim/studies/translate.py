@@ -18,11 +18,12 @@ import numpy as np
 
 from ketasim.model.description import Model
 from ketasim.model.errors import UserError
-from ketasim.runtime.build import SPECIES, build_model
+from ketasim.model.species import REFERENCE_WEIGHT_KG, SPECIES
+from ketasim.runtime.build import build_model
 from ketasim.runtime.regimen import INFUSION_ROUTES, Dose, dose_events
 
 #: typical body weight (kg) per species, as in validation/core.py
-WEIGHT = {"human": 70.0, "mouse": 0.025, "rat": 0.25}
+WEIGHT = REFERENCE_WEIGHT_KG
 #: quantities matched by default: unbound brain ketamine (uM) and interneuron NMDAR block
 DEFAULT_MATCH = ("Cu_K", "nmdar_block_int")
 #: sums of lets that can be named as one quantity
@@ -87,14 +88,14 @@ def model_for(species: str, drug: str, route: str, layers: str) -> Model:
     return build_model(species, frozenset({(drug, route)}), "default", layers)
 
 
-def check_match(model: Model, match: Sequence[str], field_name: str = "--match") -> None:
+def check_match(model: Model, match: Sequence[str], field_name: str = "match") -> None:
     """UserError unless every quantity is an output, a let or a known sum of lets of the model."""
     lets = {let.name for let in model.lets}
     for q in match:
         ok = q in model.outputs or q in lets or (q in SUMS and all(s in lets for s in SUMS[q]))
         if not ok:
             raise UserError(field_name, f"the model has no quantity {q!r}; use an output or let name "
-                                        f"(e.g. {', '.join(DEFAULT_MATCH)}); with --layers exposure only "
+                                        f"(e.g. {', '.join(DEFAULT_MATCH)}); with `layers` exposure only "
                                         "exposure quantities exist")
 
 
@@ -152,16 +153,16 @@ def translate(source: Regimen, species: str, route: str, match: Sequence[str] = 
     False or `duration_h` is given; other routes are single boluses/depots.
     """
     if species not in SPECIES:
-        raise UserError("--to", f"unknown species {species!r}; use one of {', '.join(SPECIES)}")
+        raise UserError("to", f"unknown species {species!r}; use one of {', '.join(SPECIES)}")
     if not window_h > 0:
-        raise UserError("--window", "the window must be positive hours")
+        raise UserError("window", "the window must be positive hours")
     Regimen(species, route, 1.0, duration_h or 0.0, source.drug).dose()  # validates route/duration
     check_match(model_for(source.species, source.drug, source.route, layers), match)
     check_match(model_for(species, source.drug, route, layers), match)
     t, (s_src,) = profiles([source], match, window_h, layers)
     ref = profile_metrics(t, s_src)
     if any(v <= 0 for v in ref.values()):
-        raise UserError("--match", f"the source regimen gives a zero metric ({ref}); match other quantities")
+        raise UserError("match", f"the source regimen gives a zero metric ({ref}); match other quantities")
     infusion = route in INFUSION_ROUTES and duration_h is None and fit_duration
     fixed_d = float(duration_h or 0.0)
     # allometric first guess (mg/kg scales with weight^-0.25), then a log grid around it

@@ -1,4 +1,4 @@
-"""The HTTP API and web page of `ketasim serve` (contracts/cli-and-api.md, docs/api.md)."""
+"""The HTTP API and web page of `ketasim serve` (docs/contracts/cli-and-api.md, docs/api.md)."""
 
 from ketasim.apps.api.app import create_app, serve
 from ketasim.apps.api.limits import DEFAULT_LIMITS, Limits

@@ -1,13 +1,15 @@
-"""The HTTP API (contracts/cli-and-api.md) and the web page, as one FastAPI application.
+"""The HTTP API (contracts: docs/contracts/cli-and-api.md) and the web page, as one FastAPI application.
 
-Routes (docs/api.md): POST /api/v1/simulate, POST /api/v1/trials, GET /api/v1/trials/{id},
-GET /api/v1/trials/{id}/files/{name}, GET /api/v1/hypotheses, plus GET /api/v1/drugs and
-GET /api/v1/limits for the page; the page itself at / and its scripts under /static/.
+Routes (docs/api.md): POST /api/v1/simulate, POST /api/v1/trials, GET and DELETE
+/api/v1/trials/{id}, GET /api/v1/trials/{id}/files/{name}, GET /api/v1/hypotheses, plus
+GET /api/v1/drugs, /api/v1/measures and /api/v1/limits for the page; the page itself at / and
+its scripts under /static/.
 
 Bodies are read and checked here rather than by FastAPI, so that (a) a trial spec may be JSON or
 YAML, (b) ketasim's own checks name the field (``loc``) exactly as the CLI does, and (c) limits
 are enforced before any expensive work. Every refusal has the shape
-``{"detail": [{"loc", "msg", "type"}]}``; limits answer 413, a full trial queue 429.
+``{"detail": [{"loc", "msg", "type"}]}``; limits answer 413, a full trial queue 429, a body that
+is not JSON (or YAML where documented) 415, a foreign Host header 421 (ketasim.apps.api.middleware).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import importlib.resources
 import logging
 import os
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -25,10 +27,9 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 from pydantic.json_schema import models_json_schema
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ketasim import __version__
 from ketasim.apps.api import simulate as sim
@@ -36,129 +37,23 @@ from ketasim.apps.api.checks import check_trial, check_trial_raw
 from ketasim.apps.api.errors import ApiError, parse_body, user_error
 from ketasim.apps.api.jobs import FILES, JobManager, QueueFullError
 from ketasim.apps.api.limits import DEFAULT_LIMITS, Limits
+from ketasim.apps.api.middleware import BodyLimit, BodyType, HostCheck
+from ketasim.apps.api.schemas import (
+    BODY_ERRORS,
+    GUARDS,
+    DrugInfo,
+    ErrorResponse,
+    HypothesisInfo,
+    TrialCreated,
+    TrialStatus,
+)
 from ketasim.model.errors import UserError
-from ketasim.runtime.spec import SpecModel, compile_spec, parse_spec
-from ketasim.runtime.spec import _pydantic_error as spec_structure_error
+from ketasim.runtime.spec import compile_spec, parse_spec
+from ketasim.runtime.spec_schema import SpecModel
+from ketasim.runtime.spec_schema import _pydantic_error as spec_structure_error
 
 log = logging.getLogger("ketasim.apps.api")
-
-
-# ---------------------------------------------------------------------------------------------
-# response models (for the OpenAPI document)
-# ---------------------------------------------------------------------------------------------
-class ErrorItem(BaseModel):
-    """One refused field: its JSON path, why, and a machine-readable kind."""
-
-    loc: list[str | int]
-    msg: str
-    type: str
-
-
-class ErrorResponse(BaseModel):
-    """Every 4xx answer."""
-
-    detail: list[ErrorItem] | str
-
-
-class TrialCreated(BaseModel):
-    """Answer of POST /api/v1/trials."""
-
-    id: str
-    status: str = "queued"
-    url: str
-
-
-class TrialStatus(BaseModel):
-    """Answer of GET /api/v1/trials/{id}."""
-
-    id: str
-    name: str
-    status: Literal["queued", "running", "done", "failed"]
-    progress: float = Field(ge=0, le=1)
-    summary: dict[str, Any] | None = None
-    files: dict[str, str] | None = None
-    error: str | None = None
-    detail: list[ErrorItem] | None = None
-
-
-class HypothesisInfo(BaseModel):
-    """A model variant."""
-
-    name: str
-    description: str
-
-
-class DrugInfo(BaseModel):
-    """A drug of the library and its routes."""
-
-    name: str
-    routes: list[str]
-    description: str
-
-
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    413: {"model": ErrorResponse, "description": "beyond a documented limit (body size, days, doses, patients)"},
-    422: {"model": ErrorResponse, "description": "invalid input; `loc` is the field's path"},
-}
-
-
-# ---------------------------------------------------------------------------------------------
-# request body size
-# ---------------------------------------------------------------------------------------------
-class BodyLimit:
-    """ASGI middleware: reads the body of POST/PUT/PATCH up to a limit, answers 413 beyond it.
-
-    The body is read here (at most `limit` + 1 bytes are held) and replayed to the app, so the
-    handlers never see more than the limit and a large upload is refused without being stored.
-    """
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope.get("headers") or [])
-        length = headers.get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.limit):
-            await self._too_large(send)
-            return
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body = message.get("body", b"")
-            size += len(body)
-            if size > self.limit:
-                await self._too_large(send)
-                return
-            chunks.append(body)
-            if not message.get("more_body", False):
-                break
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
-
-    async def _too_large(self, send: Send) -> None:
-        response = JSONResponse(
-            {"detail": [{"loc": ["body"], "msg": f"the request body is larger than {self.limit} bytes",
-                         "type": "limit"}]}, status_code=413)
-        await response({"type": "http"}, _no_receive, send)
-
-
-async def _no_receive() -> Message:
-    return {"type": "http.disconnect"}
+Guarded = Callable[[Callable[[], Any]], Any]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -182,23 +77,24 @@ def _web_file(name: str) -> bytes:
 def _prewarm() -> None:
     """Build and compile the standard model once, so the first page load answers quickly."""
     try:
-        sim.run({"regimen": [{"drug": "ketamine", "route": "iv", "dose": "0.5 mg/kg", "duration": "40 min",
-                              "at": ["0 h"]}], "days": 1}, DEFAULT_LIMITS)
+        sim.warm_up(DEFAULT_LIMITS)
     except Exception:  # only a warm-up: a failure shows up again, properly, on the first request
         log.exception("warm-up simulation failed")
 
 
-def create_app(limits: Limits = DEFAULT_LIMITS, jobs_dir: str | Path | None = None, prewarm: bool = False) -> FastAPI:
-    """The FastAPI application with its own trial queue (one per app)."""
+def create_app(limits: Limits = DEFAULT_LIMITS, jobs_dir: str | Path | None = None, prewarm: bool = False,
+               host: str = "127.0.0.1", allowed_hosts: Iterable[str] = ()) -> FastAPI:
+    """The FastAPI application with its own trial queue (one per app), answering for `host` and `allowed_hosts`."""
     jobs = JobManager(limits, Path(jobs_dir) if jobs_dir is not None else None)
-    busy = threading.BoundedSemaphore(limits.max_concurrent_simulations)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if prewarm:
             threading.Thread(target=_prewarm, name="ketasim-prewarm", daemon=True).start()
-        yield
-        jobs.close()
+        try:
+            yield
+        finally:
+            jobs.close()
 
     app = FastAPI(
         title="ketasim",
@@ -210,6 +106,20 @@ def create_app(limits: Limits = DEFAULT_LIMITS, jobs_dir: str | Path | None = No
     app.state.jobs = jobs
     app.state.limits = limits
     app.add_middleware(BodyLimit, limit=limits.max_body_bytes)
+    app.add_middleware(BodyType)
+    app.add_middleware(HostCheck, bound=host, names=tuple(allowed_hosts))  # outermost: checked first
+    _add_error_handlers(app)
+    guarded = _guard(limits)
+    _add_simulate(app, limits, guarded)
+    _add_trials(app, limits, jobs, guarded)
+    _add_info(app, limits, guarded)
+    _add_page(app)
+    _add_schemas(app)
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Every refusal in the one shape; a bug answers 500 in one line and the server keeps serving."""
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -231,12 +141,12 @@ def create_app(limits: Limits = DEFAULT_LIMITS, jobs_dir: str | Path | None = No
         log.exception("internal error")
         return JSONResponse({"detail": f"internal error: {type(exc).__name__}: {exc}"}, status_code=500)
 
-    async def _body(request: Request, allow_yaml: bool = False) -> Any:
-        raw = await request.body()
-        return parse_body(raw, request.headers.get("content-type"), limits.max_body_nodes, allow_yaml)
 
-    async def _guarded(fn: Callable[[], Any]) -> Any:
-        """Run CPU work in a thread, at most `max_concurrent_simulations` at a time, else 429."""
+def _guard(limits: Limits) -> Guarded:
+    """Run CPU work in a thread, at most `max_concurrent_simulations` at a time, else 429."""
+    busy = threading.BoundedSemaphore(limits.max_concurrent_simulations)
+
+    async def guarded(fn: Callable[[], Any]) -> Any:
         def work() -> Any:
             if not busy.acquire(timeout=limits.busy_wait_s):
                 raise ApiError(429, [{"loc": ["body"], "msg": "the server is busy with other simulations; "
@@ -248,13 +158,24 @@ def create_app(limits: Limits = DEFAULT_LIMITS, jobs_dir: str | Path | None = No
 
         return await run_in_threadpool(work)
 
-    # -- API ------------------------------------------------------------------------------------
+    return guarded
+
+
+async def _body(request: Request, limits: Limits, allow_yaml: bool = False) -> Any:
+    raw = await request.body()
+    return parse_body(raw, request.headers.get("content-type"), limits.max_body_nodes, allow_yaml)
+
+
+def _add_simulate(app: FastAPI, limits: Limits, guarded: Guarded) -> None:
     @app.post(
         "/api/v1/simulate",
         response_model=sim.SimulateResponse,
-        responses={**_ERRORS, 429: {"model": ErrorResponse, "description": "too many simulations at once"}},
+        responses=BODY_ERRORS,
+        operation_id="simulate",
         openapi_extra={"requestBody": {"required": True, "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/SimulateRequest"}}}}},
+            "application/json": {"schema": {"$ref": "#/components/schemas/SimulateRequest"}, "example": {
+                "regimen": [{"drug": "ketamine", "route": "iv", "dose": "0.5 mg/kg", "duration": "40 min",
+                             "at": ["0 h"]}], "days": 1, "layers": "exposure"}}}}},
         summary="Simulate one patient",
     )
     async def simulate(request: Request) -> JSONResponse:
@@ -263,45 +184,65 @@ def create_app(limits: Limits = DEFAULT_LIMITS, jobs_dir: str | Path | None = No
         `series` holds every model output present in this build (concentrations in ng/mL and
         nM, receptor block, circuit, signalling, synapses, symptoms, blood pressure).
         """
-        data = await _body(request)
-        result = await _guarded(lambda: sim.run(data, limits))
+        data = await _body(request, limits)
+        result = await guarded(lambda: sim.run(data, limits))
         return JSONResponse(result)
 
+
+def _check_spec(data: Any, limits: Limits) -> Any:
+    """Structure, limits before expansion, meaning, limits after, measures: the spec of a trial job."""
+    from ketasim.studies.trial.chunks import trial_model
+    from ketasim.studies.trial.measures import available_measures, check_available
+
+    if not isinstance(data, dict):
+        parse_spec(data)  # its error names what a spec must be
+    try:
+        model = SpecModel.model_validate(data)  # structure first (cheap), then limits
+    except ValidationError as exc:
+        raise spec_structure_error(exc) from None
+    check_trial_raw(data, limits)
+    spec = compile_spec(model, data)
+    check_trial(spec, limits)
+    check_available(spec, available_measures(trial_model(spec)))
+    return spec
+
+
+#: a small trial (two patients, exposure only, six hours) for the OpenAPI document
+_SPEC_EXAMPLE = {
+    "ketasim": 1, "name": "example", "seed": 1, "layers": "exposure", "population": {"size": 2},
+    "arms": [{"name": "iv", "regimen": [{"drug": "ketamine", "route": "iv", "dose": "0.5 mg/kg",
+                                         "duration": "40 min", "at": ["0 h"]}]}],
+    "endpoints": [{"name": "k6", "kind": "value", "measure": "plasma_ketamine", "at": "6 h"}],
+}
+#: OpenAPI links from a created trial to the calls on it (stateful API tests follow them)
+_TRIAL_LINKS = {
+    "GetTrial": {"operationId": "getTrial", "parameters": {"trial_id": "$response.body#/id"}},
+    "CancelTrial": {"operationId": "cancelTrial", "parameters": {"trial_id": "$response.body#/id"}},
+    "GetSummary": {"operationId": "getTrialFile", "parameters": {"trial_id": "$response.body#/id",
+                                                                 "name": "summary.json"}},
+}
+
+
+def _add_trials(app: FastAPI, limits: Limits, jobs: JobManager, guarded: Guarded) -> None:
     @app.post(
         "/api/v1/trials",
         status_code=202,
         response_model=TrialCreated,
-        responses={**_ERRORS, 429: {"model": ErrorResponse, "description": "the trial queue is full"}},
+        responses={**BODY_ERRORS, 202: {"description": "queued", "links": _TRIAL_LINKS}},
+        operation_id="createTrial",
         openapi_extra={"requestBody": {"required": True, "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/SpecModel"}},
+            "application/json": {"schema": {"$ref": "#/components/schemas/SpecModel"}, "example": _SPEC_EXAMPLE},
             "application/yaml": {"schema": {"type": "string"}}}}},
         summary="Start a virtual trial",
     )
     async def create_trial(request: Request) -> JSONResponse:
         """Check a trial spec (trial-spec.md; JSON, or YAML with Content-Type application/yaml) and queue it.
 
-        Errors in the spec answer 422 at once with the field path; the trial then runs in the
-        background: poll GET /api/v1/trials/{id}.
+        Errors in the spec answer 422 at once with the field path, work beyond the budgets 413;
+        the trial then runs in the background: poll GET /api/v1/trials/{id}.
         """
-        data = await _body(request, allow_yaml=True)
-
-        def check() -> Any:
-            from ketasim.studies.trial.measures import available_measures, check_available
-            from ketasim.studies.trial.run import trial_model
-
-            if not isinstance(data, dict):
-                parse_spec(data)  # its error names what a spec must be
-            try:
-                model = SpecModel.model_validate(data)  # structure first (cheap), then limits
-            except ValidationError as exc:
-                raise spec_structure_error(exc) from None
-            check_trial_raw(data, limits)
-            spec = compile_spec(model, data)
-            check_trial(spec, limits)
-            check_available(spec, available_measures(trial_model(spec)))
-            return spec
-
-        spec = await _guarded(check)
+        data = await _body(request, limits, allow_yaml=True)
+        spec = await guarded(lambda: _check_spec(data, limits))
         try:
             job = jobs.submit(spec)
         except QueueFullError as exc:
@@ -310,22 +251,35 @@ def create_app(limits: Limits = DEFAULT_LIMITS, jobs_dir: str | Path | None = No
         return JSONResponse({"id": job.id, "status": job.status, "url": f"/api/v1/trials/{job.id}"},
                             status_code=202)
 
-    @app.get("/api/v1/trials/{trial_id}", response_model=TrialStatus,
-             responses={404: {"model": ErrorResponse, "description": "no such trial"}}, summary="A trial's status")
+    not_found = {404: {"model": ErrorResponse, "description": "no such trial"}}
+
+    @app.get("/api/v1/trials/{trial_id}", response_model=TrialStatus, responses={**GUARDS, **not_found},
+             summary="A trial's status", operation_id="getTrial")
     async def trial_status(trial_id: str) -> JSONResponse:
-        """Status (queued, running, done, failed), progress 0..1, and the summary once done."""
+        """Status (queued, running, done, failed, cancelled), progress 0..1, and the summary once done."""
         job = jobs.get(trial_id)
         if job is None:
             raise ApiError.one(404, ["path", "trial_id"], "no trial with this id (finished trials are kept for "
                                                           "a while, then deleted)", "not_found")
         return JSONResponse(job.public())
 
+    @app.delete("/api/v1/trials/{trial_id}", response_model=TrialStatus, responses={
+        **GUARDS, **not_found, 202: {"model": TrialStatus, "description": "a running trial stops after its "
+                                                                        "current chunk"}}, summary="Cancel a trial",
+        operation_id="cancelTrial")
+    async def cancel_trial(trial_id: str) -> JSONResponse:
+        """Cancel a queued trial (200), stop a running one (202), or delete a finished one and its files (200)."""
+        job = jobs.cancel(trial_id)
+        if job is None:
+            raise ApiError.one(404, ["path", "trial_id"], "no trial with this id", "not_found")
+        return JSONResponse(job.public(), status_code=202 if job.status == "running" else 200)
+
     @app.get("/api/v1/trials/{trial_id}/files/{name}",
              responses={200: {"content": {"application/json": {}, "application/octet-stream": {}, "text/html": {}},
-                              "description": "the file"},
+                              "description": "the file"}, **GUARDS,
                         404: {"model": ErrorResponse, "description": "no such trial or not finished"},
                         422: {"model": ErrorResponse, "description": "unknown file name"}},
-             summary="Download a finished trial's file")
+             summary="Download a finished trial's file", operation_id="getTrialFile")
     async def trial_file(trial_id: str, name: Literal["summary.json", "patients.parquet", "report.html"]) -> Response:
         """summary.json, patients.parquet or report.html of a finished trial."""
         job = jobs.get(trial_id)
@@ -341,12 +295,14 @@ def create_app(limits: Limits = DEFAULT_LIMITS, jobs_dir: str | Path | None = No
                  "report.html": "text/html"}[name]
         return FileResponse(path, media_type=media, filename=name)
 
-    @app.get("/api/v1/hypotheses", response_model=list[HypothesisInfo], summary="Model variants")
+
+def _add_info(app: FastAPI, limits: Limits, guarded: Guarded) -> None:
+    @app.get("/api/v1/hypotheses", response_model=list[HypothesisInfo], responses=GUARDS, summary="Model variants")
     async def hypotheses() -> list[dict[str, str]]:
         """The model variants (`hypothesis` of simulate and of trial specs)."""
         return [{"name": n, "description": d} for n, d in sim.hypothesis_names()]
 
-    @app.get("/api/v1/drugs", response_model=list[DrugInfo], summary="Drug library")
+    @app.get("/api/v1/drugs", response_model=list[DrugInfo], responses=GUARDS, summary="Drug library")
     async def drugs() -> list[dict[str, Any]]:
         """Drugs a regimen may name, with their routes."""
         from ketasim.model.compounds import DRUGS, get_drug
@@ -355,22 +311,23 @@ def create_app(limits: Limits = DEFAULT_LIMITS, jobs_dir: str | Path | None = No
         return [{"name": d.name, "routes": list(d.routes), "description": d.description} for d in DRUGS.values()]
 
     @app.get("/api/v1/measures", response_model=list[str], summary="Trial measures of the model",
-             responses={429: {"model": ErrorResponse, "description": "too many simulations at once"}})
+             responses={**GUARDS, 429: {"model": ErrorResponse, "description": "too many simulations at once"}})
     async def measures(species: Literal["human", "mouse", "rat"] = "human",
                        layers: Literal["all", "exposure"] = "all") -> list[str]:
         """Measures a trial's endpoints can use with these layers (ketamine; comparators add their own)."""
         from ketasim.runtime.build import build_model
         from ketasim.studies.trial.measures import available_measures
 
-        return await _guarded(lambda: available_measures(build_model(species, frozenset({("ketamine", "iv")}),
-                                                                     "default", layers)))
+        return await guarded(lambda: available_measures(build_model(species, frozenset({("ketamine", "iv")}),
+                                                                    "default", layers)))
 
-    @app.get("/api/v1/limits", summary="Documented limits")
+    @app.get("/api/v1/limits", responses=GUARDS, summary="Documented limits")
     async def get_limits() -> dict[str, Any]:
-        """The limits this server enforces (413 beyond them)."""
+        """The limits this server enforces (413 beyond them); dose bounds in docs/limits.md."""
         return {k: getattr(limits, k) for k in limits.__dataclass_fields__}
 
-    # -- the page -------------------------------------------------------------------------------
+
+def _add_page(app: FastAPI) -> None:
     @app.get("/", include_in_schema=False)
     async def index() -> HTMLResponse:
         return HTMLResponse(_web_file("index.html"))
@@ -386,9 +343,6 @@ def create_app(limits: Limits = DEFAULT_LIMITS, jobs_dir: str | Path | None = No
         if name not in _STATIC:
             return JSONResponse({"detail": "not found"}, status_code=404)
         return Response(_web_file(name), media_type=_STATIC[name])
-
-    _add_schemas(app)
-    return app
 
 
 def _add_schemas(app: FastAPI) -> None:
@@ -408,8 +362,9 @@ def _add_schemas(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Run the API and the page with uvicorn (blocking)."""
+def serve(host: str = "127.0.0.1", port: int = 8000, allowed_hosts: Iterable[str] = ()) -> None:
+    """Run the API and the page with uvicorn (blocking); job files are deleted when it stops."""
     import uvicorn
 
-    uvicorn.run(create_app(prewarm=True), host=host, port=port, log_level=os.environ.get("KETASIM_LOG", "info"))
+    app = create_app(prewarm=True, host=host, allowed_hosts=allowed_hosts)
+    uvicorn.run(app, host=host, port=port, log_level=os.environ.get("KETASIM_LOG", "info"))

@@ -177,3 +177,20 @@ def check_trial(spec: TrialSpec, limits: Limits) -> None:
     if cells > limits.max_trial_cells:
         raise limit_error("population.size", f"{spec.population.size} patients x {grid.size} observation "
                                              f"times = {cells}; at most {limits.max_trial_cells} per trial")
+    check_work(spec, limits)
+
+
+def check_work(spec: TrialSpec, limits: Limits) -> None:
+    """413 when a trial's estimated CPU time is beyond the per-job budget (before it is queued)."""
+    from ketasim.apps.api.jobs import progress_chunk
+    from ketasim.studies.trial.plan import dose_times, grid_points, plan_run
+
+    try:
+        plan = plan_run(spec, 1, progress_chunk(spec.population.size), 1, allow_large=False)
+    except UserError as exc:
+        raise limit_error(exc.field, exc.message) from None
+    if plan.estimate.cpu_s > limits.max_trial_cpu_s:
+        raise limit_error("population.size", f"this trial needs {plan.estimate.text()} of computing "
+                                             f"({spec.population.size} patients, {dose_times(spec)} doses per arm, "
+                                             f"{spec.end_h / 24:g} days, {grid_points(spec)} observation times); "
+                                             f"the budget of one job is {limits.max_trial_cpu_s:g} CPU-s")

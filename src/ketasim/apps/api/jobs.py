@@ -5,12 +5,21 @@ POST /api/v1/trials checks the spec synchronously (so errors answer 422 at once)
 `on_progress` callback sets the job's progress (0..1). A full queue answers 429. Finished jobs
 keep their directory (summary.json, patients.parquet, report.html) until more than
 `Limits.max_kept_trials` have finished; the oldest are then deleted.
+
+`cancel` stops a queued job at once and a running one after its current chunk (DELETE
+/api/v1/trials/{id}); a running job past `Limits.max_job_wall_s` is stopped the same way.
+Job files live in DIR/ketasim-trials-PID-*/ (the temporary directory by default): `close` (the
+server's shutdown, or the end of the process) deletes them, and a server that starts deletes
+what a killed one left behind (folders whose PID no longer runs).
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
 import queue
+import re
 import shutil
 import tempfile
 import threading
@@ -27,6 +36,29 @@ from ketasim.runtime.spec import TrialSpec
 
 log = logging.getLogger("ketasim.apps.api")
 FILES = ("summary.json", "patients.parquet", "report.html")
+_ROOT = re.compile(r"^ketasim-trials-(\d+)-\w+$")
+_JOB_DIR = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_orphans(parent: Path) -> list[Path]:
+    """Delete job folders (PARENT/ketasim-trials-PID-*) of servers that no longer run; return them."""
+    gone = []
+    for d in parent.glob("ketasim-trials-*"):
+        m = _ROOT.match(d.name)
+        if m and d.is_dir() and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1))):
+            shutil.rmtree(d, ignore_errors=True)
+            gone.append(d)
+    return gone
 
 
 class QueueFullError(Exception):
@@ -48,6 +80,7 @@ class TrialJob:
     detail: list[dict[str, Any]] | None = None
     created: float = field(default_factory=time.time)
     finished: float | None = None
+    stop: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def public(self) -> dict[str, Any]:
         """The JSON answer for this job."""
@@ -56,7 +89,7 @@ class TrialJob:
         if self.status == "done":
             out["summary"] = self.summary
             out["files"] = {n: f"/api/v1/trials/{self.id}/files/{n}" for n in FILES}
-        if self.status == "failed":
+        if self.status in ("failed", "cancelled"):
             out["error"] = self.error
             if self.detail:
                 out["detail"] = self.detail
@@ -69,13 +102,21 @@ class JobManager:
     def __init__(self, limits: Limits, root: Path | None = None) -> None:
         self.limits = limits
         self._own_root = root is None
-        self.root = Path(tempfile.mkdtemp(prefix="ketasim-trials-")) if root is None else Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        if root is None:
+            clean_orphans(Path(tempfile.gettempdir()))
+            self.root = Path(tempfile.mkdtemp(prefix=f"ketasim-trials-{os.getpid()}-"))
+        else:
+            self.root = Path(root)
+            self.root.mkdir(parents=True, exist_ok=True)
+            for stale in self.root.iterdir():  # job folders of a server killed before its shutdown
+                if _JOB_DIR.match(stale.name) and stale.is_dir():
+                    shutil.rmtree(stale, ignore_errors=True)
         self._jobs: dict[str, TrialJob] = {}
         self._queue: queue.Queue[TrialJob | None] = queue.Queue(maxsize=limits.max_queued_trials)
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._closed = False
+        atexit.register(self.close)
 
     def submit(self, spec: TrialSpec) -> TrialJob:
         """Queue a checked trial; QueueFullError when the queue has no room."""
@@ -109,16 +150,44 @@ class JobManager:
             time.sleep(0.05)
         return self.get(job_id)
 
-    def close(self) -> None:
-        """Stop taking jobs; delete the job directories this manager created."""
+    def cancel(self, job_id: str) -> TrialJob | None:
+        """Cancel a queued job (at once) or a running one (after its current chunk); forget a finished one.
+
+        Returns the job (None if unknown). A finished job is removed with its files.
+        """
         with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None:
+                return None
+            if job.status == "queued":
+                job.status, job.error, job.finished = "cancelled", "cancelled before it started", time.time()
+            elif job.status == "running":
+                job.stop.set()
+            else:
+                del self._jobs[job_id]
+                shutil.rmtree(job.dir, ignore_errors=True)
+        return job
+
+    def close(self) -> None:
+        """Stop taking jobs, stop the running one, and delete the job directories."""
+        with self._lock:
+            if self._closed:
+                return
             self._closed = True
+            for job in self._jobs.values():
+                job.stop.set()
         try:
             self._queue.put_nowait(None)
         except queue.Full:
             pass
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5.0)
         if self._own_root:
             shutil.rmtree(self.root, ignore_errors=True)
+        else:
+            for job in list(self._jobs.values()):
+                shutil.rmtree(job.dir, ignore_errors=True)
+        atexit.unregister(self.close)
 
     # -- worker ---------------------------------------------------------------------------------
     def _work(self) -> None:
@@ -126,20 +195,36 @@ class JobManager:
             job = self._queue.get()
             if job is None or self._closed:
                 return
+            if job.status == "cancelled":
+                continue
             self._run(job)
             self._evict()
 
     def _run(self, job: TrialJob) -> None:
         """Run one job; small chunks so the page's progress bar moves (about 10 steps)."""
-        from ketasim.studies.trial.run import run_trial
+        from ketasim.studies.trial.run import TrialCancelledError, run_trial
 
         def progress(fraction: float) -> None:
             job.progress = min(max(float(fraction), job.progress), 0.999)
 
-        job.status = "running"
+        deadline = time.monotonic() + self.limits.max_job_wall_s
+
+        def should_stop() -> bool:
+            return job.stop.is_set() or time.monotonic() > deadline
+
+        with self._lock:
+            if job.status != "queued":
+                return
+            job.status = "running"
         try:
-            summary = run_trial(job.spec, job.dir, progress=False, on_progress=progress,
-                                chunk_size=progress_chunk(job.spec.population.size))
+            summary = run_trial(job.spec, job.dir, on_progress=progress, should_stop=should_stop,
+                                chunk_size=progress_chunk(job.spec.population.size), notify=log.info)
+        except TrialCancelledError:
+            if job.stop.is_set():
+                job.status, job.error = "cancelled", "cancelled while running"
+            else:
+                job.status = "failed"
+                job.error = f"stopped after the time budget of {self.limits.max_job_wall_s:g} s"
         except UserError as exc:
             job.error = str(exc)
             job.detail = [{"loc": loc_of(exc.field), "msg": exc.message, "type": "value_error"}]
@@ -153,7 +238,7 @@ class JobManager:
             job.spec = None  # type: ignore[assignment]  # free the spec; the summary has what it says
             job.progress = 1.0
             job.status = "done"
-        if job.status == "failed":
+        if job.status in ("failed", "cancelled"):
             shutil.rmtree(job.dir, ignore_errors=True)
         job.finished = time.time()
 

@@ -1,5 +1,8 @@
 """The HTTP API's documented limits (docs/api.md): requests beyond them answer 413.
 
+These are per-request budgets on top of ketasim's own limits (ketasim.runtime.limits: dose
+bounds, hard trial bounds), which apply here exactly as on the command line.
+
 They bound the work one request can cause, so no request can hang the server or exhaust its
 memory. `Limits` is a frozen dataclass so tests (and `create_app`) can use smaller values.
 """
@@ -39,6 +42,10 @@ class Limits:
     max_trial_cells: int = 2_000_000
     #: relapse assessment visits of one relapse endpoint
     max_visits: int = 1000
+    #: estimated CPU seconds of one trial (ketasim.runtime.limits.estimate_run), checked before it is queued
+    max_trial_cpu_s: float = 600.0
+    #: wall-clock seconds a running trial may take; beyond it the job stops and is reported failed
+    max_job_wall_s: float = 1800.0
     #: trials waiting to run; more answer 429 (queue full)
     max_queued_trials: int = 8
     #: finished trials kept (with their files); older ones are deleted

@@ -33,9 +33,10 @@ import click
 import numpy as np
 
 from ketasim.model.description import Model
-from ketasim.model.errors import UserError
+from ketasim.model.errors import SolverError, UserError
 from ketasim.runtime.build import build_model
 from ketasim.runtime.engines.fast import ATOL, RTOL, resolve_backend
+from ketasim.runtime.engines.result import Result
 from ketasim.runtime.patients import individual_parameters, patient_rng
 from ketasim.runtime.regimen import Dose, DoseEvent, dose_events
 
@@ -90,37 +91,35 @@ def _machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, NumPy {np.__version__}"
 
 
-def run_bench(n_patients: int, days: float, n_reference: int = 3, n_roadrunner: int = 50, seed: int = 1,
-              echo: Callable[[str], None] = lambda s: None) -> dict:
-    """Run the benchmark and return the JSON-ready result."""
-    from ketasim.runtime.engines.fast import simulate_batch
-    from ketasim.runtime.engines.reference import simulate_reference
+def _reference_runs(model: Model, params: np.ndarray, events: list[list[DoseEvent]], times: np.ndarray,
+                    n_ref: int, echo: Callable[[str], None]) -> tuple[list[dict[str, np.ndarray]], dict]:
+    """The SciPy reference on the first `n_ref` patients: their outputs and the engine's figures."""
+    from ketasim.runtime.engines.reference import ReferenceEngine
 
-    model = build_model("human", frozenset({("ketamine", "iv")}), layers="all")
-    hypothesis = model.meta.get("hypothesis", "default")
-    times = output_times(days)
-    params, events = virtual_patients(model, n_patients, seed)
-    n_ref = min(n_reference, n_patients)
-    echo(f"model {model.name} (hypothesis {hypothesis}): {len(model.states)} states, {days:g} days, "
-         f"{times.size} output times, {n_patients} patients")
-
-    # reference solver on the first patients
-    refs = []
-    _, wall, cpu = _timed(lambda: refs.extend(
-        simulate_reference(model, events[i], params[:, i], times).outputs for i in range(n_ref)))
-    engines: dict[str, dict] = {"scipy": {
-        "patients_per_s": n_ref / wall, "max_rel_error": 0.0, "n_patients": n_ref, "wall_s": wall, "cpu_s": cpu,
-        "settings": "SciPy Radau, rtol 1e-10, atol 1e-12 (the reference)"}}
+    res, wall, cpu = _timed(lambda: ReferenceEngine().simulate(model, events[:n_ref], params[:, :n_ref], times))
+    assert isinstance(res, Result)
+    if res.failed.any():
+        raise SolverError(f"reference solver failed: {[m for m in res.messages if m][0]}")
+    refs = [{k: v[i] for k, v in res.outputs.items()} for i in range(n_ref)]
     echo(f"scipy       {n_ref / wall:12.2f} patients/s  (reference, {n_ref} patients)")
+    return refs, {"patients_per_s": n_ref / wall, "max_rel_error": 0.0, "n_patients": n_ref, "wall_s": wall,
+                  "cpu_s": cpu, "settings": "SciPy Radau, rtol 1e-10, atol 1e-12 (the reference)"}
 
-    # fast engine on everybody (setup: code generation and compilation, on two patients)
+
+def _fast_runs(model: Model, params: np.ndarray, events: list[list[DoseEvent]], times: np.ndarray,
+               refs: list[dict[str, np.ndarray]], echo: Callable[[str], None]) -> dict:
+    """The fast engine on every patient, in slices of SLICE (setup timed apart, on two patients)."""
+    from ketasim.runtime.engines.fast import FastEngine
+
     backend = resolve_backend()  # the engine's best backend, whatever the number of patients
-    _, setup, _ = _timed(lambda: simulate_batch(model, events[:2], params[:, :2], times[:3], backend=backend))
+    engine = FastEngine(backend=backend, keep_states=False)
+    _, setup, _ = _timed(lambda: engine.simulate(model, events[:2], params[:, :2], times[:3]))
     compile_s = None
     if backend == "numba":
         from ketasim.runtime.engines import fast_numba
 
         compile_s = fast_numba.last_compile_s
+    n_patients, n_ref = params.shape[1], len(refs)
     kept: dict[str, np.ndarray] = {}
     failed = 0
 
@@ -128,8 +127,7 @@ def run_bench(n_patients: int, days: float, n_reference: int = 3, n_roadrunner: 
         nonlocal failed
         for start in range(0, n_patients, SLICE):
             stop = min(start + SLICE, n_patients)
-            res = simulate_batch(model, events[start:stop], params[:, start:stop], times, keep_states=False,
-                                 backend=backend)
+            res = engine.simulate(model, events[start:stop], params[:, start:stop], times)
             failed += int(res.failed.sum())
             if start < n_ref:
                 for k, v in res.outputs.items():
@@ -137,47 +135,64 @@ def run_bench(n_patients: int, days: float, n_reference: int = 3, n_roadrunner: 
 
     _, wall, cpu = _timed(run_fast)
     err = max(max_rel_error({k: v[i] for k, v in kept.items()}, refs[i]) for i in range(n_ref))
-    engines["fast"] = {"patients_per_s": n_patients / wall, "max_rel_error": err, "n_patients": n_patients,
-                       "wall_s": wall, "cpu_s": cpu, "setup_s": setup, "compile_s": compile_s, "failed": failed,
-                       "settings": f"RODAS5P, rtol {RTOL:g}, atol {ATOL:g}, per-patient step size, {backend} backend, "
-                                   "one thread"}
     echo(f"fast        {n_patients / wall:12.2f} patients/s  max_rel_error {err:.2e}  ({backend} backend; setup "
          f"{setup:.1f} s" + (f", of which numba compilation or cache load {compile_s:.1f} s)" if compile_s else ")"))
+    return {"patients_per_s": n_patients / wall, "max_rel_error": err, "n_patients": n_patients,
+            "wall_s": wall, "cpu_s": cpu, "setup_s": setup, "compile_s": compile_s, "failed": failed,
+            "settings": f"RODAS5P, rtol {RTOL:g}, atol {ATOL:g}, per-patient step size, {backend} backend, "
+                        "one thread"}
 
-    # libRoadRunner on the exported SBML, when the export is available
+
+def _roadrunner_runs(model: Model, params: np.ndarray, events: list[list[DoseEvent]], times: np.ndarray,
+                     refs: list[dict[str, np.ndarray]], n_roadrunner: int, echo: Callable[[str], None]) -> dict:
+    """libRoadRunner on the exported SBML of the first patients, or a note saying why it was skipped."""
     try:
         rr_mod = importlib.import_module("ketasim.runtime.engines.roadrunner_engine")
     except ImportError as exc:
         note = f"skipped: ketasim.runtime.engines.roadrunner_engine is not available ({exc})"
-        engines["roadrunner"] = {"patients_per_s": None, "max_rel_error": None, "skipped": note}
         echo(f"roadrunner  {note}")
-    else:
-        simulate_rr = rr_mod.simulate_roadrunner
-        n_rr = min(n_roadrunner, n_patients)
-        _, setup, _ = _timed(lambda: simulate_rr(model, events[0], params[:, 0], times, rtol=RR_RTOL, atol=RR_ATOL))
-        outs: list[dict[str, np.ndarray]] = []
-        _, wall, cpu = _timed(lambda: outs.extend(
-            simulate_rr(model, events[i], params[:, i], times, rtol=RR_RTOL, atol=RR_ATOL).outputs
-            for i in range(n_rr)))
-        err = max(max_rel_error(outs[i], refs[i]) for i in range(min(n_ref, n_rr)))
-        engines["roadrunner"] = {"patients_per_s": n_rr / wall, "max_rel_error": err, "n_patients": n_rr,
-                                 "wall_s": wall, "cpu_s": cpu, "setup_s": setup,
-                                 "settings": f"libRoadRunner CVODE, rtol {RR_RTOL:g}, atol {RR_ATOL:g}"}
-        echo(f"roadrunner  {n_rr / wall:12.2f} patients/s  max_rel_error {err:.2e}")
+        return {"patients_per_s": None, "max_rel_error": None, "skipped": note}
+    engine = rr_mod.RoadRunnerEngine(rtol=RR_RTOL, atol=RR_ATOL)
+    n_rr = min(n_roadrunner, params.shape[1])
+    _, setup, _ = _timed(lambda: engine.simulate(model, events[0], params[:, 0], times))
+    res, wall, cpu = _timed(lambda: engine.simulate(model, events[:n_rr], params[:, :n_rr], times))
+    assert isinstance(res, Result)
+    err = max(max_rel_error({k: v[i] for k, v in res.outputs.items()}, refs[i]) for i in range(min(len(refs), n_rr)))
+    echo(f"roadrunner  {n_rr / wall:12.2f} patients/s  max_rel_error {err:.2e}")
+    return {"patients_per_s": n_rr / wall, "max_rel_error": err, "n_patients": n_rr, "wall_s": wall,
+            "cpu_s": cpu, "setup_s": setup, "settings": f"libRoadRunner CVODE, rtol {RR_RTOL:g}, atol {RR_ATOL:g}"}
 
+
+def _ratios(engines: dict[str, dict]) -> dict[str, float]:
+    """Fast against the others, per wall-clock second and per CPU second."""
     for e in engines.values():
         if e.get("cpu_s"):
             e["cpu_patients_per_s"] = e["n_patients"] / e["cpu_s"]
-    fast_rate = engines["fast"]["patients_per_s"]
-    ratios = {"fast_vs_scipy": fast_rate / engines["scipy"]["patients_per_s"],
-              "fast_vs_scipy_cpu": engines["fast"]["cpu_patients_per_s"] / engines["scipy"]["cpu_patients_per_s"]}
+    fast = engines["fast"]
+    ratios = {"fast_vs_scipy": fast["patients_per_s"] / engines["scipy"]["patients_per_s"],
+              "fast_vs_scipy_cpu": fast["cpu_patients_per_s"] / engines["scipy"]["cpu_patients_per_s"]}
     if engines["roadrunner"]["patients_per_s"]:
-        ratios["fast_vs_roadrunner"] = fast_rate / engines["roadrunner"]["patients_per_s"]
-        ratios["fast_vs_roadrunner_cpu"] = (engines["fast"]["cpu_patients_per_s"]
-                                            / engines["roadrunner"]["cpu_patients_per_s"])
+        ratios["fast_vs_roadrunner"] = fast["patients_per_s"] / engines["roadrunner"]["patients_per_s"]
+        ratios["fast_vs_roadrunner_cpu"] = fast["cpu_patients_per_s"] / engines["roadrunner"]["cpu_patients_per_s"]
+    return ratios
+
+
+def run_bench(n_patients: int, days: float, n_reference: int = 3, n_roadrunner: int = 50, seed: int = 1,
+              echo: Callable[[str], None] = lambda s: None) -> dict:
+    """Run the benchmark (every engine through the `Engine` interface) and return the JSON-ready result."""
+    model = build_model("human", frozenset({("ketamine", "iv")}), layers="all")
+    hypothesis = model.meta.get("hypothesis", "default")
+    times = output_times(days)
+    params, events = virtual_patients(model, n_patients, seed)
+    echo(f"model {model.name} (hypothesis {hypothesis}): {len(model.states)} states, {days:g} days, "
+         f"{times.size} output times, {n_patients} patients")
+    refs, scipy = _reference_runs(model, params, events, times, min(n_reference, n_patients), echo)
+    engines = {"scipy": scipy, "fast": _fast_runs(model, params, events, times, refs, echo),
+               "roadrunner": _roadrunner_runs(model, params, events, times, refs, n_roadrunner, echo)}
+    ratios = _ratios(engines)
     echo("ratios (wall clock; _cpu: CPU time of this process): "
          + ", ".join(f"{k} {v:.1f}x" for k, v in ratios.items()))
-    million = 1e6 / fast_rate
+    million = 1e6 / engines["fast"]["patients_per_s"]
     echo(f"1,000,000 patient-courses with the fast engine: about {million / 3600:.2f} h on this machine "
          "(estimated from the measured throughput, one process)")
     return {

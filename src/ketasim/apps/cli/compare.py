@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from ketasim.apps.cli.flags import with_flags
 from ketasim.model.errors import UserError
 
 
@@ -28,18 +29,17 @@ from ketasim.model.errors import UserError
               help="virtual patients per population for the clinical targets")
 @click.option("--seed", default=20240611, show_default=True, type=int)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="folder for the results")
+@with_flags({"hypothesis": "--hypotheses", "only": "--only"})
 def command(names: str | None, only: str | None, reuse: str | None, top: int, experiments: bool, patients: int,
             seed: int, out_dir: str) -> None:
     """Rank hypotheses on the calibration targets and name the experiments that best discriminate them."""
+    from ketasim.runtime.build import get_hypothesis, hypotheses
     from ketasim.studies import compare as cp
-
-    from ketasim.model.hypotheses import HYPOTHESES
     from ketasim.studies.validation.scorecard import select_targets
 
-    hyps = list(HYPOTHESES) if not names else [n.strip() for n in names.split(",") if n.strip()]
+    hyps = list(hypotheses()) if not names else [n.strip() for n in names.split(",") if n.strip()]
     for h in hyps:
-        if h not in HYPOTHESES:
-            raise UserError("--hypotheses", f"unknown hypothesis {h!r}; choose from {', '.join(HYPOTHESES)}")
+        get_hypothesis(h, "--hypotheses")
     if len(set(hyps)) != len(hyps) or not hyps:
         raise UserError("--hypotheses", "name each variant once")
     select_targets(only)

@@ -56,22 +56,23 @@ def check_cmd(files: tuple[Path, ...]) -> None:
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path))
 def run_cmd(file: Path, route: str, dose_text: str, duration: str, days: float, out: Path) -> None:
     """Simulate a compound file's drug in the typical patient; print its effect and write DIR."""
-    from ketasim.apps.cli.simulate import format_table, metrics_table, parse_dose, run_simulation, write_outputs
+    from ketasim.apps.cli.flags import flag_errors
+    from ketasim.apps.cli.simulate import format_table
     from ketasim.model.compounds.effects import effect_summary, format_summary
     from ketasim.model.compounds.files import load_compound
-    from ketasim.model.errors import UserError
     from ketasim.model.units import parse_quantity
     from ketasim.runtime.regimen import Dose
     from ketasim.runtime.user_compounds import register_compound
+    from ketasim.studies.single import metrics_table, parse_dose, run_simulation, write_outputs
 
-    name = register_compound(load_compound(file, "FILE"))
-    amount_mg, mg_per_kg = parse_dose(dose_text)
-    dur = parse_quantity(duration, "--duration", "h", "40 min") if route in ("iv", "sc") else 0.0
-    try:
+    flags = {"dose": "--dose", "duration": "--duration", "route": "--route", "days": "--days", "out": "--out",
+             "drug": "--drug", "sprays": "--sprays"}
+    with flag_errors(flags):
+        name = register_compound(load_compound(file, "FILE"))
+        amount_mg, mg_per_kg = parse_dose(dose_text)
+        dur = parse_quantity(duration, "duration", "h", "40 min") if route in ("iv", "sc") else 0.0
         dose = Dose(name, route, (0.0,), amount_mg=amount_mg, mg_per_kg=mg_per_kg, duration_h=dur, field="run")
-    except UserError as exc:
-        raise UserError("--" + exc.field.rsplit(".", 1)[-1], exc.message) from None
-    result = run_simulation(dose, days=days)
+        result = run_simulation(dose, days=days, progress=lambda m: click.echo(m, err=True))
     click.echo(f"{name} {route} {dose_text}; typical patient")
     click.echo(format_table(metrics_table(result), False))
     tr = result.trajectories[0]

@@ -15,20 +15,17 @@ import click
 from ketasim.layers.exposure.routes import validate_route
 from ketasim.model.compounds import get_drug
 from ketasim.model.errors import UserError
+from ketasim.model.species import SPECIES
 from ketasim.model.units import parse_quantity
-from ketasim.runtime.build import SPECIES, build_model
+from ketasim.runtime.build import build_model, get_hypothesis, hypotheses
 from ketasim.runtime.regimen import Dose, dose_events
 
 STANDARD = {"drug": "ketamine", "route": "iv", "dose": "0.5 mg/kg", "duration": "40 min"}
 
 
 def hypothesis_names() -> list[str]:
-    """The model variants build_model accepts (just "default" until hypotheses.py exists)."""
-    try:
-        from ketasim.model.hypotheses import HYPOTHESES  # type: ignore[import-not-found]
-    except ImportError:
-        return ["default"]
-    return list(HYPOTHESES)
+    """The model variants build_model accepts."""
+    return list(hypotheses())
 
 
 def _dose(text: str) -> dict[str, float]:
@@ -92,10 +89,7 @@ def sbml(out: str, hypothesis: str, species: str, layers: str, drug: str, route:
         raise UserError("out", f"directory {str(path.parent)!r} does not exist; create it first")
     if species not in SPECIES:
         raise UserError("species", f"unknown species {species!r}; choose one of {', '.join(SPECIES)}")
-    names = hypothesis_names()
-    if hypothesis not in names:
-        raise UserError("hypothesis", f"unknown hypothesis {hypothesis!r}; choose one of {', '.join(names)} "
-                                      "(`ketasim hypotheses` lists them)")
+    get_hypothesis(hypothesis)
     if layers not in ("all", "exposure"):
         raise UserError("layers", f"unknown layers {layers!r}; use all or exposure")
     the_drug = get_drug(drug, "drug")

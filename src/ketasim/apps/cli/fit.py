@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from ketasim.apps.cli.flags import with_flags
 from ketasim.model.errors import UserError
 
 
@@ -70,6 +71,9 @@ def _check_out(out: Path) -> None:
 @click.option("--petab-only", is_flag=True, help="write the PEtab problem without fitting")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="folder for fit.json, estimates.txt and fit.png")
+@with_flags({"param": "--param", "data": "--data", "nonmem": "--nonmem", "petab": "--petab",
+             "hypothesis": "--hypothesis", "only": "--targets", "drug": "--drug", "route": "--route",
+             "dose": "--dose", "output": "--output"})
 def command(param_specs: tuple[str, ...], targets: str | None, data_file: Path | None, nonmem_file: Path | None,
             dv_output: str, drug: str, route: str, dose_text: str, duration: str, species: str, hypothesis: str,
             start_specs: tuple[str, ...], n_starts: int, seed: int, ci: str, error_add: float | None,
@@ -160,12 +164,12 @@ def _fit_targets(specs: tuple[str, ...], only: str, species: str, hypothesis: st
         model = build_model(species, pairs, hypothesis, "all")
     params = _apply_starts(parse_params(model, specs), starts)
     click.echo(f"fitting {', '.join(p.name for p in params)} to targets {only!r} ...", err=True)
-    return fit_targets(params, only, hypothesis, n_starts=min(n_starts, 4), seed=seed)
+    return fit_targets(params, only, hypothesis, n_starts=min(n_starts, 4), seed=seed,
+                       progress=lambda m: click.echo(m, err=True))
 
 
 def _fit_data(specs, data_file, nonmem_file, dv_output, drug, route, dose_text, duration, species,  # noqa: ANN001, ANN202
               hypothesis, starts, n_starts, seed, ci, error_add, error_prop, petab_dir, petab_only):
-    from ketasim.apps.cli.simulate import parse_dose
     from ketasim.model.units import parse_quantity
     from ketasim.runtime.build import build_model
     from ketasim.runtime.regimen import Dose
@@ -174,6 +178,7 @@ def _fit_data(specs, data_file, nonmem_file, dv_output, drug, route, dose_text, 
     from ketasim.studies.fit.params import parse_params
     from ketasim.studies.fit.petab import write_petab
     from ketasim.studies.fit.residual import error_models
+    from ketasim.studies.single import parse_dose
 
     if data_file is not None:
         amount_mg, mg_per_kg = parse_dose(dose_text, "--dose")
@@ -199,5 +204,5 @@ def _fit_data(specs, data_file, nonmem_file, dv_output, drug, route, dose_text, 
         return None, "", tmp_petab
     click.echo(f"fitting {', '.join(p.name for p in params)} to {data.n_obs} observations of "
                f"{len(data.subjects)} subjects ({n_starts} starts) ...", err=True)
-    result = fit_data(problem, n_starts=n_starts, seed=seed, ci=ci)
+    result = fit_data(problem, n_starts=n_starts, seed=seed, ci=ci, progress=lambda m: click.echo(m, err=True))
     return result, f"{len(data.subjects)} subjects, {data.n_obs} observations", tmp_petab

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import click
 
-from ketasim.model.hypotheses import HYPOTHESES
-
 
 @click.group("hypotheses", invoke_without_command=True)
 @click.pass_context
@@ -13,8 +11,11 @@ def command(ctx: click.Context) -> None:
     """List the model variants (hypotheses) with one line each; `compare` ranks them on the targets."""
     if ctx.invoked_subcommand is not None:
         return
-    width = max(len(n) for n in HYPOTHESES)
-    for h in HYPOTHESES.values():
+    from ketasim.runtime.build import hypotheses
+
+    known = hypotheses()
+    width = max(len(n) for n in known)
+    for h in known.values():
         click.echo(f"{h.name:<{width}}  {h.description}")
 
 

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import click
 
+from ketasim.apps.cli.flags import with_flags
 from ketasim.model.errors import UserError
 
 
 def _regimen_check(species: str, drug: str, route: str, dose: float, minutes: float) -> None:
-    from ketasim.runtime.build import SPECIES
+    from ketasim.model.species import SPECIES
     from ketasim.runtime.regimen import Dose
 
     if species not in SPECIES:
@@ -55,14 +56,15 @@ def _regimen_check(species: str, drug: str, route: str, dose: float, minutes: fl
 @click.option("--workers", default=None, type=click.IntRange(1, 256), help="evaluate on a local Dask cluster")
 @click.option("--top", default=15, show_default=True, type=click.IntRange(1, 1000), help="rows per table")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="folder for the results")
+@with_flags({"param": "--param", "params": "--params", "factor": "--factor", "samples": "--samples",
+             "method": "--method", "output": "--output", "hypothesis": "--hypothesis"})
 def command(outputs: tuple[str, ...], method: str, samples: int, params_glob: str | None,
             param_ranges: tuple[str, ...], factor: float, species: str, drug: str, route: str, dose: float,
             infusion_min: float, hypothesis: str, layers: str, seed: int, workers: int | None, top: int,
             out_dir: str) -> None:
     """Rank parameters by their influence on read-outs (Sobol S1/ST or Morris mu*), on the fast engine."""
+    from ketasim.runtime.build import get_hypothesis
     from ketasim.studies import sensitivity as sa
-
-    from ketasim.model.hypotheses import get_hypothesis
 
     get_hypothesis(hypothesis, "--hypothesis")
     if route not in ("iv", "sc"):

@@ -12,7 +12,10 @@ from ketasim.model.errors import UserError
               help="Address to listen on. The default accepts connections from this machine only; "
                    "0.0.0.0 exposes the server (it has no authentication).")
 @click.option("--port", default=8000, show_default=True, type=int, help="TCP port.")
-def command(host: str, port: int) -> None:
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help="Another name this server answers for in the Host header (repeatable). Besides it, only "
+                   "the --host address and localhost are accepted (others get 421), which stops DNS rebinding.")
+def command(host: str, port: int, allowed_hosts: tuple[str, ...]) -> None:
     """Serve the web page at http://HOST:PORT/ and the HTTP API under /api/v1 (OpenAPI at /openapi.json).
 
     The page builds regimens, plots every layer of the model on one time axis, overlays model
@@ -23,4 +26,4 @@ def command(host: str, port: int) -> None:
     from ketasim.apps.api import serve
 
     click.echo(f"ketasim: serving on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
-    serve(host, port)
+    serve(host, port, allowed_hosts)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from ketasim.apps.cli.flags import with_flags
 from ketasim.model.errors import UserError
 
 
@@ -31,13 +32,13 @@ from ketasim.model.errors import UserError
 @click.option("--layers", type=click.Choice(["all", "exposure"]), default="all", show_default=True)
 @click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False),
               help="folder for translate.json and translate.png")
+@with_flags({"match": "--match", "to": "--to", "window": "--window", "layers": "--layers"})
 def command(src_species: str, route: str, dose: float, infusion_min: float, drug: str, dst_species: str,
             to_route: str, to_infusion_min: float | None, match: str, window: float, layers: str,
             out_dir: str | None) -> None:
     """Find the dose (and infusion duration) in another species that matches the brain profile."""
-    from ketasim.studies import translate as tl
-
     from ketasim.runtime.build import SPECIES
+    from ketasim.studies import translate as tl
 
     if src_species not in SPECIES:
         raise UserError("--from", f"unknown species {src_species!r}; use one of {', '.join(SPECIES)}")

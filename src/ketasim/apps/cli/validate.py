@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from ketasim.apps.cli.flags import with_flags
 from ketasim.model.errors import UserError
 
 
@@ -23,18 +24,24 @@ from ketasim.model.errors import UserError
 @click.option("--patients", default=60, show_default=True, type=click.IntRange(10, 2000),
               help="virtual patients per population for the clinical targets")
 @click.option("--seed", default=20240611, show_default=True, type=int, help="seed of the virtual populations")
-def command(hypothesis: str, json_file: str | None, only: str | None, patients: int, seed: int) -> None:
-    """Run the calibration targets and print a scorecard (id, layer, expected, simulated, PASS/FAIL)."""
+@click.option("--use", "use", type=click.Choice(["all", "training", "test", "input"]), default="all",
+              show_default=True,
+              help="which targets to run: training (tuned to), test (held out, never tuned to), input "
+                   "(echoes of inputs, not scored) or all")
+@with_flags({"hypothesis": "--hypothesis", "only": "--only", "use": "--use"})
+def command(hypothesis: str, json_file: str | None, only: str | None, patients: int, seed: int, use: str) -> None:
+    """Run the calibration targets and print a scorecard (id, layer, expected, simulated, distance,
+    PASS/FAIL), training and test targets reported separately."""
     from ketasim.studies.validation.scorecard import check_hypothesis, format_table, run_validation, select_targets
 
     check_hypothesis(hypothesis)
-    select_targets(only)
+    select_targets(only, use)
     if json_file is not None:
         parent = Path(json_file).resolve().parent
         if not parent.is_dir():
             raise UserError("--json", f"folder {str(parent)!r} does not exist; create it or choose another path")
     card = run_validation(hypothesis, only=only, n_patients=patients, seed=seed,
-                          progress=lambda m: click.echo(m, err=True))
+                          progress=lambda m: click.echo(m, err=True), use=use)
     click.echo(format_table(card))
     click.echo(card.summary_line())
     if json_file is not None:

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ketasim.layers.exposure.routes import add_dose_splits
 from ketasim.model.compounds import Drug, drug_from_compound, register
 from ketasim.model.compounds.files import builtin_compounds
 from ketasim.model.compounds.schema import Compound, Quantity
 from ketasim.model.description import ModelBuilder, Param
+from ketasim.model.motifs import allometric, micro_to_nano, molar_to_mass, relax
+from ketasim.model.species import reference_weight
 
 
 @dataclass(frozen=True)
@@ -83,8 +86,8 @@ for _c in builtin_compounds():
 def _scaled(value: float, source: str, flag: str, exponent: float, species: str) -> tuple[float, str, str]:
     if species == "human":
         return value, source, flag
-    w = {"mouse": 0.025, "rat": 0.25}[species]
-    return value * (w / 70.0) ** exponent, f"{source}; scaled allometrically (W^{exponent}) from 70 kg", "A"
+    w = reference_weight(species) / reference_weight("human")
+    return value * w ** exponent, f"{source}; scaled allometrically (W^{exponent}) from 70 kg", "A"
 
 
 def add_comparator(b: ModelBuilder, name: str, species: str, routes: set[str]) -> None:
@@ -92,10 +95,9 @@ def add_comparator(b: ModelBuilder, name: str, species: str, routes: set[str]) -
     pk = LIBRARY[name]
     a = next(iter(pk.drug.analytes))
     b.layer = "exposure"
+    ref = reference_weight(species)
     if "WT" not in b.params:
-        ref = {"human": 70.0, "mouse": 0.025, "rat": 0.25}[species]
         b.param(Param("WT", ref, "kg", "patient covariate", "P", "body weight", covariate=True))
-    ref = {"human": 70.0, "mouse": 0.025, "rat": 0.25}[species]
     rows = [("CL", pk.cl, "L/h", 0.75, "clearance"), ("V1", pk.v1, "L", 1.0, "central volume"),
             ("V2", pk.v2, "L", 1.0, "peripheral volume"), ("Q", pk.q, "L/h", 0.75, "distribution clearance")]
     vss = sum(_scaled(pk_v[0], "", "A", 1.0, species)[0] for pk_v in (pk.v1, pk.v2))
@@ -125,8 +127,8 @@ def add_comparator(b: ModelBuilder, name: str, species: str, routes: set[str]) -
     b.state(p, "umol", f"{name}, peripheral", amount=True)
     b.state(sink, "umol", f"{name} eliminated or not absorbed", amount=True)
     b.let(f"C_{a}", f"{c}/(V1_{a}*WT/WTref_{a})", "uM", f"plasma {name}")
-    b.let(f"CL_{a}_i", f"CL_{a}*(WT/WTref_{a})**0.75", "L/h", f"{name} clearance of this patient")
-    b.flux(f"dist_{a}", c, p, f"Q_{a}*(WT/WTref_{a})**0.75*(C_{a} - {p}/(V2_{a}*WT/WTref_{a}))")
+    b.let(f"CL_{a}_i", f"CL_{a}*{allometric(f'WT/WTref_{a}')}", "L/h", f"{name} clearance of this patient")
+    b.flux(f"dist_{a}", c, p, f"Q_{a}*{allometric(f'WT/WTref_{a}')}*(C_{a} - {p}/(V2_{a}*WT/WTref_{a}))")
     b.flux(f"elim_{a}", c, sink, f"CL_{a}_i*C_{a}")
     b.dose_input(f"iv_{a}", c)
     b.dose_input(f"loss_{a}", sink)
@@ -136,19 +138,11 @@ def add_comparator(b: ModelBuilder, name: str, species: str, routes: set[str]) -
         b.flux(f"abs_{a}", dep, c, f"ka_{a}*{dep}")
     ce = f"Ce_{a}"
     b.state(ce, "uM", f"brain effect-site {name}, plasma-equivalent")
-    b.rate(ce, f"ke0_{a}*(C_{a} - {ce})")
+    b.rate(ce, relax(ce, f"C_{a}", f"ke0_{a}"))
     b.let(f"Cu_{a}", f"fu_{a}*{ce}", "uM", f"unbound brain {name}")
     mw = pk.drug.base_molar_mass
-    b.output(f"plasma_{name}", f"C_{a}*{mw}", "ng/mL", f"plasma {name}")
-    b.output(f"plasma_{name}_nM", f"C_{a}*1000", "nM", f"plasma {name}")
-    b.output(f"brain_{name}", f"Kp_{a}*{ce}*{mw}", "ng/mL", f"brain {name}")
+    b.output(f"plasma_{name}", molar_to_mass(f"C_{a}", mw), "ng/mL", f"plasma {name}")
+    b.output(f"plasma_{name}_nM", micro_to_nano(f"C_{a}"), "nM", f"plasma {name}")
+    b.output(f"brain_{name}", f"Kp_{a}*{molar_to_mass(ce, mw)}", "ng/mL", f"brain {name}")
+    add_dose_splits(b, name, routes)
 
-
-def dose_targets(drug: Drug, route: str) -> list[tuple[str, str]]:
-    """Dose splits for comparators: IV into plasma, other routes via a depot with F."""
-    a = next(iter(drug.analytes))
-    if route == "iv":
-        return [(f"iv_{a}", "1")]
-    if route in ("oral", "ip"):
-        return [(f"depot_{a}", f"F_{a}"), (f"loss_{a}", f"1 - F_{a}")]
-    return [(f"depot_{a}", "1")]

@@ -15,13 +15,28 @@ The parent has a fast (minutes), a slow (the 2-3 h elimination phase of racemic 
 and a deep, slowly exchanging peripheral compartment: the deep one carries little of the AUC
 but gives the 7-12 h low-concentration tail that sensitive assays and long sampling see
 (esketamine label; Hasan 2021), which short sampling after 0.5 mg/kg never reaches.
+
+Names (written per enantiomer below; the index lets a search find them):
+    states  K_S_c K_R_c  K_S_p1 K_R_p1  K_S_p2 K_R_p2  K_S_p3 K_R_p3  NKt1_S NKt1_R  NKt2_S NKt2_R
+            NK_S_c NK_R_c  NK_S_p NK_R_p  HNKt_S HNKt_R  HNK_S_c HNK_R_c  DHNKt_S DHNKt_R
+            DHNK_S_c DHNK_R_c  gut_S gut_R  gut_HNK_R  dep_im_S dep_im_R  dep_sc_S dep_sc_R
+            dep_ip_S dep_ip_R  dep_sublingual_S dep_sublingual_R  dep_nasal_S dep_nasal_R
+            muc_nasal_S muc_nasal_R  dep_nasal_sol_S dep_nasal_sol_R  muc_nasal_sol_S muc_nasal_sol_R
+            Ce_K_S Ce_K_R  Ce_NK_S Ce_NK_R  Ce_HNK_S Ce_HNK_R  Ce_DHNK_S Ce_DHNK_R  elim_ket
+    lets    CLK_S_i CLK_R_i  CLNK_S_i CLNK_R_i  C_K_S C_K_R  C_NK_S C_NK_R  C_HNK_S C_HNK_R
+            C_DHNK_S C_DHNK_R  Cu_K_S Cu_K_R  Cu_NK_S Cu_NK_R  Cu_HNK_S Cu_HNK_R  Cu_DHNK_S Cu_DHNK_R
+    inputs  iv_K_S iv_K_R  oral_K_S oral_K_R  im_K_S im_K_R  sc_K_S sc_K_R  ip_K_S ip_K_R
+            sublingual_K_S sublingual_K_R  intranasal_K_S intranasal_K_R  intranasal_sol_K_S
+            intranasal_sol_K_R  iv_HNK_R  oral_HNK_R  loss_ket
 """
 
 from __future__ import annotations
 
 from ketasim.layers.exposure.ketamine_parameters import parameter_table
+from ketasim.layers.exposure.routes import add_dose_splits
 from ketasim.model.compounds import MOLAR_MASS
 from ketasim.model.description import ModelBuilder
+from ketasim.model.motifs import allometric, micro_to_nano, molar_to_mass, relax
 
 ENANTIOMERS = ("S", "R")
 #: depot routes and the parameters of their first-order absorption into the central compartment
@@ -31,6 +46,24 @@ DEPOT_ROUTES = {
     "ip": ("ka_ip", "F_ip", True),
     "sublingual": ("ka_sl", None, False),
 }
+#: the patient's volumes and clearances: (name, expression, unit, meaning)
+PATIENT_SCALED = (
+    ("V1_K_i", "V1_K * s_v", "L", "V1_K scaled to the patient's weight"),
+    ("V2_K_i", "V2_K * s_v", "L", "V2_K scaled to the patient's weight"),
+    ("V3_K_i", "V3_K * s_v", "L", "V3_K scaled to the patient's weight"),
+    ("V4_K_i", "V4_K * s_v", "L", "V4_K scaled to the patient's weight"),
+    ("V_NK_i", "V_NK * s_v", "L", "V_NK scaled to the patient's weight"),
+    ("Vp_NK_i", "Vp_NK * s_v", "L", "Vp_NK scaled to the patient's weight"),
+    ("V_HNK_i", "V_HNK * s_v", "L", "V_HNK scaled to the patient's weight"),
+    ("V_DHNK_i", "V_DHNK * s_v", "L", "V_DHNK scaled to the patient's weight"),
+    ("Q2_K_i", "Q2_K * s_q", "L/h", "Q2_K scaled to the patient's weight"),
+    ("Q3_K_i", "Q3_K * s_q", "L/h", "Q3_K scaled to the patient's weight"),
+    ("Q4_K_i", "Q4_K * s_q", "L/h", "Q4_K scaled to the patient's weight"),
+    ("Q_NK_i", "Q_NK * s_q", "L/h", "Q_NK scaled to the patient's weight"),
+    ("CL_HNK_i", "CL_HNK * s_q", "L/h", "CL_HNK scaled to the patient's weight"),
+    ("CL_DHNK_i", "CL_DHNK * s_q", "L/h", "CL_DHNK scaled to the patient's weight"),
+    ("CL_NK_i", "CL_NK * s_cl", "L/h", "norketamine clearance scaled to the patient"),
+)
 #: nasal formulations: dose-input suffix -> rate of each step of the two-step mucosal chain
 NASAL_FORMS = {"": "ka_nasal", "_sol": "ka_nasal_sol"}
 
@@ -39,20 +72,18 @@ def add_ketamine_family(b: ModelBuilder, species: str, routes: set[str]) -> None
     """Add the ketamine-family states, fluxes, dose inputs and outputs for `routes`."""
     b.layer = "exposure"
     b.params_from(parameter_table(species))
-    b.let("s_q", "(WT/WT_ref)**0.75", "dimensionless", "allometric scaling of clearances")
+    b.let("s_q", allometric("WT/WT_ref"), "dimensionless", "allometric scaling of clearances")
     b.let("s_cl", "s_q * (1 + (cl_female - 1)*FEMALE)", "dimensionless",
           "allometric and sex scaling of the metabolic clearances of ketamine and norketamine")
     b.let("s_v", "WT/WT_ref", "dimensionless", "allometric scaling of volumes")
     b.state("elim_ket", "umol", "ketamine-family amount eliminated or lost before absorption", amount=True)
     b.dose_input("loss_ket", "elim_ket")
-    for v in ("V1_K", "V2_K", "V3_K", "V4_K", "V_NK", "Vp_NK", "V_HNK", "V_DHNK"):
-        b.let(f"{v}_i", f"{v} * s_v", "L", f"{v} scaled to the patient's weight")
-    for c in ("Q2_K", "Q3_K", "Q4_K", "Q_NK", "CL_HNK", "CL_DHNK"):
-        b.let(f"{c}_i", f"{c} * s_q", "L/h", f"{c} scaled to the patient's weight")
-    b.let("CL_NK_i", "CL_NK * s_cl", "L/h", "norketamine clearance scaled to the patient")
+    for name, expr, unit, meaning in PATIENT_SCALED:
+        b.let(name, expr, unit, meaning)
     for e in ENANTIOMERS:
         _enantiomer(b, e, routes)
     _outputs(b)
+    add_dose_splits(b, "ketamine", routes)
 
 
 def _enantiomer(b: ModelBuilder, e: str, routes: set[str]) -> None:
@@ -136,7 +167,7 @@ def _enantiomer(b: ModelBuilder, e: str, routes: set[str]) -> None:
         ke0 = "ke0_HNK" if a == "DHNK" else f"ke0_{a}"
         ce = f"Ce_{a}_{e}"
         b.state(ce, "uM", f"brain effect-site {a} ({e}), plasma-equivalent")
-        b.rate(ce, f"{ke0}*(C_{a}_{e} - {ce})")
+        b.rate(ce, relax(ce, f"C_{a}_{e}", ke0))
     fu = {"K": "fu_K", "NK": "fu_NK", "HNK": "fu_HNK", "DHNK": "fu_HNK"}
     for a in ("K", "NK", "HNK", "DHNK"):
         b.let(f"Cu_{a}_{e}", f"{fu[a]}*Ce_{a}_{e}", "uM", f"unbound brain {a} ({e}), drives receptors")
@@ -167,7 +198,8 @@ def _outputs(b: ModelBuilder) -> None:
     for name, (a, ens, m) in series.items():
         plasma = " + ".join(f"C_{a}_{e}" for e in ens)
         brain = " + ".join(f"Ce_{a}_{e}" for e in ens)
-        b.output(f"plasma_{name}", f"({plasma})*{m}", "ng/mL", f"plasma {name.replace('_', ' ')} (total)")
-        b.output(f"plasma_{name}_nM", f"({plasma})*1000", "nM", f"plasma {name.replace('_', ' ')} (total)")
-        b.output(f"brain_{name}", f"{kp[a]}*({brain})*{m}", "ng/mL", f"brain tissue {name.replace('_', ' ')}")
-        b.output(f"brain_{name}_nM", f"{kp[a]}*({brain})*1000", "nM", f"brain tissue {name.replace('_', ' ')}")
+        b.output(f"plasma_{name}", molar_to_mass(plasma, m), "ng/mL", f"plasma {name.replace('_', ' ')} (total)")
+        b.output(f"plasma_{name}_nM", micro_to_nano(plasma), "nM", f"plasma {name.replace('_', ' ')} (total)")
+        b.output(f"brain_{name}", f"{kp[a]}*{molar_to_mass(brain, m)}", "ng/mL",
+                 f"brain tissue {name.replace('_', ' ')}")
+        b.output(f"brain_{name}_nM", f"{kp[a]}*{micro_to_nano(brain)}", "nM", f"brain tissue {name.replace('_', ' ')}")

@@ -11,6 +11,8 @@ tests/test_exposure.py and tabulated beside its published value in docs/exposure
 from __future__ import annotations
 
 from ketasim.model.description import Param
+from ketasim.model.motifs import P
+from ketasim.model.species import reference_weight
 
 FANTA = "Fanta et al. 2015, Eur J Clin Pharmacol 71:441 (as encoded by Otto et al. 2021)"
 HASAN = "Hasan et al. 2021, Anesthesiology 135:326"
@@ -22,39 +24,35 @@ YANAGIHARA = "Yanagihara et al. 2003, Biopharm Drug Dispos 24:37"
 CAL = "calibrated to calibration-targets.yaml"
 
 
-def _p(name: str, value: float, unit: str, source: str, flag: str, description: str, **kw: object) -> Param:
-    return Param(name, value, unit, source, flag, description, **kw)  # type: ignore[arg-type]
-
-
 def _shared(species: str) -> list[Param]:
     """Covariates and dimensionless parameters used by every species."""
-    ref_weight = {"human": 70.0, "mouse": 0.025, "rat": 0.25}[species]
+    ref_weight = reference_weight(species)
     return [
-        _p("WT", ref_weight, "kg", "patient covariate", "P", "body weight", covariate=True),
-        _p("WT_ref", ref_weight, "kg", "reference weight of the parameter set", "P",
+        P("WT", ref_weight, "kg", "patient covariate", "P", "body weight", covariate=True),
+        P("WT_ref", ref_weight, "kg", "reference weight of the parameter set", "P",
            "weight at which volumes and clearances below apply"),
-        _p("FEMALE", 0.0, "dimensionless", "patient covariate", "P", "1 for women, 0 for men",
+        P("FEMALE", 0.0, "dimensionless", "patient covariate", "P", "1 for women, 0 for men",
            covariate=True),
-        _p("CYP2B6_PM", 0.0, "dimensionless", "patient covariate", "P",
+        P("CYP2B6_PM", 0.0, "dimensionless", "patient covariate", "P",
            "1 for CYP2B6 poor metabolisers (*6/*6), else 0", covariate=True),
-        _p("cl_female", 1.2 if species == "human" else 1.0, "dimensionless",
+        P("cl_female", 1.2 if species == "human" else 1.0, "dimensionless",
            "Sigtermans et al. 2009, Anesthesiology 111:892 (S-ketamine and S-NK CL 20% higher in women)",
            "P", "clearance multiplier for women (ketamine and norketamine)"),
-        _p("cl_cyp2b6_pm", 0.7, "dimensionless",
+        P("cl_cyp2b6_pm", 0.7, "dimensionless",
            "Li et al. 2015, Pharmacogenomics (CYP2B6*6 lowers N-demethylation); in vivo size assumed", "A",
            "ketamine clearance multiplier for CYP2B6 poor metabolisers", low=0.5, high=0.9),
-        _p("fm_NK", 0.8, "dimensionless", SIMONS + " (fm fixed at 0.8)", "T",
+        P("fm_NK", 0.8, "dimensionless", SIMONS + " (fm fixed at 0.8)", "T",
            "fraction of ketamine clearance forming norketamine"),
-        _p("fm_HNK", 0.55, "dimensionless", SIMONS + " (NK->HNK fm 0.7 before DHNK is split off); " + CAL,
+        P("fm_HNK", 0.55, "dimensionless", SIMONS + " (NK->HNK fm 0.7 before DHNK is split off); " + CAL,
            "A", "fraction of norketamine clearance forming 6-HNK", low=0.3, high=0.7),
-        _p("fm_DHNK", 0.3, "dimensionless", CAL + " (DHNK peaks 5-20 ng/mL, parameters.md 2.3; "
+        P("fm_DHNK", 0.3, "dimensionless", CAL + " (DHNK peaks 5-20 ng/mL, parameters.md 2.3; "
            "quantifiable at 24 h, Zhao 2012)", "A", "fraction of norketamine clearance forming DHNK",
            low=0.05, high=0.35),
-        _p("fu_K", 0.55, "dimensionless", "Spravato label (plasma protein binding 43-45%)", "S",
+        P("fu_K", 0.55, "dimensionless", "Spravato label (plasma protein binding 43-45%)", "S",
            "unbound fraction of ketamine in plasma", low=0.55, high=0.65),
-        _p("fu_NK", 0.6, "dimensionless", "assumed like the parent (no data retrieved)", "A",
+        P("fu_NK", 0.6, "dimensionless", "assumed like the parent (no data retrieved)", "A",
            "unbound fraction of norketamine", low=0.5, high=0.8),
-        _p("fu_HNK", 0.6, "dimensionless", "assumed like the parent (no data retrieved)", "A",
+        P("fu_HNK", 0.6, "dimensionless", "assumed like the parent (no data retrieved)", "A",
            "unbound fraction of HNK and DHNK", low=0.5, high=0.9),
     ]
 
@@ -62,114 +60,114 @@ def _shared(species: str) -> list[Param]:
 HUMAN: list[Param] = [
     *_shared("human"),
     # parent (per enantiomer; both share the distribution volumes)
-    _p("CL_K_S", 95.0, "L/h", FANTA + "; Hasan 2021 97 L/h", "T", "S-ketamine clearance",
+    P("CL_K_S", 95.0, "L/h", FANTA + "; Hasan 2021 97 L/h", "T", "S-ketamine clearance",
        low=69.0, high=116.0),
-    _p("CL_K_R", 86.0, "L/h", HASAN + " (R 92 vs S 97 L/h); Wang 2019 S:R 1.16", "P",
+    P("CL_K_R", 86.0, "L/h", HASAN + " (R 92 vs S 97 L/h); Wang 2019 S:R 1.16", "P",
        "R-ketamine clearance", low=69.0, high=116.0),
-    _p("eta_CL_K", 1.0, "dimensionless", "typical value 1; between-patient SD " + FANTA + " (omega^2 0.026)", "T",
+    P("eta_CL_K", 1.0, "dimensionless", "typical value 1; between-patient SD " + FANTA + " (omega^2 0.026)", "T",
        "between-patient multiplier of S- and R-ketamine clearance (the same enzymes clear both)",
        iiv=0.161, iiv_source="Fanta 2015 omega^2 0.026 (CV 16%)"),
-    _p("V1_K", 17.8, "L", "between Domino 1982 (4.4 L) and Clements 1981 (123 L); " + CAL
+    P("V1_K", 17.8, "L", "between Domino 1982 (4.4 L) and Clements 1981 (123 L); " + CAL
        + " (end-of-infusion Cmax 185 ng/mL, Zarate 2006)", "A",
        "central volume of ketamine (venous sampling)", low=4.4, high=133.0, iiv=0.29,
        iiv_source="Fanta 2015 omega^2 0.084"),
-    _p("Q2_K", 500.0, "L/h", "Domino 1982 (156 L/h to 10.6 L); " + CAL + " (mixes within a minute)", "A",
+    P("Q2_K", 500.0, "L/h", "Domino 1982 (156 L/h to 10.6 L); " + CAL + " (mixes within a minute)", "A",
        "fast inter-compartmental clearance of ketamine", low=100.0, high=600.0),
-    _p("V2_K", 16.8, "L", "Domino 1982 (10.6 L); " + CAL, "A", "fast peripheral volume", low=10.0, high=120.0),
-    _p("Q3_K", 214.0, "L/h", "Domino 1982 (156 L/h), Flint 2017 (196 L/h); " + CAL
+    P("V2_K", 16.8, "L", "Domino 1982 (10.6 L); " + CAL, "A", "fast peripheral volume", low=10.0, high=120.0),
+    P("Q3_K", 214.0, "L/h", "Domino 1982 (156 L/h), Flint 2017 (196 L/h); " + CAL
        + " (redistribution t1/2 about 4 min, Zhao 2012)", "A",
        "slow inter-compartmental clearance", low=20.0, high=250.0, iiv=0.3,
        iiv_source="assumed (Perez-Ruixo 2021: 49% on the first peripheral volume)"),
-    _p("V3_K", 240.0, "L", KAMP + "; " + CAL + " (terminal t1/2 2.5 h, Zhao 2012)", "A",
+    P("V3_K", 240.0, "L", KAMP + "; " + CAL + " (terminal t1/2 2.5 h, Zhao 2012)", "A",
        "slow peripheral volume", low=150.0, high=450.0, iiv=0.3,
        iiv_source="assumed (Perez-Ruixo 2021: 49% on the first peripheral volume)"),
-    _p("Q4_K", 7.0, "L/h", "Perez-Ruixo 2021 (37.6 L/h to a 417 L deep compartment); " + CAL
+    P("Q4_K", 7.0, "L/h", "Perez-Ruixo 2021 (37.6 L/h to a 417 L deep compartment); " + CAL
        + " (esketamine terminal t1/2 7-12 h, Spravato label; 5-6 h with a sensitive assay, Hasan 2021; "
        "asymptotic t1/2 10.6 h)", "A",
        "deep inter-compartmental clearance (slow low-concentration tail)", low=3.0, high=40.0),
-    _p("V4_K", 97.5, "L", PEREZ + " (Vp2 417 L); " + CAL + " (Vss within Kamp 2020's 200-500 L)",
+    P("V4_K", 97.5, "L", PEREZ + " (Vp2 417 L); " + CAL + " (Vss within Kamp 2020's 200-500 L)",
        "A", "deep peripheral volume", low=50.0, high=420.0),
     # norketamine
-    _p("CL_NK", 57.7, "L/h", FANTA, "T", "norketamine clearance", low=40.0, high=80.0, iiv=0.321,
+    P("CL_NK", 57.7, "L/h", FANTA, "T", "norketamine clearance", low=40.0, high=80.0, iiv=0.321,
        iiv_source="Fanta 2015 omega^2 0.103"),
-    _p("V_NK", 98.6, "L", FANTA, "T", "norketamine central volume", low=60.0, high=140.0, iiv=0.2,
+    P("V_NK", 98.6, "L", FANTA, "T", "norketamine central volume", low=60.0, high=140.0, iiv=0.2,
        iiv_source="Fanta 2015 omega^2 0.040"),
-    _p("Vp_NK", 160.0, "L", FANTA, "T", "norketamine peripheral volume", low=100.0, high=250.0),
-    _p("Q_NK", 42.8, "L/h", FANTA, "T", "norketamine inter-compartmental clearance", low=20.0, high=80.0),
-    _p("ktr_NK", 4.75, "1/h", SIMONS + " (transit MTT 20.1 min: 2/MTT = 6 /h); " + CAL + " (NK Tmax 1.3 h)",
+    P("Vp_NK", 160.0, "L", FANTA, "T", "norketamine peripheral volume", low=100.0, high=250.0),
+    P("Q_NK", 42.8, "L/h", FANTA, "T", "norketamine inter-compartmental clearance", low=20.0, high=80.0),
+    P("ktr_NK", 4.75, "1/h", SIMONS + " (transit MTT 20.1 min: 2/MTT = 6 /h); " + CAL + " (NK Tmax 1.3 h)",
        "A", "transit rate of norketamine formation (2-compartment chain)", low=1.0, high=8.0),
     # HNK and DHNK
-    _p("CL_HNK", 50.0, "L/h", "Simons 2022 CLH1 56 L/h; rat (2S,6S)-HNK scaled allometrically 12 L/h; " + CAL
+    P("CL_HNK", 50.0, "L/h", "Simons 2022 CLH1 56 L/h; rat (2S,6S)-HNK scaled allometrically 12 L/h; " + CAL
        + " (HNK Tmax 3.8 h, Zhao 2012)", "A",
        "6-HNK clearance", low=8.0, high=60.0, iiv=0.3, iiv_source="assumed (no human data)"),
-    _p("V_HNK", 92.0, "L", SIMONS + " (VH1 4.4 + VH2 87.5 L)",
+    P("V_HNK", 92.0, "L", SIMONS + " (VH1 4.4 + VH2 87.5 L)",
        "T", "6-HNK volume", low=90.0, high=520.0, iiv=0.2, iiv_source="assumed"),
-    _p("ktr_HNK", 30.0, "1/h", "Simons 2022 (NK->HNK transit 1.12 min); " + CAL + " (HNK and DHNK Tmax 3.8 h)", "A",
+    P("ktr_HNK", 30.0, "1/h", "Simons 2022 (NK->HNK transit 1.12 min); " + CAL + " (HNK and DHNK Tmax 3.8 h)", "A",
        "rate of the hydroxylation/dehydrogenation step (formation delay)", low=1.0, high=100.0),
-    _p("CL_DHNK", 50.0, "L/h", CAL + " (DHNK Tmax 3.8 h, Zhao 2012); assumed like HNK", "A", "DHNK clearance",
+    P("CL_DHNK", 50.0, "L/h", CAL + " (DHNK Tmax 3.8 h, Zhao 2012); assumed like HNK", "A", "DHNK clearance",
        low=8.0, high=60.0, iiv=0.3, iiv_source="assumed"),
-    _p("V_DHNK", 92.0, "L", "assumed like HNK (Simons 2022)", "A", "DHNK volume", low=90.0, high=520.0),
+    P("V_DHNK", 92.0, "L", "assumed like HNK (Simons 2022)", "A", "DHNK volume", low=90.0, high=520.0),
     # brain (effect site)
-    _p("ke0_K", 10.0, "1/h", "Olofsen et al. 2012, Anesthesiology 117:353 (t1/2ke0 0-11.8 min, mean 6.1); "
+    P("ke0_K", 10.0, "1/h", "Olofsen et al. 2012, Anesthesiology 117:353 (t1/2ke0 0-11.8 min, mean 6.1); "
        "4.2 min chosen", "P", "plasma-brain equilibration rate of ketamine", low=3.5, high=40.0),
-    _p("ke0_NK", 5.0, "1/h", "assumed slower than parent (NK enters brain by 10 min in rats, Cohen 1973)",
+    P("ke0_NK", 5.0, "1/h", "assumed slower than parent (NK enters brain by 10 min in rats, Cohen 1973)",
        "A", "plasma-brain equilibration rate of norketamine", low=2.0, high=20.0),
-    _p("ke0_HNK", 1.0, "1/h", "assumed: polar metabolite, CSF reached slowly (Raja 2024)", "A",
+    P("ke0_HNK", 1.0, "1/h", "assumed: polar metabolite, CSF reached slowly (Raja 2024)", "A",
        "plasma-brain equilibration rate of HNK and DHNK", low=0.3, high=5.0),
-    _p("Kp_K", 4.0, "dimensionless", "rat brain:plasma 6.5 (Cohen 1973); human unknown", "A",
+    P("Kp_K", 4.0, "dimensionless", "rat brain:plasma 6.5 (Cohen 1973); human unknown", "A",
        "brain tissue:plasma total concentration ratio of ketamine", low=1.0, high=7.0),
-    _p("Kp_NK", 3.0, "dimensionless", "assumed below parent", "A", "brain:plasma ratio of norketamine",
+    P("Kp_NK", 3.0, "dimensionless", "assumed below parent", "A", "brain:plasma ratio of norketamine",
        low=1.0, high=6.0),
-    _p("Kp_HNK", 0.9, "dimensionless", "Highland et al. 2019, J Psychopharmacol (0.67-1.2, rodents)", "P",
+    P("Kp_HNK", 0.9, "dimensionless", "Highland et al. 2019, J Psychopharmacol (0.67-1.2, rodents)", "P",
        "brain:plasma ratio of HNK and DHNK", low=0.67, high=1.2),
     # routes
-    _p("ka_im", 6.0, "1/h", "Tmax 5-30 min after IM (secondary compilations)", "A", "IM absorption rate",
+    P("ka_im", 6.0, "1/h", "Tmax 5-30 min after IM (secondary compilations)", "A", "IM absorption rate",
        low=2.0, high=15.0, iiv=0.5, iiv_source="assumed"),
-    _p("F_im", 0.93, "dimensionless", "secondary compilations (parameters.md section 5)", "S",
+    P("F_im", 0.93, "dimensionless", "secondary compilations (parameters.md section 5)", "S",
        "IM bioavailability", low=0.85, high=1.0),
-    _p("ka_sc", 4.0, "1/h", "assumed near IM", "A", "SC absorption rate", low=1.5, high=10.0, iiv=0.5,
+    P("ka_sc", 4.0, "1/h", "assumed near IM", "A", "SC absorption rate", low=1.5, high=10.0, iiv=0.5,
        iiv_source="assumed"),
-    _p("F_sc", 0.95, "dimensionless", "Loo et al. 2016 (plasma close to IV, via reviews)", "S",
+    P("F_sc", 0.95, "dimensionless", "Loo et al. 2016 (plasma close to IV, via reviews)", "S",
        "SC bioavailability", low=0.85, high=1.0),
-    _p("ka_ip", 20.0, "1/h", "rodent i.p. Tmax 5-10 min (parameters.md 6)", "A", "i.p. absorption rate",
+    P("ka_ip", 20.0, "1/h", "rodent i.p. Tmax 5-10 min (parameters.md 6)", "A", "i.p. absorption rate",
        low=8.0, high=60.0),
-    _p("F_ip", 0.7, "dimensionless", "parameters.md 6: i.p. F 0.5-0.9 assumed", "A",
+    P("F_ip", 0.7, "dimensionless", "parameters.md 6: i.p. F 0.5-0.9 assumed", "A",
        "i.p. bioavailability of the parent (rest: portal first pass)", low=0.5, high=0.9),
-    _p("ka_sl", 1.5, "1/h", "Rolan et al. 2014, Br J Clin Pharmacol 77:1011 (Tmax 0.75 h)", "A",
+    P("ka_sl", 1.5, "1/h", "Rolan et al. 2014, Br J Clin Pharmacol 77:1011 (Tmax 0.75 h)", "A",
        "sublingual mucosal absorption rate", low=0.7, high=4.0),
-    _p("Fsl_mucosal", 0.18, "dimensionless", "Rolan 2014 total F 0.29 (wafer) with the swallowed rest at the "
+    P("Fsl_mucosal", 0.18, "dimensionless", "Rolan 2014 total F 0.29 (wafer) with the swallowed rest at the "
        "oral F; " + CAL, "A", "fraction of a sublingual dose absorbed through the mucosa",
        low=0.1, high=0.3),
-    _p("ka_oral", 1.5, "1/h", "oral Tmax 0.5-1 h (Yanagihara 2003; Fanta 2015)", "A",
+    P("ka_oral", 1.5, "1/h", "oral Tmax 0.5-1 h (Yanagihara 2003; Fanta 2015)", "A",
        "gut absorption rate (oral and swallowed doses)", low=0.5, high=4.0, iiv=0.5, iiv_source="assumed"),
-    _p("F_oral_S", 0.10, "dimensionless", FANTA + " (0.08, solution); " + HASAN + " (0.15 prolonged release)",
+    P("F_oral_S", 0.10, "dimensionless", FANTA + " (0.08, solution); " + HASAN + " (0.15 prolonged release)",
        "P", "oral bioavailability of S-ketamine", low=0.05, high=0.15, iiv=0.11, iiv_scale="logit",
        iiv_source="Fanta 2015 (IIV 11%)"),
-    _p("F_oral_R", 0.16, "dimensionless", HASAN + " (R 0.19 vs S 0.15)", "P",
+    P("F_oral_R", 0.16, "dimensionless", HASAN + " (R 0.19 vs S 0.15)", "P",
        "oral bioavailability of R-ketamine", low=0.1, high=0.25),
-    _p("fm_fp", 0.8, "dimensionless", "as systemic fm_NK (Simons 2022); oral NK AUC 16.5x parent (Fanta 2015)",
+    P("fm_fp", 0.8, "dimensionless", "as systemic fm_NK (Simons 2022); oral NK AUC 16.5x parent (Fanta 2015)",
        "T", "fraction of first-pass-extracted ketamine leaving the liver as norketamine"),
-    _p("F_oral_HNK", 0.46, "dimensionless", "Highland et al. 2019 (mouse 46-52%, rat 42%, dog 58%)", "P",
+    P("F_oral_HNK", 0.46, "dimensionless", "Highland et al. 2019 (mouse 46-52%, rat 42%, dog 58%)", "P",
        "oral bioavailability of (2R,6R)-HNK given directly", low=0.4, high=0.6),
-    _p("ka_nasal", 2.93, "1/h", PEREZ + " (first-order ka,n); used for each step of a two-step mucosal chain "
+    P("ka_nasal", 2.93, "1/h", PEREZ + " (first-order ka,n); used for each step of a two-step mucosal chain "
        "(Simons 2022: zero-order mucosal phase 13 min), giving Tmax 20-40 min after the last device", "A",
        "rate of each step of the nasal mucosal chain (esketamine device)", low=1.5, high=6.0, iiv=0.615,
        iiv_source="Perez-Ruixo 2021 (61.5% CV)"),
-    _p("ka_nasal_sol", 12.0, "1/h", "Pharmacotherapy 2022;42:298 (Tmax 14-23 min, Cmax 77.6 ng/mL at 50 mg); "
+    P("ka_nasal_sol", 12.0, "1/h", "Pharmacotherapy 2022;42:298 (Tmax 14-23 min, Cmax 77.6 ng/mL at 50 mg); "
        + CAL, "A", "rate of each step of the mucosal chain for racemic solution sprays", low=3.0, high=20.0,
        iiv=0.615, iiv_source="as the esketamine device (Perez-Ruixo 2021)"),
-    _p("FRn_esk", 0.58, "dimensionless", PEREZ + " (0.54); raised within its logit SD 0.708 so that F(56 mg)=0.54 "
+    P("FRn_esk", 0.58, "dimensionless", PEREZ + " (0.54); raised within its logit SD 0.708 so that F(56 mg)=0.54 "
        "with Fanta's oral F", "A", "nasal fraction of the first esketamine device", low=0.45, high=0.65,
        iiv=0.708, iiv_scale="logit", iiv_source="Perez-Ruixo 2021 (logit SD 0.708)"),
-    _p("FRn_dec", 0.62, "dimensionless", PEREZ + " (2nd and 3rd device each 0.62 x FRn, not compounded)", "T",
+    P("FRn_dec", 0.62, "dimensionless", PEREZ + " (2nd and 3rd device each 0.62 x FRn, not compounded)", "T",
        "nasal fraction of later devices relative to the first"),
-    _p("FRn_max_sol", 0.30, "dimensionless", YANAGIHARA + " (F 0.45, small volume); " + CAL
+    P("FRn_max_sol", 0.30, "dimensionless", YANAGIHARA + " (F 0.45, small volume); " + CAL
        + " (F 0.17/0.13/0.11 and Cmax 77.6 ng/mL at 10/30/50 mg, Pharmacotherapy 2022)", "A",
        "nasal fraction of a very small racemic solution session", low=0.2, high=0.55),
-    _p("D50_sol", 30.0, "mg", "Pharmacotherapy 2022;42:298 (F falls from 0.17 to 0.11 over 10-50 mg); " + CAL, "A",
+    P("D50_sol", 30.0, "mg", "Pharmacotherapy 2022;42:298 (F falls from 0.17 to 0.11 over 10-50 mg); " + CAL, "A",
        "cumulative session dose (base) that halves the nasal fraction (mucosal capacity, run-off)",
        low=1.0, high=60.0, internal_unit="mg"),
-    _p("f_swallow_sol", 0.3, "dimensionless", "assumed: run-off split between swallowed and lost; " + CAL
+    P("f_swallow_sol", 0.3, "dimensionless", "assumed: run-off split between swallowed and lost; " + CAL
        + " (NK/ketamine Cmax ratio about 1 after nasal, Pharmacotherapy 2022)", "A",
        "swallowed share of the unabsorbed racemic spray", low=0.2, high=1.0),
 ]
@@ -179,7 +177,7 @@ def _rodent(species: str) -> list[Param]:
     mouse = species == "mouse"
     src = "Maxwell et al. 2006, J Pharmacol Exp Ther 316:315 (mouse serum t1/2 13 min)" if mouse else \
         "parameters.md 6: rat t1/2 0.5-1.5 h assumed (dog and rabbit 50-60 min)"
-    w = 0.025 if mouse else 0.25
+    w = reference_weight(species)
     cl_per_kg = 9.5 if mouse else 2.5  # L/h/kg; calibrated: mouse t1/2 13 min, rat mid-range 0.8 h
     by_name = {p.name: p for p in HUMAN}
 
@@ -188,55 +186,55 @@ def _rodent(species: str) -> list[Param]:
 
     return [
         *_shared(species),
-        _p("CL_K_S", cl_per_kg * w, "L/h", src + "; CL = 0.693 Vss / t1/2 with Vss 2.5 L/kg; " + CAL, "A",
+        P("CL_K_S", cl_per_kg * w, "L/h", src + "; CL = 0.693 Vss / t1/2 with Vss 2.5 L/kg; " + CAL, "A",
            "S-ketamine clearance", low=0.5 * cl_per_kg * w, high=2 * cl_per_kg * w),
-        _p("eta_CL_K", 1.0, "dimensionless", "typical value 1; between-animal SD assumed", "A",
+        P("eta_CL_K", 1.0, "dimensionless", "typical value 1; between-animal SD assumed", "A",
            "between-animal multiplier of ketamine clearance", low=0.6, high=1.6, iiv=0.2, iiv_source="assumed"),
-        _p("CL_K_R", 0.93 * cl_per_kg * w, "L/h", src + "; R slightly slower as in humans (Hasan 2021)", "A",
+        P("CL_K_R", 0.93 * cl_per_kg * w, "L/h", src + "; R slightly slower as in humans (Hasan 2021)", "A",
            "R-ketamine clearance", low=0.5 * cl_per_kg * w, high=2 * cl_per_kg * w),
-        _p("V1_K", 0.8 * w, "L", "parameters.md 6: one-compartment V about 2 L/kg assumed", "A",
+        P("V1_K", 0.8 * w, "L", "parameters.md 6: one-compartment V about 2 L/kg assumed", "A",
            "central volume", low=0.3 * w, high=2.0 * w, iiv=0.2, iiv_source="assumed"),
-        _p("Q2_K", 40.0 * w, "L/h", "assumed fast distribution", "A", "inter-compartmental clearance",
+        P("Q2_K", 40.0 * w, "L/h", "assumed fast distribution", "A", "inter-compartmental clearance",
            low=10.0 * w, high=100.0 * w),
-        _p("V2_K", 1.5 * w, "L", "assumed (Vss 2.5 L/kg)", "A", "peripheral volume", low=0.5 * w, high=4.0 * w),
-        _p("Q3_K", 1.0 * w, "L/h", "assumed small slow compartment", "A", "slow inter-compartmental clearance",
+        P("V2_K", 1.5 * w, "L", "assumed (Vss 2.5 L/kg)", "A", "peripheral volume", low=0.5 * w, high=4.0 * w),
+        P("Q3_K", 1.0 * w, "L/h", "assumed small slow compartment", "A", "slow inter-compartmental clearance",
            low=0.1 * w, high=5.0 * w),
-        _p("V3_K", 0.2 * w, "L", "assumed small slow compartment", "A", "slow peripheral volume",
+        P("V3_K", 0.2 * w, "L", "assumed small slow compartment", "A", "slow peripheral volume",
            low=0.05 * w, high=1.0 * w),
-        _p("Q4_K", 0.5 * w, "L/h", "assumed: no slow tail reported in rodents, so the deep compartment "
+        P("Q4_K", 0.5 * w, "L/h", "assumed: no slow tail reported in rodents, so the deep compartment "
            "is small and fast (structure shared with humans)", "A",
            "deep inter-compartmental clearance", low=0.1 * w, high=2.0 * w),
-        _p("V4_K", 0.05 * w, "L", "assumed small (see Q4_K)", "A", "deep peripheral volume",
+        P("V4_K", 0.05 * w, "L", "assumed small (see Q4_K)", "A", "deep peripheral volume",
            low=0.01 * w, high=0.2 * w),
-        _p("CL_NK", 0.6 * cl_per_kg * w, "L/h", "assumed: NK outlasts the parent (Cohen 1973)", "A",
+        P("CL_NK", 0.6 * cl_per_kg * w, "L/h", "assumed: NK outlasts the parent (Cohen 1973)", "A",
            "norketamine clearance", low=0.2 * cl_per_kg * w, high=cl_per_kg * w),
-        _p("V_NK", 1.5 * w, "L", "assumed", "A", "norketamine central volume", low=0.5 * w, high=4.0 * w),
-        _p("Vp_NK", 1.0 * w, "L", "assumed", "A", "norketamine peripheral volume", low=0.2 * w, high=4.0 * w),
-        _p("Q_NK", 5.0 * w, "L/h", "assumed", "A", "norketamine inter-compartmental clearance",
+        P("V_NK", 1.5 * w, "L", "assumed", "A", "norketamine central volume", low=0.5 * w, high=4.0 * w),
+        P("Vp_NK", 1.0 * w, "L", "assumed", "A", "norketamine peripheral volume", low=0.2 * w, high=4.0 * w),
+        P("Q_NK", 5.0 * w, "L/h", "assumed", "A", "norketamine inter-compartmental clearance",
            low=1.0 * w, high=20.0 * w),
-        _p("ktr_NK", 30.0, "1/h", "assumed fast (rodent NK in brain by 10 min, Cohen 1973)", "A",
+        P("ktr_NK", 30.0, "1/h", "assumed fast (rodent NK in brain by 10 min, Cohen 1973)", "A",
            "transit rate of norketamine formation", low=10.0, high=100.0),
-        _p("CL_HNK", 0.7 * w, "L/h", "(2S,6S)-HNK rat CL 0.70 L/h/kg (PMC4492732)", "T", "HNK clearance",
+        P("CL_HNK", 0.7 * w, "L/h", "(2S,6S)-HNK rat CL 0.70 L/h/kg (PMC4492732)", "T", "HNK clearance",
            low=0.35 * w, high=1.4 * w),
-        _p("V_HNK", 7.35 * w, "L", "(2S,6S)-HNK rat Vd 7.35 L/kg (PMC4492732)", "T", "HNK volume",
+        P("V_HNK", 7.35 * w, "L", "(2S,6S)-HNK rat Vd 7.35 L/kg (PMC4492732)", "T", "HNK volume",
            low=3.0 * w, high=10.0 * w),
-        _p("ktr_HNK", 6.0, "1/h", "assumed", "A", "rate of the HNK/DHNK formation step", low=2.0, high=20.0),
-        _p("CL_DHNK", 0.7 * w, "L/h", "assumed like HNK", "A", "DHNK clearance", low=0.35 * w, high=1.4 * w),
-        _p("V_DHNK", 7.35 * w, "L", "assumed like HNK", "A", "DHNK volume", low=3.0 * w, high=10.0 * w),
-        _p("ke0_K", 80.0, "1/h", "Cohen et al. 1973, Anesthesiology 39:370 (rat brain peak < 1 min)", "P",
+        P("ktr_HNK", 6.0, "1/h", "assumed", "A", "rate of the HNK/DHNK formation step", low=2.0, high=20.0),
+        P("CL_DHNK", 0.7 * w, "L/h", "assumed like HNK", "A", "DHNK clearance", low=0.35 * w, high=1.4 * w),
+        P("V_DHNK", 7.35 * w, "L", "assumed like HNK", "A", "DHNK volume", low=3.0 * w, high=10.0 * w),
+        P("ke0_K", 80.0, "1/h", "Cohen et al. 1973, Anesthesiology 39:370 (rat brain peak < 1 min)", "P",
            "plasma-brain equilibration rate of ketamine", low=30.0, high=200.0),
-        _p("ke0_NK", 20.0, "1/h", "Cohen 1973 (NK accumulates in brain by 10 min)", "P",
+        P("ke0_NK", 20.0, "1/h", "Cohen 1973 (NK accumulates in brain by 10 min)", "P",
            "plasma-brain equilibration rate of norketamine", low=5.0, high=60.0),
-        _p("ke0_HNK", 4.0, "1/h", "assumed", "A", "plasma-brain equilibration rate of HNK", low=1.0, high=10.0),
-        _p("Kp_K", 6.5, "dimensionless", "Cohen et al. 1973, Anesthesiology 39:370 (rat brain:plasma 6.5)", "P",
+        P("ke0_HNK", 4.0, "1/h", "assumed", "A", "plasma-brain equilibration rate of HNK", low=1.0, high=10.0),
+        P("Kp_K", 6.5, "dimensionless", "Cohen et al. 1973, Anesthesiology 39:370 (rat brain:plasma 6.5)", "P",
            "brain tissue:plasma total ratio of ketamine", low=4.0, high=8.0),
-        _p("Kp_NK", 4.0, "dimensionless", "assumed below parent", "A", "brain:plasma ratio of norketamine",
+        P("Kp_NK", 4.0, "dimensionless", "assumed below parent", "A", "brain:plasma ratio of norketamine",
            low=1.0, high=7.0),
         same("Kp_HNK"),
-        _p("ka_sc", 15.0, "1/h", "assumed: rodent s.c. Tmax 5-10 min like i.p. (parameters.md 6); Lord 2013 "
+        P("ka_sc", 15.0, "1/h", "assumed: rodent s.c. Tmax 5-10 min like i.p. (parameters.md 6); Lord 2013 "
            "occupancy maximal at 15 min after 30 mg/kg s.c.", "A", "s.c. absorption rate (rodents)",
            low=6.0, high=40.0),
-        _p("ka_im", 15.0, "1/h", "assumed as s.c. in rodents", "A", "i.m. absorption rate (rodents)",
+        P("ka_im", 15.0, "1/h", "assumed as s.c. in rodents", "A", "i.m. absorption rate (rodents)",
            low=6.0, high=40.0),
         *[same(n) for n in ("F_im", "F_sc", "ka_ip", "F_ip", "ka_sl", "Fsl_mucosal",
                             "ka_oral", "F_oral_S", "F_oral_R", "fm_fp", "F_oral_HNK", "ka_nasal", "ka_nasal_sol",

@@ -14,16 +14,32 @@ AUTRY = "Autry et al. 2011, Nature 475:91"
 
 
 def switches() -> list[Param]:
-    """Hypothesis switches used by this layer (values set by ketasim.model.hypotheses)."""
+    """Hypothesis switches used by this layer (each row defines the variant that turns it on)."""
     return [
-        switch("hyp_disinh", 1.0, "glutamate surge from disinhibition drives BDNF release (default route)"),
-        switch("hyp_rest", 0.0, "block of resting NMDAR minis releases the eEF2 brake on BDNF translation"),
-        switch("hyp_extrasyn", 0.0, "block of extrasynaptic GluN2B releases the eEF2/mTOR brake"),
-        switch("hyp_opioid", 0.0, "opioid signalling is needed for (and mu agonism adds to) BDNF release"),
-        switch("hyp_trkb", 0.0, "drug bound to TrkB makes BDNF signalling more effective"),
-        switch("hyp_gsk3", 0.0, "Akt-driven GSK3beta inhibition carries synaptic strengthening"),
-        switch("hyp_sleep", 0.0, "excitation raises next-night slow-wave activity, which drives BDNF/TrkB"),
-        switch("hyp_encore", 0.0, "TrkB activation during drug-induced and rebound slow waves"),
+        switch("hyp_disinh", 1.0, "glutamate surge from disinhibition drives BDNF release (default route)",
+               "disinhibition", "interneuron NMDAR block -> pyramidal bursts -> glutamate surge -> AMPAR -> "
+               "BDNF/TrkB -> mTORC1 -> synapses", combined=0.6),
+        switch("hyp_rest", 0.0, "block of resting NMDAR minis releases the eEF2 brake on BDNF translation",
+               "resting_eef2", "block of resting NMDAR minis (in Mg2+) -> eEF2K down -> p-eEF2 down -> BDNF "
+               "translation", combined=0.4),
+        switch("hyp_extrasyn", 0.0, "block of extrasynaptic GluN2B releases the eEF2/mTOR brake",
+               "extrasynaptic_glun2b", "block of ambient-glutamate drive on pyramidal extrasynaptic GluN2B "
+               "releases the eEF2K/mTOR brake; no surge needed", combined=0.3),
+        switch("hyp_opioid", 0.0, "opioid signalling is needed for (and mu agonism adds to) BDNF release",
+               "opioid", "endogenous opioid signalling gates the surge-driven BDNF release; weak mu agonism "
+               "adds", implies={"hyp_disinh": 1.0}),
+        switch("hyp_trkb", 0.0, "drug bound to TrkB makes BDNF signalling more effective",
+               "trkb_direct", "drug bound to TrkB's transmembrane site makes BDNF signalling more effective",
+               implies={"hyp_disinh": 1.0}, combined=0.5),
+        switch("hyp_gsk3", 0.0, "Akt-driven GSK3beta inhibition carries synaptic strengthening",
+               "gsk3", "Akt -> GSK3beta Ser9 -> less AMPAR internalisation; strengthening needs GSK3 "
+               "inhibition", implies={"hyp_disinh": 1.0}),
+        switch("hyp_sleep", 0.0, "excitation raises next-night slow-wave activity, which drives BDNF/TrkB",
+               "sleep_swa", "cortical excitation raises next-night slow-wave activity, which drives BDNF/TrkB "
+               "renormalisation"),
+        switch("hyp_encore", 0.0, "TrkB activation during drug-induced and rebound slow waves",
+               "encore_d", "encoding (excitation) -> consolidation (synthesis) -> TrkB in rebound and "
+               "next-night slow waves", implies={"hyp_disinh": 1.0}, combined=0.3),
     ]
 
 

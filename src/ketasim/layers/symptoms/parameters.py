@@ -28,8 +28,12 @@ def parameter_table() -> list[Param]:
     """Clinical-layer parameters."""
     return [
         *covariates(),
-        switch("hyp_lhb", 0.0, "relief of LHb bursting improves mood directly (Yang 2018; Ma 2023)"),
-        switch("hyp_psych", 0.0, "the acute experience (dissociation) mediates part of the effect"),
+        switch("hyp_lhb", 0.0, "relief of LHb bursting improves mood directly (Yang 2018; Ma 2023)",
+               "lhb", "block of NMDAR-dependent lateral habenula bursts relieves mood directly; trapping sets "
+               "duration", combined=0.3),
+        switch("hyp_psych", 0.0, "the acute experience (dissociation) mediates part of the effect",
+               "psychological", "the acute experience (dissociation), expectancy and setting mediate the effect; "
+               "masking by anaesthesia removes it", combined=0.2),
         perturbation("anaesthesia_masked", "1: surgical anaesthesia masks the acute experience",
                      "Lii et al. 2023, Nat Ment Health 1:876"),
         A("e_max", 0.75, "dimensionless", 0.2, 0.9, "calibrated: MADRS -16.5 vs -8.8 at 24 h (" + MURROUGH + ")",

@@ -15,9 +15,12 @@ def parameter_table(species: str) -> list[Param]:
     """Synapse parameters (rates per day or hour, converted to 1/h)."""
     return [
         switch("hyp_homeostatic", 0.0, "strong excitation shifts the spine set-point upward (homeostatic "
-               "scaling; lengthens with repeated doses)"),
+               "scaling; lengthens with repeated doses)", "homeostatic", "a strong excitation triggers "
+               "homeostatic scaling that raises the depressed synaptic set-point"),
         switch("hyp_spine_lifetime", 0.0, "new spines die by microglial pruning at a fixed lifetime instead of "
-               "being protected by MeCP2-P"),
+               "being protected by MeCP2-P", "spine_lifetime", "initiation by synaptic efficacy, maintenance "
+               "by new spines, relapse by their microglial elimination at a fixed lifetime",
+               implies={"hyp_disinh": 1.0}),
         perturbation("spine_deletion", "fraction of newly formed spines removed (optogenetic deletion)", MODA),
         A("microglia_pruning", 1.0, "dimensionless", 0.3, 3.0, "complement-tagged pruning, inflammation "
           "(system.md 5); exercise/enrichment may lower it", "relative rate of new-spine elimination"),

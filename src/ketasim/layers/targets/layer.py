@@ -17,13 +17,35 @@ activity (forward references to circuit states, resolved when the model is built
 competes at the pore: Kd rises by the subunit's Mg2+ shift (Kotermanski & Johnson 2009) to a
 degree set by the population's membrane potential. (2R,6R)-HNK (46 uM, fully Mg2+-competitive)
 and the other targets use Hill occupancy of unbound brain concentration.
+
+Names (built per population and compound group below; the index lets a search find them):
+    groups      X_K  X_MEM  X_MK  X_LAN
+    per pop     Po_int  Po_pyr  Po_ext  Po_pre  Po_glun2c  Po_lhb  Po_rest  Bd_int  Bd_pyr
+                Bd_ext  Bd_pre  Bd_glun2c  Bd_lhb  Bd_rest  free_int  free_pyr  free_ext
+                free_pre  free_glun2c  free_lhb  free_rest  Bch_int  Bch_pyr  Bch_ext  Bch_pre
+                Bch_glun2c  Bch_lhb  Bch_rest  Bhnk_int  Bhnk_pyr  Bhnk_ext  Bhnk_pre
+                Bhnk_glun2c  Bhnk_lhb  Bhnk_rest  block_int  block_pyr  block_ext  block_pre
+                block_glun2c  block_lhb  block_rest
+    m_<g>_<pop> m_K_int  m_MEM_int  m_MK_int  m_LAN_int  m_K_pyr  m_MEM_pyr  m_MK_pyr  m_LAN_pyr
+                m_K_ext  m_MEM_ext  m_MK_ext  m_LAN_ext  m_K_pre  m_MEM_pre  m_MK_pre  m_LAN_pre
+                m_K_glun2c  m_MEM_glun2c  m_MK_glun2c  m_LAN_glun2c  m_K_lhb  m_MEM_lhb
+                m_MK_lhb  m_LAN_lhb  m_K_rest  m_MEM_rest  m_MK_rest  m_LAN_rest
+    Bd_<g>_<pop>Bd_K_int  Bd_MEM_int  Bd_MK_int  Bd_LAN_int  Bd_K_pyr  Bd_MEM_pyr  Bd_MK_pyr
+                Bd_LAN_pyr  Bd_K_ext  Bd_MEM_ext  Bd_MK_ext  Bd_LAN_ext  Bd_K_pre  Bd_MEM_pre
+                Bd_MK_pre  Bd_LAN_pre  Bd_K_glun2c  Bd_MEM_glun2c  Bd_MK_glun2c  Bd_LAN_glun2c
+                Bd_K_lhb  Bd_MEM_lhb  Bd_MK_lhb  Bd_LAN_lhb  Bd_K_rest  Bd_MEM_rest  Bd_MK_rest
+                Bd_LAN_rest
+    a_<g>_<pop> a_K_int  a_MEM_int  a_MK_int  a_LAN_int  a_K_pyr  a_MEM_pyr  a_MK_pyr  a_LAN_pyr
+                a_K_ext  a_MEM_ext  a_MK_ext  a_LAN_ext  a_K_pre  a_MEM_pre  a_MK_pre  a_LAN_pre
+                a_K_glun2c  a_MEM_glun2c  a_MK_glun2c  a_LAN_glun2c  a_K_lhb  a_MEM_lhb
+                a_MK_lhb  a_LAN_lhb  a_K_rest  a_MEM_rest  a_MK_rest  a_LAN_rest
 """
 
 from __future__ import annotations
 
 from ketasim.layers.targets.parameters import CHANNEL_GROUPS, GROUP_TABLE, POPULATIONS, SUBUNITS, parameter_table
 from ketasim.model.description import ModelBuilder
-from ketasim.model.motifs import forward_expr, perturbation, switch
+from ketasim.model.motifs import forward_expr, hill, occupancy, perturbation, relative, switch
 
 #: circuit states and parameters the open probabilities depend on (defined by the circuit layer)
 CIRCUIT_NAMES = ("r_int", "r_pyr", "glu", "lhb_burst", "g_amb", "SYN_DEFICIT", "DIAG_HEALTHY", "lhb_bref",
@@ -33,7 +55,7 @@ CIRCUIT_NAMES = ("r_int", "r_pyr", "glu", "lhb_burst", "g_amb", "SYN_DEFICIT", "
 PO = {
     "int": "Po_int0*r_int*(1 - glun2d_po*glun2d_ko)",
     "pyr": "Po_pyr0*r_pyr",
-    "ext": "Po_ext0*glu/100*(1 + g_amb*SYN_DEFICIT*(1 - DIAG_HEALTHY))",
+    "ext": f"Po_ext0*{relative('glu')}*(1 + g_amb*SYN_DEFICIT*(1 - DIAG_HEALTHY))",
     "pre": "Po_pre0*r_pyr",
     "glun2c": "Po_2c0",
     "lhb": "Po_lhb_q + Po_lhb_b*((lhb_burst/lhb_bref)**lhb_n_po + lhb_drive)",
@@ -66,7 +88,9 @@ def add_targets(b: ModelBuilder, species: str, hypothesis: str, families: set[st
                          "system.md section 2 (GluN2D knockout abolishes ketamine-evoked cortical "
                          "excitation)"))
     b.param(perturbation("hcn1_ko", "1: HCN1 knockout", "Chen, Shu & Bayliss 2009; Zhou et al. 2013"))
-    b.param(switch("hyp_hnk_ampa", 0.0, "1: (2R,6R)-HNK potentiates AMPAR transmission (Zanos 2016)"))
+    b.param(switch("hyp_hnk_ampa", 0.0, "1: (2R,6R)-HNK potentiates AMPAR transmission (Zanos 2016)",
+                    "hnk_ampa", "(2R,6R)-HNK formed over hours potentiates AMPAR signalling -> BDNF "
+                    "(NMDAR-independent)", combined=0.3))
     b.let("w2d_int_eff", "w2d_int*(1 - glun2d_ko)", "dimensionless", "GluN2D share of interneuron NMDARs")
     groups = present_groups(b)
     # drug exposure in Kd units (GluN2A, 0 Mg2+) for each group
@@ -76,7 +100,7 @@ def add_targets(b: ModelBuilder, species: str, hypothesis: str, families: set[st
     hnk = "pd_scale*(Cu_HNK_R/IC50_HNK_R + Cu_HNK_S/IC50_HNK_S)"
     has_trx = "Cu_TRX" in b.lets
     if has_trx:
-        b.let("nam_occ", "pd_scale*Cu_TRX/(pd_scale*Cu_TRX + Ki_TRX)", "dimensionless", "GluN2B NAM occupancy")
+        b.let("nam_occ", hill("pd_scale*Cu_TRX", "Ki_TRX"), "dimensionless", "GluN2B NAM occupancy")
     for pop, (desc, _) in POPULATIONS.items():
         po = forward_expr(b, PO[pop], CIRCUIT_NAMES)
         b.let(f"Po_{pop}", po, "dimensionless", f"time-averaged open probability, {desc}")  # type: ignore[arg-type]
@@ -96,7 +120,7 @@ def add_targets(b: ModelBuilder, species: str, hypothesis: str, families: set[st
             b.rate(f"Bd_{g}_{pop}",
                    f"Po_{pop}*koff_{g}*(f_trap_{g}*X_{g}/m_{g}_{pop}*free_{pop} - Bd_{g}_{pop})"
                    f" - k_leak_{g}*(1 - Po_{pop})*Bd_{g}_{pop}")
-        b.let(f"Bhnk_{pop}", f"({hnk}/m_K_{pop})/(1 + {hnk}/m_K_{pop})", "dimensionless",
+        b.let(f"Bhnk_{pop}", occupancy(f"({hnk}/m_K_{pop})"), "dimensionless",
               f"HNK block (Mg2+-competitive), {desc}")
         nam = f"*(1 - ({GLUN2B_SHARE[pop]})*nam_max*nam_occ)" if has_trx else ""
         b.let(f"block_{pop}", f"1 - (1 - Bch_{pop})*(1 - Bhnk_{pop}){nam}", "dimensionless",
@@ -107,24 +131,36 @@ def add_targets(b: ModelBuilder, species: str, hypothesis: str, families: set[st
 
 def _other_targets(b: ModelBuilder, has_trx: bool) -> None:
     b.let("X_hcn", "pd_scale*(Cu_K_S/IC50_HCN_S + Cu_K_R/IC50_HCN_R)", "dimensionless", "HCN1 exposure")
-    b.let("hcn1_inh", "(1 - hcn1_ko)*X_hcn/(1 + X_hcn)", "dimensionless", "HCN1 inhibition")
+    b.let("hcn1_inh", f"(1 - hcn1_ko)*{occupancy('X_hcn')}", "dimensionless", "HCN1 inhibition")
     b.let("X_gate", "pd_scale*(Cu_K_S/IC50_gate_S + Cu_K_R/IC50_gate_R)", "dimensionless", "gating-site exposure")
-    b.let("gate_inh", "X_gate/(1 + X_gate)", "dimensionless",
+    b.let("gate_inh", occupancy("X_gate"), "dimensionless",
           "allosteric (non-use-dependent) NMDAR gating inhibition at anaesthetic concentrations")
     b.let("X_mu", "pd_scale*(Cu_K_S/Ki_MU_S + Cu_K_R/Ki_MU_R)", "dimensionless", "mu-opioid exposure")
-    b.let("mu_occ", "X_mu/(1 + X_mu)", "dimensionless", "mu-opioid receptor occupancy (agonist)")
+    b.let("mu_occ", occupancy("X_mu"), "dimensionless", "mu-opioid receptor occupancy (agonist)")
     b.let("X_kap", "pd_scale*(Cu_K_S/Ki_KAP_S + Cu_K_R/Ki_KAP_R)", "dimensionless", "kappa-opioid exposure")
-    b.let("kap_occ", "X_kap/(1 + X_kap)", "dimensionless", "kappa-opioid receptor occupancy")
+    b.let("kap_occ", occupancy("X_kap"), "dimensionless", "kappa-opioid receptor occupancy")
     ssri = " + pd_scale*Cu_SSRI/Kd_TRKB_SSRI" if "Cu_SSRI" in b.lets else ""
     b.let("X_trkb", f"pd_scale*(Cu_K_S + Cu_K_R)/Kd_TRKB_K{ssri}", "dimensionless", "TrkB-site exposure")
-    b.let("trkb_occ", "X_trkb/(1 + X_trkb)", "dimensionless", "drug occupancy of the TrkB transmembrane site")
-    b.let("hnk_pot", "hyp_hnk_ampa*Emax_HNK_AMPA*pd_scale*Cu_HNK_R/(pd_scale*Cu_HNK_R + EC50_HNK_AMPA)",
+    b.let("trkb_occ", occupancy("X_trkb"), "dimensionless", "drug occupancy of the TrkB transmembrane site")
+    b.let("hnk_pot", f"hyp_hnk_ampa*Emax_HNK_AMPA*{hill('pd_scale*Cu_HNK_R', 'EC50_HNK_AMPA')}",
           "dimensionless", "relative AMPAR potentiation by (2R,6R)-HNK (hypothesis-gated)")
     if "Cu_SSRI" in b.lets:
-        b.let("sert_occ", "pd_scale*Cu_SSRI/(pd_scale*Cu_SSRI + ssri_sert_ki)", "dimensionless",
+        b.let("sert_occ", hill("pd_scale*Cu_SSRI", "ssri_sert_ki"), "dimensionless",
               "serotonin-transporter occupancy by the SSRI")
     if not has_trx:
         b.let("nam_occ", "0", "dimensionless", "GluN2B NAM occupancy (no NAM in this regimen)")
+
+
+#: the other target readouts: output name, the quantity it reports, meaning
+OTHER_OUTPUTS = (
+    ("nmdar_block_hnk", "Bhnk_pyr", "pyramidal synaptic NMDAR block by HNK"),
+    ("hcn1_inhibition", "hcn1_inh", "HCN1 channel inhibition"),
+    ("mu_opioid_occupancy", "mu_occ", "mu-opioid receptor occupancy"),
+    ("kappa_opioid_occupancy", "kap_occ", "kappa-opioid receptor occupancy"),
+    ("trkb_drug_occupancy", "trkb_occ", "drug bound to TrkB's transmembrane site"),
+    ("hnk_ampa_potentiation", "hnk_pot", "HNK AMPAR potentiation (hypothesis-gated)"),
+    ("glun2b_nam_occupancy", "nam_occ", "GluN2B negative allosteric modulator occupancy"),
+)
 
 
 def _outputs(b: ModelBuilder, groups: list[str]) -> None:
@@ -135,10 +171,5 @@ def _outputs(b: ModelBuilder, groups: list[str]) -> None:
                  f"fraction of NMDAR channels blocked: {POPULATIONS[pop][0]}")
     b.output("nmdar_trapped_int", "Bd_int*(1 - Po_int)", "dimensionless",
              "fraction of interneuron channels closed with drug trapped inside")
-    b.output("nmdar_block_hnk", "Bhnk_pyr", "dimensionless", "pyramidal synaptic NMDAR block by HNK")
-    b.output("hcn1_inhibition", "hcn1_inh", "dimensionless", "HCN1 channel inhibition")
-    b.output("mu_opioid_occupancy", "mu_occ", "dimensionless", "mu-opioid receptor occupancy")
-    b.output("kappa_opioid_occupancy", "kap_occ", "dimensionless", "kappa-opioid receptor occupancy")
-    b.output("trkb_drug_occupancy", "trkb_occ", "dimensionless", "drug bound to TrkB's transmembrane site")
-    b.output("hnk_ampa_potentiation", "hnk_pot", "dimensionless", "HNK AMPAR potentiation (hypothesis-gated)")
-    b.output("glun2b_nam_occupancy", "nam_occ", "dimensionless", "GluN2B negative allosteric modulator occupancy")
+    for name, expr, description in OTHER_OUTPUTS:
+        b.output(name, expr, "dimensionless", description)

@@ -42,7 +42,7 @@ def parse_compound(text: str, name: str = "compound file") -> Compound:
         raise UserError(f"{name}: {loc}", msg + more) from None
 
 
-def load_compound(path: str | Path, field: str = "--compound") -> Compound:
+def load_compound(path: str | Path, field: str = "compound") -> Compound:
     """Read and validate one compound file."""
     p = Path(path)
     if not p.is_file():

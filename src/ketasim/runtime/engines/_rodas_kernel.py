@@ -5,11 +5,14 @@ one-patient kernels `rem1` and `rem_jac1` (model/codegen.py) to this text, write
 the cache directory under a name keyed by a hash of the text, and imports it from there, so that
 numba's on-disk cache (cache=True) serves later processes without compiling again.
 
-The algorithm is the NumPy engine's (engines/fast.py), one patient at a time: the same tableau,
-step-size control, dose breakpoints and continuous output; W = I/(gamma h) - J is factored
-with the same symbolic sparse LU plan (engines/fast_linalg.py: pivot order and fill-in),
-generated as straight-line code (fast_numba.generated_linear_lu), as is the linear part. Each patient is integrated
-on its own, so its result does not depend on which other patients share the batch.
+The algorithm is the NumPy driver's (engines/fast_numpy.py), one patient at a time, on the same
+Rosenbrock core (engines/rosenbrock.py): the tableau arrives as arrays (`tableau_arrays`), the
+step-size controller's constants as one array (`StepControl.as_array`, in CONTROL_ORDER below,
+checked against rosenbrock.CONTROL_FIELDS on import). The same dose breakpoints
+(engines/chunk.py) and continuous output; W = I/(gamma h) - J is factored with the same
+symbolic sparse LU plan (engines/fast_linalg.py: pivot order and fill-in), generated as
+straight-line code (fast_numba.generated_linear_lu), as is the linear part. Each patient is
+integrated on its own, so its result does not depend on which other patients share the batch.
 
 Status codes per patient: 0 ok, 1 too many steps, 2 step size underflow (+4: the last step
 had non-finite values).
@@ -21,6 +24,9 @@ import numpy as np
 from numba import njit
 
 _JIT = {"cache": True, "error_model": "numpy", "nogil": True}
+#: the order of the step-control constants in the `ctl` array (rosenbrock.StepControl's fields)
+CONTROL_ORDER = ("safety", "min_factor", "max_factor", "first_growth", "error_floor", "failure_factor",
+                 "land_tolerance", "underflow")
 
 
 @njit(**_JIT)
@@ -167,7 +173,7 @@ def _record_dense(out_i, ko, s, y, ks, poly, rows, qv):
 
 @njit(**_JIT)
 def _patient(i, cc, aa, bb, ww, yy, uu, stops, stop_plan, jumps, rates, t_out, k0, st, tb,
-             rtol, atol, max_steps, first_growth, out, status, fail_t, steps, rejected):
+             rtol, atol, max_steps, ctl, out, status, fail_t, steps, rejected):
     """Integrate patient i from t = 0 through the last stop; results into out[i] and the counters."""
     c, a, b, w0 = cc[i], aa[i], bb[i], ww[i]
     y = yy[i].copy()
@@ -189,6 +195,8 @@ def _patient(i, cc, aa, bb, ww, yy, uu, stops, stop_plan, jumps, rates, t_out, k
     d = np.empty(st[4].size)
     ft = np.empty(st[5].size)
     qv = np.empty(poly.shape[0])
+    safety, min_factor, max_factor, first_growth = ctl[0], ctl[1], ctl[2], ctl[3]
+    error_floor, failure_factor, land_tolerance, underflow = ctl[4], ctl[5], ctl[6], ctl[7]
     ko = k0
     t = 0.0
     kst = 0
@@ -199,7 +207,7 @@ def _patient(i, cc, aa, bb, ww, yy, uu, stops, stop_plan, jumps, rates, t_out, k
     h = _initial_step(t, y, stops[0] - t, c, a, b, u, st, rtol, atol, ys, f1, y1, r)
     while True:
         room = stops[kst] - t
-        land = h >= room * (1 - 1e-9)
+        land = h >= room * (1 - land_tolerance)
         hs = room if land else h
         _step(t, y, hs, c, a, b, w0, u, st, tb, ks, vals, inv_diag, ys, r, d, ft, y1, f1)
         err = 0.0
@@ -226,14 +234,14 @@ def _patient(i, cc, aa, bb, ww, yy, uu, stops, stop_plan, jumps, rates, t_out, k
             nsteps += 1
         else:
             nrej += 1
-        # step size control (safety 0.9, factor 0.2..6, no growth after a rejection)
-        fac = 0.9 * max(err, 1e-10) ** (-1.0 / order)
-        upper = 1.0 if (last_rejected or not ok) else (first_growth if fresh else 6.0)
-        fac = min(max(fac, 0.2), upper)
+        # step size control (rosenbrock.StepControl.next_step for one patient)
+        fac = safety * max(err, error_floor) ** (-1.0 / order)
+        upper = 1.0 if (last_rejected or not ok) else (first_growth if fresh else max_factor)
+        fac = min(max(fac, min_factor), upper)
         if ok and land:  # a step shortened to land on a stop does not shrink the next one
-            h = max(hs * fac, min(h, hs * 6.0))
+            h = max(hs * fac, min(h, hs * max_factor))
         else:
-            h = hs * (fac if good else 0.25)
+            h = hs * (fac if good else failure_factor)
         last_rejected = not ok
         if ok:
             fresh = False
@@ -257,7 +265,7 @@ def _patient(i, cc, aa, bb, ww, yy, uu, stops, stop_plan, jumps, rates, t_out, k
         if done:
             break
         too_many = nsteps + nrej >= max_steps
-        if h < 1e-12 * max(1.0, abs(t)) or too_many:
+        if h < underflow * max(1.0, abs(t)) or too_many:
             status[i] = (1 if too_many else 2) + (0 if good else 4)
             fail_t[i] = t
             out_i[ko:, :] = np.nan
@@ -268,8 +276,8 @@ def _patient(i, cc, aa, bb, ww, yy, uu, stops, stop_plan, jumps, rates, t_out, k
 
 @njit(**_JIT)
 def integrate(cc, aa, bb, ww, yy, uu, stops, stop_plan, jumps, rates, t_out, k0, st, tb,
-              rtol, atol, max_steps, first_growth, out, status, fail_t, steps, rejected):
+              rtol, atol, max_steps, ctl, out, status, fail_t, steps, rejected):
     """Integrate every patient (the rows of cc, aa, ...), one after another."""
     for i in range(yy.shape[0]):
         _patient(i, cc, aa, bb, ww, yy, uu, stops, stop_plan, jumps, rates, t_out, k0, st, tb,
-                 rtol, atol, max_steps, first_growth, out, status, fail_t, steps, rejected)
+                 rtol, atol, max_steps, ctl, out, status, fail_t, steps, rejected)

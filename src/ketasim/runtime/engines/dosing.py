@@ -6,7 +6,7 @@ Every engine (reference, fast, SBML events) uses the same plan, so dosing is def
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from weakref import WeakKeyDictionary
 
 import numpy as np
@@ -73,3 +73,39 @@ def output_grid(times_h: Sequence[float] | np.ndarray) -> np.ndarray:
     if t_out.ndim != 1 or t_out.size == 0 or np.any(np.diff(t_out) < 0) or t_out[0] < 0:
         raise ValueError("times_h must be a non-empty, sorted array of non-negative hours")
     return t_out
+
+
+def schedule_key(events: Sequence[DoseEvent]) -> tuple:
+    """What patients must share to be integrated together: dose times, durations and targets."""
+    return tuple(sorted((float(e.time_h), float(e.duration_h), tuple(e.targets)) for e in events))
+
+
+def group_plan(model: Model, events_per: list[list[DoseEvent]], p: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Plan (times, jumps, rates, dosed) for patients sharing breakpoint times.
+
+    Amounts may differ between patients (mg/kg times weight): the plan is linear in each
+    event's amount, so each event's unit-amount plan is scaled per patient and summed.
+    """
+    m = p.shape[1]
+    if not events_per[0]:
+        return np.zeros(0), np.zeros((0, len(model.states), m)), np.zeros((0, len(model.inputs), m)), np.zeros(m)
+    first = sorted(events_per[0], key=lambda e: (e.time_h, e.duration_h, e.targets))
+    per = [sorted(ev, key=lambda e: (e.time_h, e.duration_h, e.targets)) for ev in events_per]
+    amounts = np.array([[e.amount_umol for e in ev] for ev in per]).reshape(len(per), len(first))
+    # (always per unit amount, even when all amounts agree: a patient's plan, to the last bit,
+    # then does not depend on the other patients of the batch)
+    times = make_plan(model, [replace(e, amount_umol=1.0) for e in first], p[:, :1]).times
+    jumps = np.zeros((times.size, len(model.states), m))
+    rates = np.zeros((times.size, len(model.inputs), m))
+    dosed = np.zeros(m)
+    for k, ev in enumerate(first):
+        unit = make_plan(model, [replace(ev, amount_umol=1.0)], p)
+        a = amounts[:, k]
+        where = np.searchsorted(times, unit.times)
+        for q, w in enumerate(where):
+            jumps[w] += a * unit.jumps[q]
+            upto = where[q + 1] if q + 1 < where.size else times.size
+            rates[w:upto] += a * unit.rates[q]
+        dosed += a * unit.dosed_umol
+    return times, jumps, rates, dosed

@@ -1,7 +1,8 @@
 """The fast engine's compiled backend: a per-patient RODAS integrator compiled with numba.
 
-The integrator (engines/_rodas_kernel.py) and the model's generated one-patient kernels
-(`rem1`, `rem_jac1` from model/codegen.py: the same expressions as the NumPy engine's `rem`
+The integrator (engines/_rodas_kernel.py, on the Rosenbrock core of engines/rosenbrock.py) and
+the model's generated one-patient kernels
+(`rem1`, `rem_jac1` from model/codegen_fast.py: the same expressions as the NumPy engine's `rem`
 and `rem_jac`) are written as one module into the cache directory, named by a hash of its
 text, and imported from there; numba caches the machine code beside it, so only the first
 process on a machine pays the compilation (`last_compile_s` reports it).
@@ -26,8 +27,12 @@ from typing import TYPE_CHECKING
 import numba
 import numpy as np
 
+from ketasim.runtime.engines.chunk import ChunkRecord, stop_schedule
+from ketasim.runtime.engines.compiled import CompiledEngine, as_rows, compiled_engine, patient_constants
+from ketasim.runtime.engines.rosenbrock import CONTROL, CONTROL_FIELDS, Tableau, tableau_arrays
+
 if TYPE_CHECKING:
-    from ketasim.runtime.engines.fast import Tableau, _Chunk, _Engine
+    from ketasim.model.description import Model
 
 _KERNEL_FILE = Path(__file__).with_name("_rodas_kernel.py")
 _MODULES: dict[str, ModuleType] = {}
@@ -51,14 +56,30 @@ def cache_dir() -> Path:
     raise OSError("no writable cache directory for the numba kernels; set KETASIM_CACHE_DIR")
 
 
-def _module_source(eng: _Engine) -> str:
+def _module_source(eng: CompiledEngine) -> str:
     generated = eng.cf.info.scalar_source.replace("def rem1(", "@njit(**_JIT)\ndef rem1(")
     generated = generated.replace("def rem_jac1(", "@njit(**_JIT)\ndef rem_jac1(")
     return (_KERNEL_FILE.read_text() + "\n\n# -- generated from the model description (model/codegen.py) --\n\n\n"
             + generated + "\n\n" + generated_linear_lu(eng))
 
 
-def kernel_module(eng: _Engine) -> ModuleType:
+def is_cached(model: Model) -> bool:
+    """True when the model's kernel is loaded in this process or compiled in numba's on-disk cache."""
+    eng = compiled_engine(model)
+    source = _module_source(eng)
+    key = hashlib.sha256(f"{numba.__version__}\n{np.__version__}\n{source}".encode()).hexdigest()[:20]
+    mod = _MODULES.get(key)
+    if mod is not None and mod.integrate.signatures:
+        return True
+    name = f"ketasim_rodas_{key}"
+    try:
+        root = cache_dir()
+    except OSError:
+        return False
+    return (root / f"{name}.py").exists() and any((root / "__pycache__").glob(f"{name}.integrate-*.nbi"))
+
+
+def kernel_module(eng: CompiledEngine) -> ModuleType:
     """The compiled module of this engine's generated kernels (written to the cache, imported once)."""
     known = _BY_ENGINE.get(id(eng))
     if known is not None and known[0] is eng:
@@ -77,12 +98,14 @@ def kernel_module(eng: _Engine) -> ModuleType:
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
+        if tuple(module.CONTROL_ORDER) != CONTROL_FIELDS:
+            raise RuntimeError("the numba kernel reads the step-control constants in another order")
         _MODULES[key] = module
     _BY_ENGINE[id(eng)] = (eng, _MODULES[key])
     return _MODULES[key]
 
 
-def structure(eng: _Engine) -> tuple:
+def structure(eng: CompiledEngine) -> tuple:
     """The index arrays the kernel needs: (lin_rows, lin_cols, const_rows, rem_rows, dyn_pos, ft_rows, diag).
 
     The recorded rows are appended per call (entry 7)."""
@@ -100,12 +123,13 @@ def structure(eng: _Engine) -> tuple:
     return st
 
 
-def generated_linear_lu(eng: _Engine) -> str:
+def generated_linear_lu(eng: CompiledEngine) -> str:
     """Straight-line numba source of `assemble1` (f = A y + b + r) and of the sparse LU of W.
 
     The LU follows the plan of engines/fast_linalg.SparseLU (pivot order, fill-in, value
     positions): right-looking elimination, then forward substitution in pivot order and
-    backward substitution in reverse, x_i = (y_i - sum_j U_ij x_j) / U_ii.
+    backward substitution in reverse, x_i = (y_i - sum_j U_ij x_j) / U_ii. (The generated source
+    is exempt from the project's size limits: its length follows the model.)
     """
     info = eng.cf.info
     n = eng.n
@@ -155,57 +179,28 @@ def generated_linear_lu(eng: _Engine) -> str:
     return "\n".join(src) + "\n"
 
 
-def tableau_arrays(tab: Tableau) -> tuple:
-    """(alpha, gammas, a, c, poly, gamma, error order) as arrays and floats for the kernel."""
-    ns = tab.stages
-    a = np.zeros((ns, ns))
-    c = np.zeros((ns, ns))
-    for s in range(ns):
-        a[s, :len(tab.a[s])] = tab.a[s]
-        c[s, :len(tab.c[s])] = tab.c[s]
-    return (np.array(tab.alpha, dtype=float), np.array(tab.gammas, dtype=float), a, c,
-            np.ascontiguousarray(tab.poly), float(tab.gamma), float(tab.error_order))
-
-
-def integrate_chunk(eng: _Engine, tab: Tableau, p: np.ndarray, y0: np.ndarray, plan_t: np.ndarray,
+def integrate_chunk(eng: CompiledEngine, tab: Tableau, p: np.ndarray, y0: np.ndarray, plan_t: np.ndarray,
                     jumps: np.ndarray, rates: np.ndarray, t_out: np.ndarray, rtol: float, atol: float,
-                    max_steps: int, rows: np.ndarray | None, dense: bool, first_growth: float,
-                    threads: int = 1) -> _Chunk:
+                    max_steps: int, rows: np.ndarray | None, dense: bool, threads: int = 1) -> ChunkRecord:
     """Integrate the patients of one chunk (columns of p and y0) with the compiled kernel.
 
     Patients are independent: `threads` > 1 splits them into contiguous slices run on threads,
     with results identical to one thread."""
     global last_compile_s
-    from ketasim.runtime.engines.fast import _as_rows, _Chunk
-
     m = p.shape[1]
-    n = eng.n
-    rec = np.arange(n, dtype=np.intp) if rows is None else np.asarray(rows, dtype=np.intp)
-    nt = t_out.size
-    out = np.empty((m, nt, rec.size))
-    res = _Chunk(out, np.zeros(m, dtype=bool), [""] * m, np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.int64))
+    rec = np.arange(eng.n, dtype=np.intp) if rows is None else np.asarray(rows, dtype=np.intp)
+    res = ChunkRecord.empty(m, t_out.size, rec.size)
+    out = res.out
     # per-patient constants, one contiguous row per patient
-    c, a, b, j0 = eng.cf.prep(list(np.array(p, dtype=float)))
-    cc = np.ascontiguousarray(_as_rows(c, m).T)
-    aa = np.ascontiguousarray(_as_rows(a, m).T)
-    bb = np.ascontiguousarray(_as_rows(b, m).T)
-    ww = np.zeros((m, eng.lu.nnz))
-    ww[:, eng.jac_pos] = -_as_rows(j0, m).T
-    y = np.array(y0, dtype=float)
-    u = np.zeros((rates.shape[1], m))
-    t_end = float(t_out[-1])
-    stops = np.unique(np.concatenate([plan_t[(plan_t > 0) & (plan_t <= t_end)], [t_end],
-                                      [] if dense else t_out[t_out > 0]]))
-    stop_plan = np.full(stops.size, -1, dtype=np.intp)
-    for k, tb in enumerate(plan_t):
-        if tb == 0:  # doses at t = 0 act on the initial state
-            y = y + jumps[k]
-            u = rates[k].copy()
-        elif tb <= t_end:
-            stop_plan[np.searchsorted(stops, tb)] = k
-    k0 = int(np.searchsorted(t_out, 0.0, side="right"))
+    c, a, b, w0 = patient_constants(eng, p)
+    cc = np.ascontiguousarray(as_rows(c, m).T)
+    aa, bb, ww = (np.ascontiguousarray(v.T) for v in (a, b, w0))
+    sched = stop_schedule(plan_t, jumps, rates, t_out, np.array(y0, dtype=float), dense)
+    y = sched.y0
+    u = np.zeros((rates.shape[1], m)) if sched.u0 is None else sched.u0
+    stops, stop_plan, k0 = sched.stops, sched.stop_plan, sched.k0
     out[:, :k0, :] = y[rec].T[:, None, :]
-    if t_end <= 0:
+    if float(t_out[-1]) <= 0:
         return res
     start = time.perf_counter()
     mod = kernel_module(eng)
@@ -215,7 +210,7 @@ def integrate_chunk(eng: _Engine, tab: Tableau, p: np.ndarray, y0: np.ndarray, p
     args = (cc, aa, bb, ww, np.ascontiguousarray(y.T), np.ascontiguousarray(u.T), stops, stop_plan,
             np.ascontiguousarray(jumps.transpose(2, 0, 1)), np.ascontiguousarray(rates.transpose(2, 0, 1)),
             np.ascontiguousarray(t_out, dtype=float), k0, st, tableau_arrays(tab), float(rtol), float(atol),
-            int(max_steps), float(first_growth), out, status, fail_t, res.steps, res.rejected)
+            int(max_steps), CONTROL.as_array(), out, status, fail_t, res.steps, res.rejected)
     if not mod.integrate.signatures:  # first call: compile or load from numba's cache
         mod.integrate.compile(tuple(numba.typeof(v) for v in args))
         last_compile_s = time.perf_counter() - start
@@ -233,8 +228,5 @@ def integrate_chunk(eng: _Engine, tab: Tableau, p: np.ndarray, y0: np.ndarray, p
             list(pool.map(run, bounds[:-1], bounds[1:]))
     for i in np.flatnonzero(status):
         why = "too many steps" if status[i] & 3 == 1 else "step size underflow"
-        if status[i] & 4:
-            why += " after non-finite values"
-        res.failed[i] = True
-        res.messages[i] = f"fast engine failed at t = {fail_t[i]:.6g} h: {why}"
+        res.fail(i, fail_t[i], why + " after non-finite values" if status[i] & 4 else why)
     return res

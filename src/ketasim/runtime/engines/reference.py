@@ -7,7 +7,7 @@ applied exactly at breakpoints (bolus jumps, infusion rate steps), never smoothe
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.integrate import solve_ivp
@@ -15,25 +15,17 @@ from scipy.integrate import solve_ivp
 from ketasim.model.codegen import CompiledModel, compile_model
 from ketasim.model.description import Model
 from ketasim.model.errors import SolverError
+from ketasim.runtime.engines.base import Doses, one_patient_at_a_time
 from ketasim.runtime.engines.dosing import make_plan, output_grid
+from ketasim.runtime.engines.jacobian import dense_jacobian
+from ketasim.runtime.engines.result import Result, Trajectory
 from ketasim.runtime.regimen import DoseEvent
 
 RTOL = 1e-10
 ATOL = 1e-12
 MAX_SEGMENT_H = 168.0
 
-
-@dataclass(frozen=True)
-class Trajectory:
-    """States and outputs of one patient at the requested times (hours)."""
-
-    times_h: np.ndarray
-    states: np.ndarray  # (n_states, n_times)
-    outputs: dict[str, np.ndarray]
-    dosed_umol: float
-
-    def state(self, model: Model, name: str) -> np.ndarray:
-        return self.states[model.state_index[name]]
+__all__ = ["ReferenceEngine", "Trajectory", "simulate_reference"]
 
 
 def _rhs(cm: CompiledModel, t: float, y: np.ndarray, p: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -65,8 +57,6 @@ def simulate_reference(
     plan = make_plan(model, events, p)
     jac = None
     if analytic_jacobian:
-        from ketasim.runtime.engines.fast import dense_jacobian  # fast.py imports Trajectory from here
-
         jac = dense_jacobian(model, p)
     x = np.asarray(cm.initial(p), dtype=float)
     u = np.zeros(len(model.inputs))
@@ -111,3 +101,20 @@ def simulate_reference(
     return Trajectory(t_out, result, {k: np.asarray(v, dtype=float) for k, v in outs.items()},
                       float(plan.dosed_umol))
 
+
+
+@dataclass(frozen=True)
+class ReferenceEngine:
+    """The `Engine` of the SciPy reference solver: patients one after another, tight tolerances."""
+
+    rtol: float = RTOL
+    atol: float = ATOL
+    method: str = "Radau"
+    analytic_jacobian: bool = True
+    name: str = field(default="reference", init=False)
+
+    def simulate(self, model: Model, doses: Doses, parameters: np.ndarray | Sequence[float],
+                 times: Sequence[float] | np.ndarray) -> Result:
+        """Every patient with `simulate_reference`; a patient whose solver fails is marked failed."""
+        return one_patient_at_a_time(model, doses, parameters, times, lambda ev, p, t: simulate_reference(
+            model, ev, p, t, self.rtol, self.atol, self.method, self.analytic_jacobian))

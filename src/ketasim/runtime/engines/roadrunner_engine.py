@@ -2,21 +2,23 @@
 
 The SBML document (dose events included) is compiled once per model and dosing schedule;
 each patient then only sets parameter values and dose amounts and resets, so the JIT
-compilation is not repeated. Results come back as the reference solver's `Trajectory`, with
+compilation is not repeated. Results come back as a `Trajectory` (engines/result.py), with
 states and outputs under the same names and in the same order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from weakref import WeakKeyDictionary
 
 import numpy as np
 
 from ketasim.model.description import Model
 from ketasim.model.errors import SolverError
+from ketasim.runtime.engines.base import Doses, one_patient_at_a_time
 from ketasim.runtime.engines.dosing import make_plan, output_grid
-from ketasim.runtime.engines.reference import Trajectory
+from ketasim.runtime.engines.result import Result, Trajectory
 from ketasim.runtime.engines.sbml import event_times, sbml_output_ids, to_sbml
 from ketasim.runtime.regimen import DoseEvent
 
@@ -109,3 +111,18 @@ def simulate_roadrunner(
     outputs = {o: np.ascontiguousarray(result[:, n + i]) for i, o in enumerate(model.outputs)}
     dosed = float(make_plan(model, events, p).dosed_umol)
     return Trajectory(t_out, np.ascontiguousarray(result[:, :n].T), outputs, dosed)
+
+
+@dataclass(frozen=True)
+class RoadRunnerEngine:
+    """The `Engine` of libRoadRunner on the exported SBML: patients one after another."""
+
+    rtol: float = RTOL
+    atol: float = ATOL
+    name: str = field(default="roadrunner", init=False)
+
+    def simulate(self, model: Model, doses: Doses, parameters: np.ndarray | Sequence[float],
+                 times: Sequence[float] | np.ndarray) -> Result:
+        """Every patient with `simulate_roadrunner`; a patient whose solver fails is marked failed."""
+        return one_patient_at_a_time(model, doses, parameters, times, lambda ev, p, t: simulate_roadrunner(
+            model, ev, p, t, self.rtol, self.atol))

@@ -17,12 +17,11 @@ Mapping (so that Tellurium/COPASI users see a reaction network):
 
 Each dose's amount is a parameter `dose<k>_umol`, so a simulator can change a patient's dose
 without re-generating the document. Expressions go to MathML through libsbml.parseL3Formula
-on a formula written by `to_l3`.
+on a formula written by `to_l3` (engines/sbml_math.py); units come from engines/sbml_units.py.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from xml.sax.saxutils import escape, quoteattr
@@ -32,7 +31,8 @@ import numpy as np
 import sympy as sp
 
 from ketasim.model.description import Model, Param
-from ketasim.model.units import ureg
+from ketasim.runtime.engines.sbml_math import to_l3
+from ketasim.runtime.engines.sbml_units import Units, check
 from ketasim.runtime.regimen import DoseEvent
 
 LEVEL, VERSION = 3, 2
@@ -43,214 +43,11 @@ _SID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _RESERVED = {"time", "avogadro", "pi", "exponentiale", "true", "false", "inf", "infinity",
              "nan", "notanumber", "e"}
 
-# ---------------------------------------------------------------------------------------------
-# sympy -> SBML L3 formula
-# ---------------------------------------------------------------------------------------------
-
-_FUNCS = {
-    sp.exp: "exp", sp.log: "ln", sp.sin: "sin", sp.cos: "cos", sp.tan: "tan", sp.tanh: "tanh",
-    sp.sinh: "sinh", sp.cosh: "cosh", sp.asin: "arcsin", sp.acos: "arccos", sp.atan: "arctan",
-    sp.Abs: "abs", sp.floor: "floor", sp.ceiling: "ceil", sp.Max: "max", sp.Min: "min",
-}
-_REL = {sp.StrictLessThan: "<", sp.LessThan: "<=", sp.StrictGreaterThan: ">",
-        sp.GreaterThan: ">=", sp.Equality: "==", sp.Unequality: "!="}
-
-
-def _num(x: float) -> str:
-    if not math.isfinite(x):
-        raise ValueError(f"cannot write the non-finite number {x} to SBML")
-    text = repr(float(x))
-    return f"({text})" if text.startswith("-") else text
-
-
-def to_l3(expr: sp.Basic, time: str = "t") -> str:
-    """Write a sympy expression as an SBML L3 infix formula (fully parenthesised, exact floats).
-
-    `time` is the name of the model's time symbol; it is written as the csymbol `time`.
-    Logarithms are written `ln` (the L3 parser reads `log` as base 10).
-    """
-
-    def w(e: sp.Basic) -> str:
-        if isinstance(e, sp.Symbol):
-            return "time" if e.name == time else e.name
-        if e is sp.S.true:
-            return "true"
-        if e is sp.S.false:
-            return "false"
-        if e is sp.pi:
-            return "pi"
-        if e is sp.E:
-            return "exponentiale"
-        if isinstance(e, sp.Integer):
-            return f"({int(e)})" if e < 0 else str(int(e))
-        if isinstance(e, sp.Rational):
-            return f"({int(e.p)}/{int(e.q)})"
-        if isinstance(e, sp.Number):
-            return _num(float(e))
-        if isinstance(e, sp.Add):
-            text = ""
-            for a in e.as_ordered_terms():
-                coeff = a.as_coeff_Mul()[0]
-                if coeff.is_Number and coeff < 0:
-                    text += f" - {w(-a)}" if text else f"-{w(-a)}"
-                else:
-                    text += f" + {w(a)}" if text else w(a)
-            return f"({text})"
-        if isinstance(e, sp.Mul) and e.args[0] == -1:
-            return f"(-{w(-e)})"
-        if isinstance(e, sp.Mul):
-            num, den = [], []
-            for f in e.args:
-                if isinstance(f, sp.Pow) and f.exp.is_Number and f.exp < 0:
-                    den.append(f.base if f.exp == -1 else sp.Pow(f.base, -f.exp, evaluate=False))
-                elif isinstance(f, sp.Rational) and not isinstance(f, sp.Integer) and f.p == 1:
-                    den.append(sp.Integer(f.q))
-                else:
-                    num.append(f)
-            top = " * ".join(w(f) for f in num) if num else "1"
-            if not den:
-                return f"({top})"
-            return f"({top} / ({' * '.join(w(f) for f in den)}))"
-        if isinstance(e, sp.Pow):
-            if e.exp == sp.S.Half:
-                return f"sqrt({w(e.base)})"
-            if e.exp == -1:
-                return f"(1 / {w(e.base)})"
-            return f"({w(e.base)} ^ {w(e.exp)})"
-        if isinstance(e, sp.Piecewise):
-            parts: list[str] = []
-            for value, cond in e.args:
-                if cond is sp.S.true:
-                    parts.append(w(value))  # "otherwise"
-                    break
-                parts += [w(value), w(cond)]
-            return "piecewise(" + ", ".join(parts) + ")"
-        if isinstance(e, sp.log) and len(e.args) == 2:
-            return f"(ln({w(e.args[0])}) / ln({w(e.args[1])}))"
-        for cls, name in _FUNCS.items():
-            if isinstance(e, cls):
-                return f"{name}(" + ", ".join(w(a) for a in e.args) + ")"
-        for cls, op in _REL.items():
-            if isinstance(e, cls):
-                return f"({w(e.lhs)} {op} {w(e.rhs)})"
-        if isinstance(e, sp.And):
-            return "(" + " && ".join(w(a) for a in e.args) + ")"
-        if isinstance(e, sp.Or):
-            return "(" + " || ".join(w(a) for a in e.args) + ")"
-        if isinstance(e, sp.Not):
-            return f"(!{w(e.args[0])})"
-        raise NotImplementedError(f"no SBML form for {type(e).__name__}: {e}")
-
-    return w(sp.sympify(expr))
-
-
-# ---------------------------------------------------------------------------------------------
-# units
-# ---------------------------------------------------------------------------------------------
-
-_KINDS = [  # (pint dimensionality, SBML unit kind, pint unit of that kind)
-    ({"[substance]": 1}, libsbml.UNIT_KIND_MOLE, "mole"),
-    ({"[length]": 3}, libsbml.UNIT_KIND_LITRE, "liter"),
-    ({"[length]": 1}, libsbml.UNIT_KIND_METRE, "meter"),
-    ({"[time]": 1}, libsbml.UNIT_KIND_SECOND, "second"),
-    ({"[mass]": 1}, libsbml.UNIT_KIND_GRAM, "gram"),
-    ({"[current]": 1}, libsbml.UNIT_KIND_AMPERE, "ampere"),
-    ({"[temperature]": 1}, libsbml.UNIT_KIND_KELVIN, "kelvin"),
-]
-
-
-def _unit_parts(unit: str) -> list[tuple[int, float, float]] | None:
-    """(SBML kind, multiplier, exponent) for a unit string, or None if it has no SBML form."""
-    try:
-        q = ureg.Quantity(1.0, unit)
-    except Exception:  # pint raises several error types for unknown units
-        return None
-    if not q.dimensionality:
-        return [] if abs(q.to("dimensionless").magnitude - 1.0) < 1e-12 else None
-    parts: list[tuple[int, float, float]] = []
-    for name, exponent in q.units._units.items():
-        dims = dict(ureg.Quantity(1.0, name).dimensionality)
-        for kind_dims, kind, base in _KINDS:
-            if dims == kind_dims:
-                mult = float(ureg.Quantity(1.0, name).to(base).magnitude)
-                parts.append((kind, mult, float(exponent)))
-                break
-        else:  # a composite unit (molar, pascal, mmHg): decompose into SI base units
-            b = ureg.Quantity(1.0, name).to_base_units()
-            first = True
-            for bname, bexp in b.units._units.items():
-                bd = dict(ureg.Quantity(1.0, bname).dimensionality)
-                match = [k for k in _KINDS if k[0] == bd]
-                if not match:
-                    return None
-                kd, kind, base = match[0]
-                mult = float(ureg.Quantity(1.0, bname).to(base).magnitude)
-                if first:  # the composite unit's magnitude goes on the first factor
-                    mult *= float(b.magnitude) ** (1.0 / (bexp * exponent))
-                    first = False
-                parts.append((kind, mult, float(bexp * exponent)))
-    return parts
-
-
-def _unit_id(unit: str) -> str:
-    text = unit.replace("**", "^").replace(" ", "")
-    text = text.replace("/", "_per_").replace("*", "_").replace("^-", "_pow_m").replace("^", "_pow_")
-    text = re.sub(r"[^A-Za-z0-9_]", "_", text)
-    return "unit_" + text
-
-
-class _Units:
-    """Unit definitions of a document, created once per distinct unit."""
-
-    def __init__(self, model: libsbml.Model) -> None:
-        self.model = model
-        self.ids: dict[str, str | None] = {}
-        self.by_parts: dict[tuple[tuple[int, float, float], ...], str] = {}
-
-    def get(self, unit: str) -> str | None:
-        if unit in self.ids:
-            return self.ids[unit]
-        parts = _unit_parts(unit)
-        if parts is None:
-            self.ids[unit] = None
-            return None
-        if not parts:
-            self.ids[unit] = "dimensionless"
-            return "dimensionless"
-        key = tuple(sorted(parts))
-        if key in self.by_parts:
-            self.ids[unit] = self.by_parts[key]
-            return self.by_parts[key]
-        try:
-            name = f"{ureg.Unit(unit):~}"
-        except Exception:  # pint cannot write every unit it parses in short form
-            name = unit
-        name = re.sub(r"\b([mun]?)l\b", r"\1L", name.replace("µ", "u"))
-        uid = _unit_id(name)
-        while self.model.getUnitDefinition(uid) is not None:
-            uid += "_"
-        self.by_parts[key] = uid
-        ud = self.model.createUnitDefinition()
-        _ok(ud.setId(uid), uid)
-        ud.setName(name)
-        for kind, mult, exponent in parts:
-            u = ud.createUnit()
-            u.setKind(kind)
-            u.setExponent(exponent)
-            u.setScale(0)
-            u.setMultiplier(mult)
-        self.ids[unit] = uid
-        return uid
-
+__all__ = ["NS_URI", "event_times", "sbml_output_ids", "to_l3", "to_sbml"]
 
 # ---------------------------------------------------------------------------------------------
 # the document
 # ---------------------------------------------------------------------------------------------
-
-
-def _ok(code: int, what: str) -> None:
-    if code != libsbml.LIBSBML_OPERATION_SUCCESS:
-        raise ValueError(f"libsbml could not set {what}: {libsbml.OperationReturnValue_toString(code)}")
 
 
 def _notes(*paragraphs: str) -> str:
@@ -281,7 +78,7 @@ class _Writer:
         self.m = model
         self.doc = libsbml.SBMLDocument(LEVEL, VERSION)
         self.sm = self.doc.createModel()
-        self.units = _Units(self.sm)
+        self.units = Units(self.sm)
         self.settings = libsbml.L3ParserSettings()
         self.settings.setModel(self.sm)
         self.settings.setParseLog(libsbml.L3P_PARSE_LOG_AS_LN)
@@ -306,7 +103,7 @@ class _Writer:
     def parameter(self, sid: str, value: float, unit: str | None, constant: bool,
                   name: str = "") -> libsbml.Parameter:
         par = self.sm.createParameter()
-        _ok(par.setId(self.new_id(sid)), sid)
+        check(par.setId(self.new_id(sid)), sid)
         if name:
             par.setName(name)
         par.setValue(float(value))
@@ -318,8 +115,18 @@ class _Writer:
 
     # -- the model -------------------------------------------------------------------------
     def build(self, params: np.ndarray) -> None:
+        """The whole model with parameter values `params`: header, parameters, states, rules, reactions."""
+        values = {p.name: float(v) for p, v in zip(self.m.params, params, strict=True)}
+        self._header()
+        self._parameters(values)
+        self._states(values)
+        self._inputs_lets_outputs()
+        self._reactions_and_rate_rules()
+
+    def _header(self) -> None:
+        """Model id, name, notes, units and the one compartment."""
         m, sm = self.m, self.sm
-        _ok(sm.setId(self.new_id(re.sub(r"\W", "_", m.name))), "model id")
+        check(sm.setId(self.new_id(re.sub(r"\W", "_", m.name))), "model id")
         sm.setName(f"{m.name} ({', '.join(f'{k}={v}' for k, v in sorted(m.meta.items()))})")
         sm.setNotes(_notes(
             "Generated by ketasim from its one model description; do not edit by hand.",
@@ -339,7 +146,9 @@ class _Writer:
         comp.setSpatialDimensions(3)
         comp.setUnits("litre")
 
-        values = {p.name: float(v) for p, v in zip(m.params, params, strict=True)}
+    def _parameters(self, values: dict[str, float]) -> None:
+        """Every model parameter, with its provenance as notes and annotation."""
+        m, sm = self.m, self.sm
         for p in m.params:
             par = self.parameter(p.name, values[p.name], p.model_unit, True, p.description)
             par.setNotes(_notes(*_param_notes(p)))
@@ -356,18 +165,19 @@ class _Writer:
             if name in values:
                 sm.getParameter(name).appendNotes(_notes(f"Hypothesis switch: {text}"))
 
+    def _states(self, values: dict[str, float]) -> None:
+        """States as species (amounts, or taking part in a flux) or as parameters with rate rules."""
+        m, sm = self.m, self.sm
         in_flux = {s for f in m.fluxes for s in (f.source, f.target) if s is not None}
         self.species = {s.name for s in m.states if s.amount or s.name in in_flux}
-        numeric_init: dict[str, float] = {}
         subs = {sp.Symbol(k, real=True): v for k, v in values.items()}
         for s in m.states:
             init = s.initial
             const = init.free_symbols == set()
             v0 = float(init) if const else float(init.subs(subs))
-            numeric_init[s.name] = v0
             if s.name in self.species:
                 sp_ = sm.createSpecies()
-                _ok(sp_.setId(self.new_id(s.name)), s.name)
+                check(sp_.setId(self.new_id(s.name)), s.name)
                 sp_.setName(s.description)
                 sp_.setCompartment("body")
                 sp_.setInitialAmount(v0)
@@ -387,11 +197,17 @@ class _Writer:
                 ia.setSymbol(s.name)
                 ia.setMath(self.math(init))
 
+    def _inputs_lets_outputs(self) -> None:
+        """Dose-input rates as parameters; lets and outputs as assignment rules."""
+        m, sm = self.m, self.sm
         for inp, state in m.inputs.items():
             unit = f"({m.states[m.state_index[state]].unit}) / h"
             par = self.parameter(f"u_{inp}", 0.0, unit, False,
                                  f"infusion rate into {state} (set by dose events)")
             par.setAnnotation(_annotation("input", name=inp, state=state))
+            splits = [f"{s.drug} {s.route}: {s.fraction}" for s in m.dose_splits if s.input == inp]
+            if splits:
+                par.appendNotes(_notes("Fraction of one administration entering here: " + "; ".join(splits)))
 
         for let in m.lets:
             par = self.parameter(let.name, 0.0, let.unit, False, let.description)
@@ -409,6 +225,9 @@ class _Writer:
             rule.setVariable(sid)
             rule.setMath(self.math(out.expr))
 
+    def _reactions_and_rate_rules(self) -> None:
+        """Fluxes, extra rate terms and inputs as reactions on species, or as rate rules on the others."""
+        m, sm = self.m, self.sm
         for f in m.fluxes:
             self.reaction(f.name, f.source, f.target, f.rate, f.description, f.layer)
         rates: dict[str, sp.Expr] = {s.name: sp.Integer(0) for s in m.states if s.name not in self.species}
@@ -431,10 +250,11 @@ class _Writer:
 
     def reaction(self, rid: str, source: str | None, target: str | None, rate: sp.Expr,
                  description: str, layer: str) -> None:
+        """A reaction source -> target (either may be None) with kinetic law `rate`."""
         r = self.sm.createReaction()
         if rid in self.ids:  # a flux named like a state, let or output
             rid = f"J_{rid}"
-        _ok(r.setId(self.new_id(rid)), rid)
+        check(r.setId(self.new_id(rid)), rid)
         if description:
             r.setName(description)
         r.setReversible(True)  # rates are written as given and may change sign
@@ -453,6 +273,7 @@ class _Writer:
 
     # -- dosing ----------------------------------------------------------------------------
     def events(self, events: Sequence[DoseEvent]) -> None:
+        """One SBML event per breakpoint: bolus amounts added, infusion rates set (exact sums)."""
         m, sm = self.m, self.sm
         symbols = {p.name: sp.Symbol(p.name, real=True) for p in m.params}
         amounts: list[sp.Symbol] = []

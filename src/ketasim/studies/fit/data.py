@@ -88,7 +88,7 @@ def _float(v: object, where: str) -> float:
     return x
 
 
-def load_tidy(path: str | Path, default_dose: Dose | None, field: str = "--data") -> Dataset:
+def load_tidy(path: str | Path, default_dose: Dose | None, field: str = "data") -> Dataset:
     """Read a tidy observation CSV; dose columns override `default_dose` per subject."""
     p = Path(path)
     try:
@@ -134,7 +134,7 @@ def _subject_dose(row: pd.Series, default: Dose | None, where: str) -> Dose:
         mg_per_kg = _float(mgkg, f"{where}, column dose_mg_per_kg") if mgkg is not None else None
     if drug is None or route is None or (amount_mg is None and mg_per_kg is None):
         raise UserError(f"{where}", "no regimen for this subject: add drug, route and dose_mg (or "
-                                    "dose_mg_per_kg) columns, or give --drug, --route and --dose")
+                                    "dose_mg_per_kg) columns, or give `drug`, `route` and `dose`")
     t0 = _cell(row, "dose_time_h")
     dur = _cell(row, "duration_h")
     duration = _float(dur, f"{where}, column duration_h") if dur is not None else (
@@ -154,10 +154,10 @@ def load_nonmem_data(path: str | Path, output: str) -> Dataset:
         if not s.observations:
             continue
         if not s.doses:
-            raise UserError("--nonmem", f"ID {sid} has observations but no dose rows (EVID 1)")
+            raise UserError("nonmem", f"ID {sid} has observations but no dose rows (EVID 1)")
         t = np.array([o[0] for o in s.observations])
         y = np.array([o[1] for o in s.observations])
         subjects.append(Subject(str(sid), s.doses, s.weight_kg or DEFAULT_WEIGHT_KG, t, (output,) * t.size, y))
     if not subjects:
-        raise UserError("--nonmem", "the dataset has no observations with DV (EVID 0, MDV 0); add a DV column")
+        raise UserError("nonmem", "the dataset has no observations with DV (EVID 0, MDV 0); add a DV column")
     return Dataset(tuple(subjects))

@@ -16,6 +16,7 @@ Uncertainty (`ci`):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -177,12 +178,23 @@ def _crossing(xs: np.ndarray, d: np.ndarray, x0: float, side: int, bound: float)
 
 
 def fit_data(problem: DataProblem, n_starts: int = 8, seed: int = 0, ci: str = "fisher",
-             n_grid: int = 9) -> FitResult:
-    """Fit `problem`'s parameters by maximum likelihood; intervals by `ci` ("fisher" or "profile")."""
+             n_grid: int = 9, progress: Callable[[str], None] | None = None) -> FitResult:
+    """Fit `problem`'s parameters by maximum likelihood; intervals by `ci` ("fisher" or "profile").
+
+    `progress` hears about every batch of model evaluations (the fit's unit of work).
+    """
     params = problem.params
     lo, hi = _bounds(params)
     x0 = latin_hypercube(params, n_starts, seed)
-    lm = batched_lm(problem.residuals, x0, lo, hi)
+    calls = [0]
+
+    def residuals(x: np.ndarray) -> np.ndarray:
+        calls[0] += 1
+        if progress is not None:
+            progress(f"fit: evaluation batch {calls[0]} ({x.shape[0]} parameter sets)")
+        return problem.residuals(x)
+
+    lm = batched_lm(residuals, x0, lo, hi)
     b = lm.best
     xbest = lm.x[b]
     n_obs = problem.y.size

@@ -44,17 +44,17 @@ def _number(text: str, spec: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise UserError("--param", f"{spec!r}: {text!r} is not a number; write NAME=LOW:HIGH, e.g. "
+        raise UserError("param", f"{spec!r}: {text!r} is not a number; write NAME=LOW:HIGH, e.g. "
                                    "CL_K_S=50:150") from None
     if not (math.isfinite(value) and value > 0):
-        raise UserError("--param", f"{spec!r}: bounds must be positive numbers (the fit is on a log scale)")
+        raise UserError("param", f"{spec!r}: bounds must be positive numbers (the fit is on a log scale)")
     return value
 
 
 def parse_params(model: Model, specs: tuple[str, ...] | list[str]) -> list[FitParam]:
-    """Parse `--param` specs against `model`; unknown names or bad bounds are UserErrors."""
+    """Parse `param` specs against `model`; unknown names or bad bounds are UserErrors."""
     if not specs:
-        raise UserError("--param", "give at least one parameter to estimate, e.g. --param CL_K_S")
+        raise UserError("param", "give at least one parameter to estimate, e.g. `param` CL_K_S")
     out: list[FitParam] = []
     for spec in specs:
         name, _, bounds = spec.partition("=")
@@ -62,18 +62,18 @@ def parse_params(model: Model, specs: tuple[str, ...] | list[str]) -> list[FitPa
         if name not in model.param_index:
             close = [p.name for p in model.params if name.lower() in p.name.lower()][:6]
             hint = f" (similar: {', '.join(close)})" if close else ""
-            raise UserError("--param", f"unknown parameter {name!r} in this model{hint}; docs/model.md lists "
+            raise UserError("param", f"unknown parameter {name!r} in this model{hint}; docs/model.md lists "
                                        "every parameter")
         if any(p.name == name for p in out):
-            raise UserError("--param", f"{name} is given twice; give each parameter once")
+            raise UserError("param", f"{name} is given twice; give each parameter once")
         p = model.param(name)
         if not p.value > 0:
-            raise UserError("--param", f"{name} has nominal value {p.value:g}; only positive parameters "
+            raise UserError("param", f"{name} has nominal value {p.value:g}; only positive parameters "
                                        "can be estimated on a log scale")
         if bounds:
             lo_t, sep, hi_t = bounds.partition(":")
             if not sep:
-                raise UserError("--param", f"{spec!r}: write bounds as NAME=LOW:HIGH, e.g. {name}="
+                raise UserError("param", f"{spec!r}: write bounds as NAME=LOW:HIGH, e.g. {name}="
                                            f"{p.value / 2:g}:{p.value * 2:g}")
             lo, hi = _number(lo_t, spec), _number(hi_t, spec)
         elif p.low is not None and p.high is not None and p.low > 0 and p.high > p.low:
@@ -81,7 +81,7 @@ def parse_params(model: Model, specs: tuple[str, ...] | list[str]) -> list[FitPa
         else:
             lo, hi = p.value / DEFAULT_FACTOR, p.value * DEFAULT_FACTOR
         if not lo < hi:
-            raise UserError("--param", f"{spec!r}: LOW must be below HIGH")
+            raise UserError("param", f"{spec!r}: LOW must be below HIGH")
         nominal = min(max(p.value, lo), hi)
         out.append(FitParam(name, p.unit, float(nominal), lo, hi, p.internal(1.0)))
     return out

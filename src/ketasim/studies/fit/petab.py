@@ -48,7 +48,7 @@ def petab_tables(model: Model, data: Dataset, params: list[FitParam], errors: di
     ref = events[0]
     for s, ev in zip(data.subjects, events, strict=True):
         if _structure(ev) != _structure(ref) or len(event_times(ev)) != len(event_times(ref)):
-            raise UserError("--petab", f"subject {s.id} has a different dose schedule (number of doses, infusion "
+            raise UserError("petab", f"subject {s.id} has a different dose schedule (number of doses, infusion "
                                        "length or route) than the first subject; PEtab export needs one schedule "
                                        "structure: export those subjects separately")
     sbml = to_sbml(model, ref)

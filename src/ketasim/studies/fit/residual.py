@@ -39,15 +39,15 @@ class ErrorModel:
 
 
 def error_models(outputs: list[str], add: float | None = None, prop: float | None = None) -> dict[str, ErrorModel]:
-    """The error model of each output: published defaults, or the user's --error-add/--error-prop."""
+    """The error model of each output: published defaults, or the user's error_add/error_prop."""
     out = {}
     for name in outputs:
         p, p_src = PROPORTIONAL.get(name, DEFAULT_PROP)
         a, a_src = DEFAULT_ADD
         if prop is not None:
-            p, p_src = prop, "--error-prop"
+            p, p_src = prop, "user (error_prop)"
         if add is not None:
-            a, a_src = add, "--error-add"
+            a, a_src = add, "user (error_add)"
         out[name] = ErrorModel(name, float(a), float(p), f"proportional: {p_src}; additive: {a_src}")
     return out
 

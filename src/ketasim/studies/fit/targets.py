@@ -12,7 +12,7 @@ J = 0 (every selected target passes). No confidence intervals: ranges are not li
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -48,7 +48,7 @@ def score(values: Mapping[str, float], only: str, hypothesis: str = "default", n
     from ketasim.studies.validation import evaluators  # noqa: F401  (registers every evaluator)
 
     ctx = FitContext(values, hypothesis=hypothesis, n_patients=n_patients, seed=seed)
-    results = [evaluate(ctx, t) for t in select_targets(only)]
+    results = [evaluate(ctx, t) for t in select_targets(only, use="training")]  # never fit to test targets
     return Scorecard(hypothesis, results, n_patients, seed)
 
 
@@ -67,8 +67,11 @@ class _DoneError(Exception):
 
 
 def fit_targets(params: list[FitParam], only: str, hypothesis: str = "default", n_starts: int = 4,
-                seed: int = 0, max_evals: int = 60) -> FitResult:
-    """Fit `params` to the targets matching `only`; returns estimates and scores before/after."""
+                seed: int = 0, max_evals: int = 60, progress: Callable[[str], None] | None = None) -> FitResult:
+    """Fit `params` to the targets matching `only`; returns estimates and scores before/after.
+
+    `progress` hears about every evaluation of the targets (at most `max_evals`).
+    """
     cache: dict[tuple, float] = {}
     best: dict[str, Any] = {"J": math.inf, "x": None}
 
@@ -78,6 +81,8 @@ def fit_targets(params: list[FitParam], only: str, hypothesis: str = "default", 
         if key not in cache:
             vals = {p.name: float(math.exp(v)) for p, v in zip(params, x, strict=True)}
             cache[key] = objective(score(vals, only, hypothesis))
+            if progress is not None:
+                progress(f"fit: evaluation {len(cache)} of at most {max_evals}: objective {cache[key]:.4g}")
             if cache[key] < best["J"]:
                 best.update(J=cache[key], x=x.copy())
             if cache[key] == 0.0:

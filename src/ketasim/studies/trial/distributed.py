@@ -29,6 +29,8 @@ import numpy as np
 from ketasim import __version__
 from ketasim.model.errors import UserError
 from ketasim.runtime.spec import TrialSpec
+from ketasim.studies.trial.assemble import chunk_bytes
+from ketasim.studies.trial.chunks import parameters_sha256, simulate_chunk, trial_model
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -56,9 +58,6 @@ def simulate_chunk_task(spec: TrialSpec, seed: int, block: list[tuple[int, str, 
 
     `expect` is the coordinator's (ketasim version, parameters sha256).
     """
-    from ketasim.studies.trial.assemble import chunk_bytes
-    from ketasim.studies.trial.run import _simulate_chunk, parameters_sha256, trial_model
-
     model = trial_model(spec)
     digest = _HASHES.get(id(model))
     if digest is None:
@@ -67,7 +66,7 @@ def simulate_chunk_task(spec: TrialSpec, seed: int, block: list[tuple[int, str, 
         raise WorkerMismatchError(f"a Dask worker runs ketasim {__version__} with parameters {digest[:12]}, the "
                              f"coordinator ketasim {expect[0]} with parameters {expect[1][:12]}; install the same "
                              "ketasim on the workers")
-    return chunk_bytes(_simulate_chunk(model, spec, seed, block, grid, measures))
+    return chunk_bytes(simulate_chunk(model, spec, seed, block, grid, measures))
 
 
 @contextmanager
@@ -84,14 +83,14 @@ def dask_client(workers: int | None, scheduler: str | None) -> Iterator[Client]:
         try:
             client = Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
         except (OSError, TimeoutError, ValueError, TypeError) as exc:
-            raise UserError("--scheduler", f"cannot reach a Dask scheduler at {scheduler!r} ({exc}); start one "
+            raise UserError("scheduler", f"cannot reach a Dask scheduler at {scheduler!r} ({exc}); start one "
                                            "with `dask scheduler` and give its address (tcp://HOST:PORT), or use "
-                                           "--workers N for a local cluster") from None
+                                           "`workers` N for a local cluster") from None
         try:
             try:
                 client.wait_for_workers(1, timeout=WORKER_TIMEOUT_S)
             except TimeoutError:
-                raise UserError("--scheduler", f"no Dask worker joined the scheduler at {scheduler} within "
+                raise UserError("scheduler", f"no Dask worker joined the scheduler at {scheduler} within "
                                                f"{WORKER_TIMEOUT_S:g} s; start workers with `dask worker ADDRESS`"
                                 ) from None
             yield client
@@ -144,9 +143,9 @@ def run_chunks(client: Client, spec: TrialSpec, jobs: Sequence[Job], grid: np.nd
             try:
                 data = fut.result()
             except WorkerMismatchError as exc:
-                raise UserError("--scheduler", str(exc)) from None
+                raise UserError("scheduler", str(exc)) from None
             except ImportError as exc:
-                raise UserError("--scheduler", f"a Dask worker cannot import ketasim ({exc}); install ketasim "
+                raise UserError("scheduler", f"a Dask worker cannot import ketasim ({exc}); install ketasim "
                                                "in the workers' Python environment") from None
             fut.release()
             store(r, k, data)

@@ -1,6 +1,6 @@
 """Endpoint values per patient, per arm (with 95% CIs) and per comparison, from the patient table.
 
-Definitions (contracts/trial-spec.md); baseline = the measure at time zero:
+Definitions (docs/contracts/trial-spec.md); baseline = the measure at time zero:
 
 - value / change / percent_change: the score at `at`, minus baseline, or 100*(score-baseline)/
   baseline (patients with a baseline of 0 are left out of percent_change);

@@ -125,12 +125,13 @@ def draw_covariates(population, rng: np.random.Generator) -> tuple[dict[str, flo
 
 
 def make_patient(model: Model, population, seed: int, patient_id: int, arm: str, doses: tuple[Dose, ...],
-                 overrides: Mapping[str, float] | None = None) -> Patient:
+                 overrides: Mapping[str, float] | None = None,
+                 typical: Mapping[str, float] | None = None) -> Patient:
     """Draw patient `patient_id` of a trial: covariates, rater stream, then random effects."""
     rng = patient_rng(seed, patient_id)
     table, model_cov, score = draw_covariates(population, rng)
     rater_seed = int(rng.integers(0, 2**63 - 1))
     known = {k: v for k, v in model_cov.items() if k in model.param_index}
-    params = individual_parameters(model, rng, known, overrides)
+    params = individual_parameters(model, rng, known, overrides, typical)
     events = [ev for d in doses for ev in dose_events(d, float(table["weight_kg"]))]
     return Patient(patient_id, arm, table, known, population.baseline.scale, score, params, events, rater_seed)

@@ -169,13 +169,24 @@ def _ci(ci: list[Any]) -> str:
     return f"[{_fmt(ci[0])}, {_fmt(ci[1])}]"
 
 
+def _failure_banner(summary: dict[str, Any]) -> str:
+    """A warning at the top when patients failed the solver (empty otherwise)."""
+    f = summary.get("failures")
+    if not f:
+        return ""
+    total = sum(a["size"] for a in summary["arms"].values())
+    return (f"<p style='border:2px solid #b00;padding:.5em;color:#b00'><b>Incomplete: {f['patients']} of {total} "
+            "patients failed the solver</b> and are left out of every estimate below (Patient flow lists them "
+            "with the reason).</p>")
+
+
 def write_report(path: Path, spec: TrialSpec, summary: dict[str, Any], arms: dict[str, ArmData],
                  failed: list[dict[str, Any]]) -> None:
     """Write the self-contained HTML report of a finished trial."""
     e_measures = list(dict.fromkeys(e.measure for e in spec.endpoints))
     model = summary["model"]
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(spec.name)}</title>"
-             f"<style>{_CSS}</style></head><body>", f"<h1>{html.escape(spec.name)}</h1>",
+             f"<style>{_CSS}</style></head><body>", f"<h1>{html.escape(spec.name)}</h1>", _failure_banner(summary),
              f"<p>ketasim {html.escape(model['version'])}, hypothesis <b>{html.escape(model['hypothesis'])}</b>, "
              f"species {html.escape(model['species'])}, seed {spec.seed}, trial length {spec.end_h / 24:.4g} days. "
              f"<span class='note'>parameters sha256 {model['parameters_sha256'][:16]}…</span></p>"]

@@ -17,40 +17,58 @@ byte-identical to an uninterrupted local one.
 from __future__ import annotations
 
 import contextlib
-import hashlib
+import errno
 import json
+import logging
 import math
 import os
 import shutil
-import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-from tqdm import tqdm
 
 from ketasim import __version__
 from ketasim.model.description import Model
-from ketasim.model.errors import SolverError, UserError
-from ketasim.runtime.build import build_model
+from ketasim.model.errors import UserError
 from ketasim.runtime.spec import TrialSpec
 from ketasim.studies.trial import endpoints as ep
-from ketasim.studies.trial.assemble import FAILED_KEY, chunk_bytes, chunk_name, read_replicate, write_chunk
-from ketasim.studies.trial.grid import observation_grid
-from ketasim.studies.trial.measures import available_measures, check_available, record
-from ketasim.studies.trial.population import make_patient
-from ketasim.studies.trial.simulate import simulate_patients
+from ketasim.studies.trial.assemble import chunk_bytes, read_replicate
+from ketasim.studies.trial.chunks import (
+    COVARIATE_COLUMNS,
+    Block,
+    Owner,
+    parameters_sha256,
+    simulate_chunk,
+    spec_sha256,
+    store_chunk,
+    trial_model,
+    verify_chunks,
+)
+from ketasim.studies.trial.distributed import dask_client, run_chunks
+from ketasim.studies.trial.grid import chunk_size_for, observation_grid
+from ketasim.studies.trial.measures import available_measures, check_available
+from ketasim.studies.trial.plan import plan_run
+
+log = logging.getLogger("ketasim.trial")
+__all__ = ["COVARIATE_COLUMNS", "TrialCancelledError", "build_summary", "dumps_summary", "replicate_seed",
+           "run_trial", "trial_model"]
 
 #: patients per chunk by default: the fast engine's cost per patient falls steeply with batch size
 #: (docs/benchmarks.md), so a chunk is one large batch; --chunk-size trades it for --resume granularity
 CHUNK = 512
-COVARIATE_COLUMNS = ("weight_kg", "age_year", "sex", "cyp2b6_pm", "val66met", "diagnosis", "baseline_scale",
-                     "baseline_score", "madrs0", "placebo_resp", "syn_deficit", "sbp0_mmhg", "dbp0_mmhg")
-_FAILED_KEY = FAILED_KEY
+#: failed patients listed with their reason in summary.json (all are listed per arm)
+FAILURES_LISTED = 100
+_OUT_ERRNOS = (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOENT, errno.ENOTDIR, errno.EDQUOT,
+               errno.EEXIST, errno.EISDIR, errno.ENAMETOOLONG)
+
+
+class TrialCancelledError(Exception):
+    """The caller asked the run to stop (API DELETE); finished chunks are kept."""
 
 
 def replicate_seed(seed: int, replicate: int) -> int:
@@ -59,17 +77,6 @@ def replicate_seed(seed: int, replicate: int) -> int:
         return int(seed)
     ss = np.random.SeedSequence([int(seed) & 0xFFFFFFFF, 0x7E1A1, int(replicate)])
     return int(ss.generate_state(1, np.uint32)[0])
-
-
-def parameters_sha256(model: Model) -> str:
-    """Hash of the model's typical parameter vector (names and internal values)."""
-    items = [[p.name, repr(float(v))] for p, v in zip(model.params, model.default_parameters, strict=True)]
-    return hashlib.sha256(json.dumps(items).encode()).hexdigest()
-
-
-def trial_model(spec: TrialSpec) -> Model:
-    """The one model of a trial: every (drug, route) of every arm and the background."""
-    return build_model(spec.population.species, spec.drugs_routes, spec.hypothesis, spec.layers)
 
 
 def _assignments(spec: TrialSpec) -> list[tuple[int, str, tuple]]:
@@ -82,47 +89,21 @@ def _assignments(spec: TrialSpec) -> list[tuple[int, str, tuple]]:
     return out
 
 
-def _chunk_table(rows: list[dict[str, Any]], measures: list[str], failed: list[dict[str, Any]]) -> pa.Table:
-    fields = [pa.field("arm", pa.string()), pa.field("patient", pa.int64()), pa.field("time_h", pa.float64())]
-    for c in COVARIATE_COLUMNS:
-        kind = pa.string() if c in ("sex", "diagnosis", "baseline_scale") else (
-            pa.int64() if c in ("cyp2b6_pm", "val66met") else pa.float64())
-        fields.append(pa.field(c, kind))
-    fields += [pa.field(m, pa.float64()) for m in measures]
-    schema = pa.schema(fields, metadata={_FAILED_KEY: json.dumps(failed).encode()})
-    if not rows:
-        return schema.empty_table()
-    df = pd.concat([pd.DataFrame(r) for r in rows], ignore_index=True)
-    return pa.Table.from_pandas(df[[f.name for f in fields]], schema=schema, preserve_index=False)
-
-
-def _simulate_chunk(model: Model, spec: TrialSpec, seed: int, block: list[tuple[int, str, tuple]],
-                    grid: np.ndarray, measures: list[str]) -> pa.Table:
-    patients = [make_patient(model, spec.population, seed, pid, arm, doses) for pid, arm, doses in block]
-    results = simulate_patients(model, patients, grid, measures, run_size=sum(a.size for a in spec.arms))
-    rows, failed = [], []
-    for p, res in zip(patients, results, strict=True):
-        if isinstance(res, SolverError):
-            failed.append({"patient": p.id, "arm": p.arm, "error": str(res)})
-            continue
-        row: dict[str, Any] = {"arm": p.arm, "patient": p.id, "time_h": grid}
-        row.update({c: p.covariates[c] for c in COVARIATE_COLUMNS})
-        row.update(record(p, res, measures))
-        rows.append(row)
-    return _chunk_table(rows, measures, failed)
-
-
-def _write_atomic_table(table: pa.Table, path: Path) -> None:
-    write_chunk(chunk_bytes(table), path)
-
-
 def _fingerprint(spec: TrialSpec, replicates: int, chunk_size: int) -> dict[str, Any]:
-    text = json.dumps(spec.raw, sort_keys=True, default=str)
-    return {"spec_sha256": hashlib.sha256(text.encode()).hexdigest(), "replicates": replicates,
-            "version": __version__, "chunk_size": chunk_size}
+    return {"spec_sha256": spec_sha256(spec), "replicates": replicates, "version": __version__,
+            "chunk_size": chunk_size}
 
 
-def _prepare_chunks(out: Path, spec: TrialSpec, replicates: int, resume: bool, chunk_size: int) -> Path:
+def _clean_stale(out: Path, notify: Callable[[str], None]) -> None:
+    """Remove temporary folders left by a run killed while it assembled its results."""
+    for stale in out.glob(".tmp-*"):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+            notify(f"removed {stale.name}, left by an interrupted run")
+
+
+def _prepare_chunks(out: Path, spec: TrialSpec, replicates: int, resume: bool, chunk_size: int,
+                    notify: Callable[[str], None]) -> Path:
     chunks = out / ".chunks"
     manifest = _fingerprint(spec, replicates, chunk_size)
     mpath = chunks / "manifest.json"
@@ -130,10 +111,12 @@ def _prepare_chunks(out: Path, spec: TrialSpec, replicates: int, resume: bool, c
         try:
             old = json.loads(mpath.read_text())
         except (OSError, ValueError):
-            old = None
+            notify(f"{mpath} is missing or damaged; every chunk is checked against its own seal")
+            mpath.write_text(json.dumps(manifest, sort_keys=True))
+            return chunks
         if old != manifest:
-            raise UserError("--resume", f"the chunks in {chunks} belong to a different spec, seed, replicate count, "
-                                        "chunk size or ketasim version; rerun without --resume to start again")
+            raise UserError("resume", f"the chunks in {chunks} belong to a different spec, seed, replicate count, "
+                                        "chunk size or ketasim version; rerun without `resume` to start again")
         return chunks
     if chunks.exists():
         shutil.rmtree(chunks)
@@ -193,100 +176,165 @@ def build_summary(spec: TrialSpec, model: Model, measures: list[str], analysis: 
     }
     if replicates > 1:
         summary["replicates"] = replicates
+    if failed:
+        total = sum(a.size for a in spec.arms)
+        listed = sorted(failed, key=lambda f: f["patient"])[:FAILURES_LISTED]
+        summary["failures"] = {"patients": len(failed), "fraction": _num(len(failed) / total),
+                               "listed": [{"patient": f["patient"], "arm": f["arm"], "error": f["error"]}
+                                          for f in listed]}
     return summary
 
 
+def _sorted(obj: Any) -> Any:
+    """Dicts rebuilt with sorted keys at every level (json's sort_keys, done ahead of time)."""
+    if isinstance(obj, dict):
+        return {k: _sorted(obj[k]) for k in sorted(obj)}
+    if isinstance(obj, list):
+        return [_sorted(v) for v in obj]
+    return obj
+
+
 def dumps_summary(summary: dict[str, Any]) -> str:
-    """The canonical text of summary.json (sorted keys, fixed indentation)."""
-    return json.dumps(summary, sort_keys=True, indent=2, allow_nan=False) + "\n"
+    """The canonical text of summary.json (sorted keys, fixed indentation; `failures` first when present)."""
+    ordered = _sorted(summary)
+    if "failures" in ordered:
+        ordered = {"failures": ordered.pop("failures"), **ordered}
+    return json.dumps(ordered, indent=2, allow_nan=False) + "\n"
 
 
-def _simulate_chunks(client: Any, spec: TrialSpec, model: Model, chunks: Path,
-                     blocks: list[list[tuple[int, str, tuple]]], grid: np.ndarray, measures: list[str],
-                     replicates: int, progress: bool,
-                     on_progress: Callable[[float], None] | None) -> None:
-    """Simulate every chunk not on disk yet: here in order, or on Dask when `client` is given."""
+def _simulate_chunks(client: Any, spec: TrialSpec, owner: Owner, chunks: Path, blocks: list[Block],
+                     grid: np.ndarray, measures: list[str], replicates: int,
+                     hooks: _Hooks, good: set[tuple[int, int]]) -> None:
+    """Simulate every chunk not proven on disk yet: here in order, or on Dask when `client` is given."""
     total = sum(len(b) for b in blocks) * replicates
-    bar = tqdm(total=total, unit="patient", file=sys.stderr, disable=None if progress else True,
-               desc=spec.name[:30], leave=False)
     done = 0
 
     def finished(n_patients: int) -> None:
         nonlocal done
         done += n_patients
-        bar.update(n_patients)
-        if on_progress is not None:
-            on_progress(0.95 * done / total)
+        if hooks.on_progress is not None:
+            hooks.on_progress(0.95 * done / total)
+        if hooks.should_stop is not None and hooks.should_stop():
+            raise TrialCancelledError("cancelled")
 
     jobs = []  # (replicate, chunk index, seed, block) of every chunk not on disk yet, in index order
     for r in range(replicates):
         seed = replicate_seed(spec.seed, r)
         for k, block in enumerate(blocks):
-            if (chunks / chunk_name(r, k)).exists():
+            if (r, k) in good:
                 finished(len(block))
             else:
                 jobs.append((r, k, seed, block))
     try:
         if client is not None:
-            from ketasim.studies.trial.distributed import run_chunks
-
             def store(r: int, k: int, data: bytes) -> None:
-                write_chunk(data, chunks / chunk_name(r, k))
+                store_chunk(chunks, owner, r, k, blocks[k], data)
                 finished(len(blocks[k]))
 
-            run_chunks(client, spec, jobs, grid, measures, parameters_sha256(model), store)
+            run_chunks(client, spec, jobs, grid, measures, owner.parameters_sha256, store)
         else:
+            model = hooks.model
             for r, k, seed, block in jobs:
-                _write_atomic_table(_simulate_chunk(model, spec, seed, block, grid, measures),
-                                    chunks / chunk_name(r, k))
+                table = simulate_chunk(model, spec, seed, block, grid, measures)
+                store_chunk(chunks, owner, r, k, block, chunk_bytes(table))
                 finished(len(block))
-    except BaseException as exc:  # Ctrl-C or a crash: the finished chunks stay for --resume
-        bar.close()
+    except BaseException as exc:  # Ctrl-C, a cancel or a crash: the finished chunks stay for --resume
         kept = len(list(chunks.glob("chunk-*.parquet")))
-        what = "interrupted" if isinstance(exc, KeyboardInterrupt) else "stopped by an error"
-        print(f"ketasim: {what}; {kept} finished chunk(s) kept in {chunks}; "
-              "rerun with --resume to finish", file=sys.stderr)
+        what = "interrupted" if isinstance(exc, (KeyboardInterrupt, TrialCancelledError)) else "stopped by an error"
+        hooks.notify(f"{what}; {kept} finished chunk(s) kept in {chunks}; rerun with `resume` to finish")
         raise
-    bar.close()
+
+
+@dataclass
+class _Hooks:
+    """What the caller sees of a run: messages, progress, a stop request; and the model in use."""
+
+    notify: Callable[[str], None]
+    on_progress: Callable[[float], None] | None
+    should_stop: Callable[[], bool] | None
+    model: Any = None
+
+
+def _check_arguments(replicates: int, size: int, workers: int | None, scheduler: str | None, out: Path) -> None:
+    if replicates < 1:
+        raise UserError("replicates", f"must be at least 1, got {replicates}")
+    if size < 1:
+        raise UserError("chunk_size", f"must be at least 1, got {size}")
+    if workers is not None and workers < 1:
+        raise UserError("workers", f"must be at least 1, got {workers}")
+    if workers is not None and scheduler is not None:
+        raise UserError("workers", "give either `workers` or `scheduler`, not both")
+    if out.exists() and not out.is_dir():
+        raise UserError("out", f"{out} exists and is not a directory; choose a directory")
+    parent = next((p for p in [out, *out.parents] if p.exists()), None)
+    if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise UserError("out", f"cannot create or write {out}: {parent} is not a writable directory")
+
+
+def _out_error(exc: OSError, out: Path) -> UserError:
+    """An OSError while writing the results as a one-line error naming --out."""
+    what = exc.strerror or type(exc).__name__
+    where = f" ({exc.filename})" if exc.filename else ""
+    return UserError("out", f"cannot write the results in {out}: {what}{where}; choose another directory "
+                              "or free some space")
 
 
 def run_trial(spec: TrialSpec, out: str | Path, *, resume: bool = False, replicates: int = 1,
-              progress: bool = True, on_progress: Callable[[float], None] | None = None,
-              workers: int | None = None, scheduler: str | None = None,
-              chunk_size: int | None = None) -> dict[str, Any]:
+              on_progress: Callable[[float], None] | None = None,
+              workers: int | None = None, scheduler: str | None = None, chunk_size: int | None = None,
+              allow_large: bool = False, notify: Callable[[str], None] | None = None,
+              should_stop: Callable[[], bool] | None = None) -> dict[str, Any]:
     """Run `spec`, write DIR/summary.json, patients.parquet and report.html; return the summary.
 
     Chunks run in this process by default, on a local Dask cluster of `workers` processes when
     workers > 1, or on the Dask cluster at `scheduler`; every way gives the same summary.json.
+    Limits (ketasim.runtime.limits) are checked first; `allow_large` lifts the default ones.
+    `notify` receives one-line messages (estimates, recomputed chunks); `should_stop` is asked
+    after each chunk and stops the run (TrialCancelledError) when it answers True.
     """
-    if replicates < 1:
-        raise UserError("--replicates", f"must be at least 1, got {replicates}")
-    size = CHUNK if chunk_size is None else chunk_size
-    if size < 1:
-        raise UserError("--chunk-size", f"must be at least 1, got {size}")
-    if workers is not None and workers < 1:
-        raise UserError("--workers", f"must be at least 1, got {workers}")
-    if workers is not None and scheduler is not None:
-        raise UserError("--workers", "give either --workers or --scheduler, not both")
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise UserError("--out", f"{out} exists and is not a directory; choose a directory")
-    model = trial_model(spec)
+    _check_arguments(replicates, 1 if chunk_size is None else chunk_size, workers, scheduler, out)
+    size = chunk_size_for(observation_grid(spec).size, CHUNK) if chunk_size is None else chunk_size
+    hooks = _Hooks(notify or log.info, on_progress, should_stop)
+    plan = plan_run(spec, replicates, size, workers, allow_large)
+    if plan.big:
+        hooks.notify(f"{spec.population.size} patients x {replicates} replicate(s): {plan.estimate.text()}")
+    model = hooks.model = trial_model(spec)
     measures = available_measures(model)
     check_available(spec, measures)
     grid = observation_grid(spec)
     block_list = _assignments(spec)
     blocks = [block_list[i:i + size] for i in range(0, len(block_list), size)]
+    owner = Owner(spec_sha256(spec), parameters_sha256(model))
     if scheduler is not None or (workers or 1) > 1:
-        from ketasim.studies.trial.distributed import dask_client
-
         executor: Any = dask_client(workers, scheduler)  # connects first: a bad address writes nothing
     else:
         executor = contextlib.nullcontext(None)
-    with executor as client:
-        out.mkdir(parents=True, exist_ok=True)
-        chunks = _prepare_chunks(out, spec, replicates, resume, size)
-        _simulate_chunks(client, spec, model, chunks, blocks, grid, measures, replicates, progress, on_progress)
+    try:
+        with executor as client:
+            out.mkdir(parents=True, exist_ok=True)
+            _clean_stale(out, hooks.notify)
+            chunks = _prepare_chunks(out, spec, replicates, resume, size, hooks.notify)
+            good: set[tuple[int, int]] = set()
+            if resume:
+                good, notes = verify_chunks(chunks, owner, replicates, blocks)
+                for note in notes:
+                    hooks.notify(note)
+            _simulate_chunks(client, spec, owner, chunks, blocks, grid, measures, replicates, hooks, good)
+        summary = _assemble(spec, model, measures, out, chunks, blocks, grid, replicates)
+    except OSError as exc:
+        if exc.errno in _OUT_ERRNOS:
+            raise _out_error(exc, out) from None
+        raise
+    shutil.rmtree(chunks, ignore_errors=True)
+    if on_progress is not None:
+        on_progress(1.0)
+    return summary
+
+
+def _assemble(spec: TrialSpec, model: Model, measures: list[str], out: Path, chunks: Path, blocks: list[Block],
+              grid: np.ndarray, replicates: int) -> dict[str, Any]:
+    """Read the chunks back, analyse every replicate, and move the final files into `out`."""
     from ketasim.studies.trial.report import write_report
 
     power_hits: dict[tuple[str, str, str], int] = {}
@@ -311,7 +359,4 @@ def run_trial(spec: TrialSpec, out: str | Path, *, resume: bool = False, replica
             os.replace(tmp / name, out / name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    shutil.rmtree(chunks, ignore_errors=True)
-    if on_progress is not None:
-        on_progress(1.0)
     return summary

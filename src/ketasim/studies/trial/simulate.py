@@ -21,6 +21,20 @@ from ketasim.studies.trial.population import Patient
 
 Engine = Literal["fast", "reference"]
 
+#: the fast engine's working arrays for one batch stay under this many bytes: a chunk on a long
+#: grid is simulated in several batches (docs/scaling.md, "Memory model")
+ENGINE_BUDGET_BYTES = 512 * 2**20
+
+
+def engine_bytes_per_patient_time(model: Model) -> int:
+    """Bytes the fast engine holds per patient and output time: recorded and dense states, every output and let."""
+    return 8 * (2 * len(model.states) + len(model.outputs) + len(model.lets))
+
+
+def batch_size(model: Model, n_times: int) -> int:
+    """Patients per fast-engine batch on a grid of `n_times`, within ENGINE_BUDGET_BYTES (at least 1)."""
+    return max(1, ENGINE_BUDGET_BYTES // (engine_bytes_per_patient_time(model) * max(n_times, 1)))
+
 
 def simulate_patients(model: Model, patients: Sequence[Patient], grid: np.ndarray,
                       outputs: Sequence[str] | None = None,
@@ -39,16 +53,19 @@ def simulate_patients(model: Model, patients: Sequence[Patient], grid: np.ndarra
         return [_one_reference(model, p, grid, names) for p in patients]
     if engine != "fast":
         raise ValueError(f"engine must be 'fast' or 'reference', got {engine!r}")
-    params = np.stack([np.asarray(p.params, dtype=float) for p in patients], axis=1)
     backend = resolve_backend("auto", len(patients) if run_size is None else run_size)
-    batch = simulate_batch(model, [p.events for p in patients], params, grid,
-                           keep_states=False, output_names=names, backend=backend)
+    size = batch_size(model, len(grid))
     results: list[dict[str, np.ndarray] | SolverError] = []
-    for i in range(len(patients)):
-        if batch.failed[i]:
-            results.append(SolverError(f"patient {patients[i].id}: {batch.messages[i]}"))
-        else:
-            results.append({n: np.array(batch.outputs[n][i], dtype=float) for n in names})
+    for start in range(0, len(patients), size):  # one batch unless the grid is long
+        group = patients[start:start + size]
+        params = np.stack([np.asarray(p.params, dtype=float) for p in group], axis=1)
+        batch = simulate_batch(model, [p.events for p in group], params, grid,
+                               keep_states=False, output_names=names, backend=backend)
+        for i, p in enumerate(group):
+            if batch.failed[i]:
+                results.append(SolverError(f"patient {p.id}: {batch.messages[i]}"))
+            else:
+                results.append({n: np.array(batch.outputs[n][i], dtype=float) for n in names})
     return results
 
 

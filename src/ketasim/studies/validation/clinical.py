@@ -32,7 +32,7 @@ from ketasim.studies.validation.core import (
 )
 from ketasim.studies.validation.experiments import TYPICAL_TRD
 from ketasim.studies.validation.pk import MIN, TE, standard
-from ketasim.studies.validation.population import Arm
+from ketasim.studies.validation.population import Arm, population
 from ketasim.studies.validation.stats import hedges_g, paired_significant, pearson
 from ketasim.studies.validation.targets import Target
 
@@ -47,7 +47,7 @@ G_SUPERIOR = -0.2
 def arm(ctx: Context, diagnosis: str, key: str) -> Arm:
     """A single-session arm of population `diagnosis`: ketamine, saline or midazolam."""
     doses = {"ketamine": [standard()], "saline": [], "midazolam": [MIDAZOLAM]}[key]
-    return ctx.population(diagnosis, KET_MID).arm(key, doses, CLIN_GRID)
+    return population(ctx, diagnosis, KET_MID).arm(key, doses, CLIN_GRID)
 
 
 def change(a: Arm, scale: str = "MADRS") -> np.ndarray:
@@ -173,7 +173,7 @@ SIX_GRID = grid((0.0, 4.0, 25), extra=[TE + 2.0, *[24.0 * d for d in range(1, 73
 
 @evaluator("clin-six-infusion-course")
 def _six(ctx: Context, target: Target) -> Outcome:
-    pop = ctx.population("trd", KET_MID, n=min(ctx.n_patients, 40))
+    pop = population(ctx, "trd", KET_MID, n=min(ctx.n_patients, 40))
     six = pop.arm("six", [Dose("ketamine", "iv", SIX_TIMES, mg_per_kg=0.5, duration_h=TE)], SIX_GRID)
     rec = six.recorded("MADRS")
     base = rec[:, 0]
@@ -314,7 +314,7 @@ MEM_VISITS = (24.0, 48.0, 72.0, *[24.0 * 7 * w for w in range(1, 9)])
 
 @evaluator("clin-memantine-negative")
 def _memantine(ctx: Context, target: Target) -> Outcome:
-    pop = ctx.population("trd", frozenset({("memantine", "oral")}), n=min(ctx.n_patients, 20))
+    pop = population(ctx, "trd", frozenset({("memantine", "oral")}), n=min(ctx.n_patients, 20))
     doses = [Dose("memantine", "oral", MEM_DAYS[7 * k: 7 * (k + 1)] if k < 3 else MEM_DAYS[21:],
                   amount_mg=5.0 * (k + 1)) for k in range(4)]
     times = grid(extra=[0.0, *MEM_VISITS])
@@ -349,7 +349,7 @@ SSRI_VISITS = (24.0, *[24.0 * 7 * w for w in range(1, SSRI_WEEKS + 1)])
 @evaluator("clin-ssri-slow-onset")
 def _ssri(ctx: Context, target: Target) -> Outcome:
     """Citalopram 20 mg/day for 4 weeks, then 40 mg/day to week 14 (STAR*D level 1, simplified)."""
-    pop = ctx.population("mdd", frozenset({("ssri", "oral")}), n=min(ctx.n_patients, 30))
+    pop = population(ctx, "mdd", frozenset({("ssri", "oral")}), n=min(ctx.n_patients, 30))
     days = [24.0 * d for d in range(7 * SSRI_WEEKS)]
     doses = [Dose("ssri", "oral", tuple(days[:28]), amount_mg=20.0),
              Dose("ssri", "oral", tuple(days[28:]), amount_mg=40.0)]
@@ -375,7 +375,7 @@ def _ssri(ctx: Context, target: Target) -> Outcome:
 
 @evaluator("clin-lithium-no-prolongation")
 def _lithium(ctx: Context, target: Target) -> Outcome:
-    pop = ctx.population("trd", KET_MID)
+    pop = population(ctx, "trd", KET_MID)
     ket = arm(ctx, "trd", "ketamine")
     li = pop.arm("ketamine+lithium", [standard()], CLIN_GRID, overrides={"lithium_gsk3": 0.3})
     r = responders(ket, 24.0)

@@ -12,23 +12,29 @@ import math
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from scipy.integrate import solve_ivp
 
 from ketasim.model.codegen import compile_model
 from ketasim.model.description import Model
+from ketasim.model.species import REFERENCE_WEIGHT_KG
 from ketasim.runtime.build import build_model
 from ketasim.runtime.engines.reference import Trajectory, simulate_reference
 from ketasim.runtime.regimen import Dose, DoseEvent, dose_events
+from ketasim.studies.validation.series import (  # noqa: F401  (the evaluators' readouts, re-exported)
+    auc,
+    crossing_down,
+    first_time,
+    last_time,
+    loglinear_half_life,
+    peak,
+    signed_extreme,
+    trough,
+)
 from ketasim.studies.validation.targets import Target
 
-if TYPE_CHECKING:
-    from ketasim.studies.validation.population import Population
-
-#: reference body weights (kg) of the typical subject per species
-SPECIES_WEIGHT = {"human": 70.0, "mouse": 0.025, "rat": 0.25}
 #: solver tolerances of typical-subject runs (reference solver; populations use the fast engine)
 RTOL, ATOL = 1e-8, 1e-10
 
@@ -207,6 +213,13 @@ class Sim:
         return float(self.params[self.model.param_index[name]])
 
 
+def band(target: Target, key: str | None = None) -> tuple[float, float]:
+    """The published acceptable band of `target` (of its item `key` when the range is a mapping)."""
+    rng = target.range if key is None else target.range[key]
+    lo, hi = rng
+    return float(lo), float(hi)
+
+
 def grid(*segments: tuple[float, float, int], extra: Iterable[float] = ()) -> tuple[float, ...]:
     """Sorted unique time grid from (start, stop, points) segments plus exact extra times."""
     pts = [np.linspace(a, b, n) for a, b, n in segments]
@@ -244,7 +257,6 @@ class Context:
         self.seed = int(seed)
         self._runs: dict[Any, Sim] = {}
         self._failed: dict[Any, Exception] = {}
-        self._pops: dict[Any, Any] = {}
         self.memo: dict[Any, Any] = {}
         self.progress: Callable[[str], None] | None = None
 
@@ -289,7 +301,7 @@ class Context:
             model = self.model(species, drugs_routes(doses, extra_drugs), layers)
             values = {**to_internal(model, covariates, strict=False), **to_internal(model, overrides, strict=True)}
             params = np.array(model.with_params(**values))
-            weight = covariates.get("WT", SPECIES_WEIGHT[species])
+            weight = covariates.get("WT", REFERENCE_WEIGHT_KG[species])
             events = events_for(doses, weight)
         except Exception as exc:
             self._failed[key] = exc
@@ -368,16 +380,11 @@ class Context:
         self.memo[key] = (during, after)
         return during, after
 
-    # populations -------------------------------------------------------------------------
-    def population(self, name: str, pairs: frozenset[tuple[str, str]], n: int | None = None) -> Population:
-        """The virtual population `name` (see population.py) for a model covering `pairs`."""
-        from ketasim.studies.validation.population import Population
-
-        n = self.n_patients if n is None else n
-        key = (name, pairs, n)
-        if key not in self._pops:
-            self._pops[key] = Population(self, name, pairs, n)
-        return self._pops[key]
+    def cached(self, key: Any, make: Callable[[], Any]) -> Any:
+        """The value cached under `key` in this run, made by `make()` the first time."""
+        if key not in self.memo:
+            self.memo[key] = make()
+        return self.memo[key]
 
 
 def events_for(doses: Sequence[Dose], weight_kg: float) -> list[DoseEvent]:
@@ -406,63 +413,3 @@ def clamp_names(analyte: str) -> tuple[str, str, str]:
         fu, ke0 = _FAMILY[base]
         return f"Ce_{analyte}", fu, ke0
     return f"Ce_{analyte}", f"fu_{analyte}", f"ke0_{analyte}"
-
-
-# ------------------------------------------------------------------------------------ metrics
-def first_time(t: np.ndarray, cond: np.ndarray, after: float = -math.inf) -> float:
-    """First time >= `after` at which `cond` holds (NaN if never)."""
-    ok = np.asarray(cond, bool) & (t >= after)
-    return float(t[np.argmax(ok)]) if ok.any() else math.nan
-
-
-def last_time(t: np.ndarray, cond: np.ndarray) -> float:
-    """Last time at which `cond` holds (NaN if never)."""
-    ok = np.asarray(cond, bool)
-    return float(t[len(t) - 1 - np.argmax(ok[::-1])]) if ok.any() else math.nan
-
-
-def crossing_down(t: np.ndarray, y: np.ndarray, level: float, after: float) -> float:
-    """First time after `after` at which y falls to `level` (linear interpolation; NaN if never)."""
-    idx = np.nonzero((t >= after) & (y <= level))[0]
-    if idx.size == 0:
-        return math.nan
-    i = int(idx[0])
-    if i == 0 or t[i - 1] < after:
-        return float(t[i])
-    y0, y1 = y[i - 1], y[i]
-    return float(t[i - 1] + (t[i] - t[i - 1]) * (y0 - level) / (y0 - y1)) if y0 != y1 else float(t[i])
-
-
-def peak(t: np.ndarray, y: np.ndarray, lo: float = -math.inf, hi: float = math.inf) -> tuple[float, float]:
-    """(time, value) of the maximum of y within [lo, hi]."""
-    m = (t >= lo) & (t <= hi)
-    i = int(np.argmax(np.where(m, y, -np.inf)))
-    return float(t[i]), float(y[i])
-
-
-def trough(t: np.ndarray, y: np.ndarray, lo: float = -math.inf, hi: float = math.inf) -> tuple[float, float]:
-    """(time, value) of the minimum of y within [lo, hi]."""
-    m = (t >= lo) & (t <= hi)
-    i = int(np.argmin(np.where(m, y, np.inf)))
-    return float(t[i]), float(y[i])
-
-
-def signed_extreme(t: np.ndarray, y: np.ndarray, base: float, lo: float, hi: float) -> float:
-    """The largest deviation of y from `base` within [lo, hi], with its sign."""
-    m = (t >= lo) & (t <= hi)
-    d = y[m] - base
-    return float(d[np.argmax(np.abs(d))])
-
-
-def auc(t: np.ndarray, y: np.ndarray) -> float:
-    """Trapezoidal area under y(t)."""
-    return float(np.trapezoid(y, t))
-
-
-def loglinear_half_life(t: np.ndarray, y: np.ndarray, lo: float, hi: float) -> float:
-    """Half-life from a log-linear regression of y over [lo, hi] (same time unit as t)."""
-    m = (t >= lo) & (t <= hi) & (y > 0)
-    if m.sum() < 3:
-        return math.nan
-    slope = np.polyfit(t[m], np.log(y[m]), 1)[0]
-    return float(math.log(2) / -slope) if slope < 0 else math.inf

@@ -1,5 +1,19 @@
-"""Import every evaluator module so that each target id is registered in core.EVALUATORS."""
+"""Import every evaluator module so that each target id is registered in core.EVALUATORS.
+
+testset_clinical, testset_esketamine and testset_pk hold the evaluators of the held-out test targets (use: test).
+"""
 
 from __future__ import annotations
 
-from ketasim.studies.validation import biomarker, circuit, clinical, pk, receptors, signalling, synapse  # noqa: F401
+from ketasim.studies.validation import (  # noqa: F401
+    biomarker,
+    circuit,
+    clinical,
+    pk,
+    receptors,
+    signalling,
+    synapse,
+    testset_clinical,
+    testset_esketamine,
+    testset_pk,
+)

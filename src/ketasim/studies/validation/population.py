@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -23,10 +23,14 @@ from ketasim.model.errors import SolverError
 from ketasim.runtime.engines.fast import simulate_batch
 from ketasim.runtime.patients import individual_parameters, patient_rng
 from ketasim.runtime.regimen import Dose
-from ketasim.studies.validation.core import MissingOutputError, SimulationError, events_for, stable_hash, to_internal
-
-if TYPE_CHECKING:
-    from ketasim.studies.validation.core import Context
+from ketasim.studies.validation.core import (
+    Context,
+    MissingOutputError,
+    SimulationError,
+    events_for,
+    stable_hash,
+    to_internal,
+)
 
 #: (mean, sd, low, high) of baseline MADRS and synapse deficit per diagnosis (assumptions, A)
 DIAGNOSES: dict[str, dict[str, Any]] = {
@@ -151,3 +155,9 @@ class Arm:
             rng = np.random.default_rng([seed & 0xFFFFFFFF, stable_hash(self.population.diagnosis, self.key, scale), i])
             rows.append(s.record(latent[i], rng))
         return np.vstack(rows)
+
+
+def population(ctx: Context, diagnosis: str, pairs: frozenset[tuple[str, str]], n: int | None = None) -> Population:
+    """The virtual population `diagnosis` of this run for a model covering `pairs` (made once, then cached)."""
+    size = ctx.n_patients if n is None else n
+    return ctx.cached(("population", diagnosis, pairs, size), lambda: Population(ctx, diagnosis, pairs, size))

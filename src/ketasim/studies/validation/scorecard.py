@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ketasim.model.errors import UserError
+from ketasim.runtime.build import get_hypothesis, hypotheses
 from ketasim.studies.validation.core import (
     EVALUATORS,
     Context,
@@ -22,7 +23,8 @@ from ketasim.studies.validation.core import (
     fmt,
     single_threaded_blas,
 )
-from ketasim.studies.validation.targets import Target, load_targets
+from ketasim.studies.validation.distance import distance as distance_record
+from ketasim.studies.validation.targets import USES, Target, load_targets
 
 
 @dataclass
@@ -38,6 +40,10 @@ class TargetResult:
     tolerance: str
     seconds: float
     distance: float | None = None
+    use: str = "training"
+    z: dict[str, float] | None = None
+    z_max: float | None = None
+    nll: float | None = None
 
 
 @dataclass
@@ -49,27 +55,46 @@ class Scorecard:
     n_patients: int
     seed: int
 
+    def scored(self, use: str | None = None) -> list[TargetResult]:
+        """Results that count in the score (input echoes never do), of one use or all."""
+        return [r for r in self.results if r.use != "input" and (use is None or r.use == use)]
+
     @property
     def passed(self) -> int:
-        return sum(r.passed for r in self.results)
+        return sum(r.passed for r in self.scored())
 
     @property
     def total(self) -> int:
-        return len(self.results)
+        return len(self.scored())
+
+    def count(self, use: str) -> dict[str, int]:
+        """{"passed", "total"} of the targets of one use."""
+        rows = [r for r in self.results if r.use == use]
+        return {"passed": sum(r.passed for r in rows), "total": len(rows)}
 
     def to_json(self) -> dict[str, Any]:
-        """The contract's JSON: hypothesis, targets [{id, expected, simulated, passed, ...}], passed, total."""
+        """The contract's JSON: hypothesis, targets [{id, use, expected, simulated, passed, distance, ...}],
+        passed/total over the scored (training and test) targets, and training, test and input counts."""
         return {
             "hypothesis": self.hypothesis,
             "targets": [_clean(asdict(r)) for r in self.results],
             "passed": self.passed,
             "total": self.total,
+            "training": self.count("training"),
+            "test": self.count("test"),
+            "input": self.count("input"),
             "n_patients": self.n_patients,
             "seed": self.seed,
         }
 
     def summary_line(self) -> str:
-        return f"scorecard: {self.passed}/{self.total} targets passed ({self.total - self.passed} failed)"
+        line = f"scorecard: {self.passed}/{self.total} targets passed ({self.total - self.passed} failed)"
+        parts = [f"{use} {c['passed']}/{c['total']}" for use in ("training", "test")
+                 if (c := self.count(use))["total"]]
+        n_input = self.count("input")["total"]
+        if n_input:
+            parts.append(f"{n_input} input echoes not scored")
+        return line + (f"; {', '.join(parts)}" if parts else "")
 
 
 def _clean(obj: Any) -> Any:
@@ -89,34 +114,32 @@ def _clean(obj: Any) -> Any:
 
 
 def known_hypotheses() -> dict[str, str]:
-    """Names and one-line descriptions of the model variants (just `default` until they exist)."""
-    try:
-        from ketasim.model.hypotheses import HYPOTHESES
-    except ImportError:
-        return {"default": "the default mechanistic model"}
-    return {name: h.description for name, h in HYPOTHESES.items()}
+    """Names and one-line descriptions of the model variants."""
+    return {name: h.description for name, h in hypotheses().items()}
 
 
 def check_hypothesis(name: str) -> None:
     """Raise a UserError unless `name` is a known variant."""
-    known = known_hypotheses()
-    if name not in known:
-        raise UserError("--hypothesis", f"unknown hypothesis {name!r}; choose one of {', '.join(known)}")
+    get_hypothesis(name, "hypothesis")
 
 
-def select_targets(only: str | None) -> list[Target]:
-    """Targets whose id matches any of the comma-separated glob patterns in `only` (all if None).
+def select_targets(only: str | None, use: str = "all") -> list[Target]:
+    """Targets whose id matches any of the comma-separated glob patterns in `only` (all if None),
+    restricted to one use (training, test or input; `all` keeps every target).
 
     A pattern without wildcards matches ids that contain it.
     """
-    targets = list(load_targets())
+    if use != "all" and use not in USES:
+        raise UserError("use", f"unknown use {use!r}; choose one of {', '.join(USES)} or all")
+    targets = [t for t in load_targets() if use == "all" or t.use == use]
     if not only:
         return targets
     pats = [p.strip() for p in only.split(",") if p.strip()]
     chosen = [t for t in targets if any(
         fnmatch.fnmatch(t.id, p) if any(ch in p for ch in "*?[") else p in t.id for p in pats)]
     if not chosen:
-        raise UserError("--only", f"no target id matches {only!r}; see docs/validation.md for the ids")
+        scope = "" if use == "all" else f" among the {use} targets"
+        raise UserError("only", f"no target id matches {only!r}{scope}; see docs/validation.md for the ids")
     return chosen
 
 
@@ -135,8 +158,11 @@ def evaluate(ctx: Context, target: Target) -> TargetResult:
         simulated, passed, detail, dist = {}, False, str(exc), None
     except Exception as exc:  # noqa: BLE001 - a broken evaluator must not stop the scorecard
         simulated, passed, detail, dist = {}, False, f"evaluator error: {type(exc).__name__}: {exc}", None
-    return TargetResult(target.id, target.layer, expected, _clean(simulated), bool(passed), detail,
-                        target.tolerance, round(time.perf_counter() - t0, 2), dist)
+    simulated = _clean(simulated)
+    rec = distance_record(target, simulated, dist)
+    return TargetResult(target.id, target.layer, expected, simulated, bool(passed), detail,
+                        target.tolerance, round(time.perf_counter() - t0, 2), rec["distance"], target.use,
+                        rec["z"], rec["z_max"], rec["nll"])
 
 
 def run_validation(
@@ -145,12 +171,13 @@ def run_validation(
     n_patients: int = 60,
     seed: int = 20240611,
     progress: Callable[[str], None] | None = None,
+    use: str = "all",
 ) -> Scorecard:
-    """Evaluate the selected targets for one hypothesis and return the scorecard."""
+    """Evaluate the selected targets (`use`: training, test, input or all) for one hypothesis."""
     from ketasim.studies.validation import evaluators  # noqa: F401  (registers every evaluator)
 
     check_hypothesis(hypothesis)
-    targets = select_targets(only)
+    targets = select_targets(only, use)
     single_threaded_blas()
     ctx = Context(hypothesis, n_patients=n_patients, seed=seed)
     ctx.progress = progress
@@ -174,16 +201,45 @@ def simulated_text(sim: dict[str, Any]) -> str:
     return ", ".join(f"{k}={fmt(v) if not isinstance(v, str) else v}" for k, v in sim.items())
 
 
+def _dist_text(r: TargetResult) -> str:
+    """|z| where the published uncertainty gives one, else the distance outside the band."""
+    if r.z_max is not None:
+        return f"|z| {fmt(r.z_max)}"
+    if r.distance is None:
+        return "-"
+    return f"band {fmt(r.distance)}"
+
+
+def _result_text(r: TargetResult) -> str:
+    if r.use == "input":
+        return "echo"
+    return "PASS" if r.passed else "FAIL"
+
+
 def format_table(card: Scorecard, width: int = 60) -> str:
-    """The scorecard as a plain-text table: id, layer, expected, simulated, PASS/FAIL."""
-    rows = [("id", "layer", "expected", "simulated", "result")]
-    for r in card.results:
-        sim = simulated_text(r.simulated) or r.detail
-        rows.append((r.id, r.layer, _short(r.expected, width), _short(sim, width), "PASS" if r.passed else "FAIL"))
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    """The scorecard as plain-text tables, training (and input) then test: id, layer, expected,
+    simulated, distance, PASS/FAIL ("echo" for input targets, which are not scored)."""
+    head = ("id", "layer", "expected", "simulated", "distance", "result")
+    groups = [("training", [r for r in card.results if r.use in ("training", "input")]),
+              ("test", [r for r in card.results if r.use == "test"])]
+    out: list[str] = []
+    for name, rows_in in groups:
+        if not rows_in:
+            continue
+        rows = [head]
+        for r in rows_in:
+            sim = simulated_text(r.simulated) or r.detail
+            rows.append((r.id, r.layer, _short(r.expected, width), _short(sim, width), _dist_text(r), _result_text(r)))
+        widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        if out:
+            out.append("")
+        c = card.count(name)
+        if len(card.results) != len(rows_in):
+            out.append(f"{name} targets: {c['passed']}/{c['total']} passed")
+        out.extend(lines)
+    return "\n".join(out)
 
 
 def _md_cell(text: str) -> str:
@@ -199,13 +255,15 @@ def markdown(card: Scorecard) -> str:
     out += [f"{card.summary_line()}; virtual populations of {card.n_patients} patients, seed {card.seed}.", "",
             "Generated by `python -m ketasim.studies.validation` (see docs/validation.md).", "",
             "## What this variant gets wrong", ""]
-    failed = [r for r in card.results if not r.passed]
+    failed = [r for r in card.scored() if not r.passed]
     out += [f"- **{r.id}** ({r.layer}): {r.detail}" for r in failed] or ["Nothing: every target passes."]
     cell = _md_cell
-    out += ["", "## All targets", "", "| id | layer | expected | simulated | result |", "|---|---|---|---|---|"]
+    out += ["", "## All targets", "", "| id | use | layer | expected | simulated | distance | result |",
+            "|---|---|---|---|---|---|---|"]
     for r in card.results:
         sim = simulated_text(r.simulated) or "-"
-        out.append(f"| {r.id} | {r.layer} | {cell(r.expected)} | {cell(sim)} | {'PASS' if r.passed else 'FAIL'} |")
+        out.append(f"| {r.id} | {r.use} | {r.layer} | {cell(r.expected)} | {cell(sim)} | {_dist_text(r)} | "
+                   f"{_result_text(r)} |")
     return "\n".join(out).replace("\u2009", " ") + "\n"
 
 

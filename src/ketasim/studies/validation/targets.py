@@ -13,6 +13,9 @@ from typing import Any
 import yaml
 
 TARGETS_FILE = "calibration-targets.yaml"
+#: what a target is for: `training` (the parameters were tuned to it), `test` (never tuned to; held
+#: out to measure prediction), `input` (its evaluator can only echo an input parameter; not scored)
+USES = ("training", "test", "input")
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,14 @@ class Target:
     units: Any = None
     negative_control: bool = False
     note: str = ""
+    use: str = "training"
+    uncertainty: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def scored(self) -> bool:
+        """Whether the target counts in the score (input echoes do not)."""
+        return self.use != "input"
 
     def expected_text(self) -> str:
         """The published value or acceptable band, in one line (for the scorecard)."""
@@ -74,6 +84,9 @@ def load_targets() -> tuple[Target, ...]:
     ids = [t.id for t in out]
     if len(ids) != len(set(ids)):
         raise ValueError("calibration-targets.yaml: duplicate target ids")
+    bad = [t.id for t in out if t.use not in USES]
+    if bad:
+        raise ValueError(f"calibration-targets.yaml: use must be one of {', '.join(USES)} ({', '.join(bad)})")
     return tuple(out)
 
 

@@ -1,0 +1,171 @@
+"""Regimen items and covariate distributions of a trial spec, checked and in internal units.
+
+Part of step 2 of reading a spec (ketasim.runtime.spec): times in hours, doses in mg or mg/kg as
+`Dose` objects, with the dose bounds and the bound on dose times of ketasim.runtime.limits.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from ketasim.layers.symptoms.scales import DEPRESSION_SCALES, SCALES
+from ketasim.model.compounds import get_drug
+from ketasim.model.errors import UserError
+from ketasim.model.units import parse_quantity, ureg
+from ketasim.runtime import limits as lim
+from ketasim.runtime.patients import DEFAULT_BASELINE, Distribution
+from ketasim.runtime.regimen import Dose
+from ketasim.runtime.spec_schema import BaselineModel, DistributionModel, RegimenItemModel
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """Baseline severity on `scale`, truncated to [low, high] (whole-number scores)."""
+
+    scale: str
+    mean: float
+    sd: float
+    low: float
+    high: float
+
+
+def _time(text: Any, path: str) -> float:
+    value = parse_quantity(text, path, "h", "24 h")
+    if value < 0:
+        raise UserError(path, f"times are measured from time zero and cannot be negative, got {text!r}")
+    return value
+
+
+def _positive_time(text: Any, path: str) -> float:
+    value = parse_quantity(text, path, "h", "3.5 d")
+    if not value > 0:
+        raise UserError(path, f"must be a positive time such as \"3.5 d\", got {text!r}")
+    return value
+
+
+def _dose_amount(text: Any, path: str) -> tuple[float | None, float | None]:
+    """(mg, None) for "84 mg" or (None, mg/kg) for "0.5 mg/kg"; other dimensions are errors."""
+    example = "\"0.5 mg/kg\" or \"84 mg\""
+    if isinstance(text, str):
+        try:
+            q = ureg.Quantity(text.strip())
+        except Exception:
+            q = None
+        if q is not None and hasattr(q, "dimensionless") and q.dimensionless and "/" in text:
+            value = parse_quantity(text, path, "mg/kg", "0.5 mg/kg")
+            return None, value
+        if q is not None and hasattr(q, "dimensionality") and q.dimensionality != ureg.mg.dimensionality:
+            raise UserError(path, f"{text!r} is not a dose; give mg per administration or mg/kg, e.g. {example}")
+    return parse_quantity(text, path, "mg", "84 mg"), None
+
+
+def _regimen_item(item: RegimenItemModel, path: str, end_h: float, species: str = "human") -> Dose:
+    amount_mg, mg_per_kg = _dose_amount(item.dose, f"{path}.dose")
+    dose_value = amount_mg if amount_mg is not None else mg_per_kg
+    if dose_value is not None and not dose_value > 0:
+        raise UserError(f"{path}.dose", f"the dose must be positive, got {item.dose!r}")
+    lim.check_dose(item.drug, item.route, species, amount_mg, mg_per_kg, f"{path}.dose")
+    duration = 0.0 if item.duration is None else _time(item.duration, f"{path}.duration")
+    schedule = [n for n in ("start", "every", "count") if getattr(item, n) is not None]
+    if item.at is not None and schedule:
+        raise UserError(f"{path}.{schedule[0]}", "give either `at` (explicit times) or a schedule "
+                                                  "(start, every, count), not both")
+    if item.at is not None:
+        at_list = item.at if isinstance(item.at, list) else [item.at]
+        if not at_list:
+            raise UserError(f"{path}.at", "the list of dose times is empty; give at least one, e.g. [\"0 d\"]")
+        times = [_time(t, f"{path}.at[{i}]") for i, t in enumerate(at_list)]
+        lim.check_dose_times(len(times), f"{path}.at")
+        if len(set(times)) != len(times):
+            raise UserError(f"{path}.at", "the same dose time is listed twice")
+        where = f"{path}.at"
+    elif schedule:
+        start = 0.0 if item.start is None else _time(item.start, f"{path}.start")
+        if item.count is not None and item.count < 1:
+            raise UserError(f"{path}.count", f"count must be at least 1, got {item.count}")
+        if item.every is None:
+            if item.count not in (None, 1):
+                raise UserError(f"{path}.every", "several doses need an interval: add `every`, e.g. \"3.5 d\"")
+            times = [start]
+        else:
+            every = _positive_time(item.every, f"{path}.every")
+            if item.count is None:  # until the trial ends
+                n = int(math.floor((end_h - start) / every + 1e-9)) + 1 if start <= end_h else 1
+            else:
+                n = item.count
+            lim.check_dose_times(n, f"{path}.count" if item.count is not None else f"{path}.every")
+            times = [start + k * every for k in range(max(n, 1))]
+        where = f"{path}.count" if item.count is not None else f"{path}.start"
+    else:
+        raise UserError(path, "no dose time: add `at: [\"0 d\"]` or a schedule (start, every, count)")
+    late = [t for t in times if t > end_h + 1e-9]
+    if late:
+        raise UserError(where, f"a dose at {late[0]:g} h is after the trial ends ({end_h:g} h, the last "
+                               "endpoint time); remove it or add a later `duration` to the spec")
+    sprays = 1 if item.sprays is None else item.sprays
+    interval = 5.0 / 60.0 if item.spray_interval is None else _time(item.spray_interval, f"{path}.spray_interval")
+    if item.spray_interval is not None and item.sprays is None:
+        raise UserError(f"{path}.spray_interval", "spray_interval needs `sprays` (how many sprays or devices)")
+    dose = Dose(drug=item.drug, route=item.route, times_h=tuple(times), amount_mg=amount_mg,
+                mg_per_kg=mg_per_kg, duration_h=duration, sprays=sprays, spray_interval_h=interval,
+                salt=item.salt, field=path)
+    if item.salt is not None:
+        try:
+            get_drug(item.drug).base_fraction(item.route, item.salt)
+        except UserError as exc:
+            raise UserError(f"{path}.salt", exc.message) from None
+    return dose
+
+
+def _distribution(model: DistributionModel | None, path: str, unit: str, example: str,
+                  default: Distribution, positive: bool) -> Distribution:
+    if model is None:
+        return default
+    mean = parse_quantity(model.mean, f"{path}.mean", unit, example)
+    sd = parse_quantity(model.sd, f"{path}.sd", unit, example)
+    if positive and not mean > 0:
+        raise UserError(f"{path}.mean", f"must be positive, got {model.mean!r}")
+    if sd < 0:
+        raise UserError(f"{path}.sd", f"a standard deviation cannot be negative, got {model.sd!r}")
+    low = default.low if model.min is None else parse_quantity(model.min, f"{path}.min", unit, example)
+    high = default.high if model.max is None else parse_quantity(model.max, f"{path}.max", unit, example)
+    if positive and not low > 0:
+        raise UserError(f"{path}.min", f"must be positive, got {model.min!r}")
+    if not low <= mean <= high:
+        which = "min" if model.min is not None or mean < low else "max"
+        raise UserError(f"{path}.{which}", f"the mean {model.mean!r} lies outside the bounds "
+                                           f"[{low:g}, {high:g}] {unit}; set `min`/`max` to include it")
+    return Distribution(mean, sd, low, high)
+
+
+def _baseline(model: BaselineModel | None, diagnosis: str, path: str) -> Baseline:
+
+    if model is None:
+        mean, sd, low, high = DEFAULT_BASELINE[diagnosis]
+        return Baseline("MADRS", mean, sd, low, high)
+    if model.scale not in DEPRESSION_SCALES:
+        raise UserError(f"{path}.scale", f"unknown scale {model.scale!r}; use one of {', '.join(DEPRESSION_SCALES)}")
+    scale = SCALES[model.scale]
+    low = float(scale.low) if model.min is None else model.min
+    high = float(scale.high) if model.max is None else model.max
+    for name, v in (("min", low), ("max", high)):
+        if not scale.low <= v <= scale.high:
+            raise UserError(f"{path}.{name}", f"{v:g} is outside the {scale.name} range {scale.low}-{scale.high}")
+    if low > high:
+        raise UserError(f"{path}.min", f"min {low:g} is above max {high:g}")
+    if model.sd < 0:
+        raise UserError(f"{path}.sd", f"a standard deviation cannot be negative, got {model.sd}")
+    if not low <= model.mean <= high:
+        raise UserError(f"{path}.mean", f"the mean {model.mean:g} lies outside the inclusion bounds "
+                                          f"[{low:g}, {high:g}]")
+    return Baseline(model.scale, float(model.mean), float(model.sd), float(low), float(high))
+
+
+def _fraction(value: float | None, path: str, default: float) -> float:
+    if value is None:
+        return default
+    if not 0.0 <= value <= 1.0:
+        raise UserError(path, f"must be a fraction between 0 and 1, got {value}")
+    return float(value)
