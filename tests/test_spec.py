@@ -78,6 +78,11 @@ def base() -> dict:
     }
 
 
+VEHICLE = {"drug": "placebo", "route": "intranasal", "sprays": 3, "spray_interval": "5 min", "at": ["0 d"]}
+RELAPSE = {"name": "rl", "kind": "relapse", "measure": "MADRS", "from": "1 d", "at": "7 d",
+           "rule": {"score_at_least": 22, "consecutive": 2, "every": "1 d"}}
+
+
 def error_of(spec: dict) -> UserError:
     with pytest.raises(UserError) as info:
         parse_spec(spec)
@@ -182,6 +187,41 @@ def test_allocation_largest_remainder_and_sizes() -> None:
         (lambda s: s.update(hypothesis="no_such_idea"), "hypothesis", "unknown hypothesis"),
         (lambda s: s["population"].update(female_fraction=1.5), "population.female_fraction", "fraction"),
         (lambda s: s.update(arms="none"), "arms", "valid list"),
+        (lambda s: s["arms"][1].update(regimen=[{**VEHICLE, "dose": "0 mg"}]), "arms[1].regimen[0].dose",
+         "vehicle without drug"),
+        (lambda s: s["arms"][1].update(regimen=[{**VEHICLE, "route": "rectal"}]), "arms[1].regimen[0].route",
+         "not available for a placebo"),
+        (lambda s: s["arms"][1].update(regimen=[{**VEHICLE, "salt": "hydrochloride"}]), "arms[1].regimen[0].salt",
+         "no salt"),
+        (lambda s: s["arms"][1].update(regimen=[{**VEHICLE, "at": ["9 d"]}]), "arms[1].regimen[0].at",
+         "after the trial ends"),
+        (lambda s: s["arms"][0]["regimen"][0].pop("dose"), "arms[0].regimen[0].dose", "drug: placebo"),
+        (lambda s: s["endpoints"].append({**RELAPSE, "rule": {"score_at_least": 70, "every": "1 d"}}),
+         "endpoints[3].rule.score_at_least", "outside the MADRS range"),
+        (lambda s: s["endpoints"].append({**RELAPSE, "rule": {"score_at_least": 22, "consecutive": 0}}),
+         "endpoints[3].rule.consecutive", "at least 1"),
+        (lambda s: s["endpoints"].append({**RELAPSE, "rule": {"score_at_least": 22, "every": "0 d"}}),
+         "endpoints[3].rule.every", "positive time"),
+        (lambda s: s["endpoints"].append({**RELAPSE, "rule": {"score_at_least": 22, "every": "1 kg"}}),
+         "endpoints[3].rule.every", "wrong dimension"),
+        (lambda s: s["endpoints"].append({**RELAPSE, "rule": {"score_at_least": 22, "visits": 2}}),
+         "endpoints[3].rule.visits", "unknown field"),
+        (lambda s: s["endpoints"].append({**RELAPSE, "consecutive": 2}), "endpoints[3].consecutive",
+         "either `rule` or `consecutive`"),
+        (lambda s: s["endpoints"].append({**RELAPSE, "rule": {"consecutive": 2}}),
+         "endpoints[3].rule.score_at_least", "required field is missing"),
+        (lambda s: s["endpoints"][0].update(rule={"score_at_least": 22}), "endpoints[0].rule",
+         "not used by endpoint kind change"),
+        (lambda s: s["endpoints"][1].update(published={"a": 0.6}), "endpoints[1].published.source", "source"),
+        (lambda s: s["endpoints"][1].update(published={"c": 0.6, "source": "X 2013"}), "endpoints[1].published.c",
+         "no arm is named 'c'"),
+        (lambda s: s["endpoints"][1].update(published={"a": "64%", "source": "X 2013"}), "endpoints[1].published.a",
+         "a number"),
+        (lambda s: s["endpoints"][1].update(published={"a - c": 0.3, "source": "X 2013"}),
+         "endpoints[1].published.a - c", "two arms"),
+        (lambda s: s["endpoints"][1].update(published={"source": "X 2013"}), "endpoints[1].published",
+         "at least one published value"),
+        (lambda s: s["endpoints"][1].update(published=0.64), "endpoints[1].published", "expected a mapping"),
     ],
 )
 def test_bad_spec_names_the_path(mutate, path: str, words: str) -> None:
@@ -204,3 +244,43 @@ def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
 def test_missing_file_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(UserError):
         load_spec(tmp_path / "nope.yaml")
+
+
+def test_published_values_per_arm_and_per_comparison() -> None:
+    spec = base()
+    spec["endpoints"][1]["published"] = {"a": 0.64, "b": 0.28, "b - a": -0.36, "source": "Murrough 2013",
+                                         "note": "30/47 vs 7/25"}
+    pub = parse_spec(spec).endpoints[1].published
+    assert pub is not None and pub.source == "Murrough 2013" and pub.note == "30/47 vs 7/25"
+    assert pub.arm("a") == 0.64 and pub.arm("b") == 0.28 and pub.arm("c") is None
+    assert pub.comparison("b", "a") == -0.36 and pub.comparison("a", "b") == 0.36  # sign follows the order
+    assert parse_spec(base()).endpoints[1].published is None
+
+
+def test_placebo_vehicle_has_route_and_schedule_but_no_drug() -> None:
+    spec = base()
+    spec["arms"][1]["regimen"] = [{**VEHICLE, "at": ["0 d", "3 d"]}]
+    vehicle = parse_spec(spec).arms[1].doses[0]
+    assert vehicle.is_placebo and vehicle.route == "intranasal" and vehicle.sprays == 3
+    assert vehicle.times_h == (0.0, 72.0) and vehicle.amount_mg is None and vehicle.mg_per_kg is None
+    assert parse_spec(spec).drugs_routes == frozenset({("ketamine", "iv")})  # the vehicle builds nothing
+    from ketasim.runtime.regimen import dose_events
+
+    assert dose_events(vehicle, 70.0) == []
+    spec["arms"][1]["regimen"] = [{"drug": "placebo", "route": "iv", "duration": "40 min", "at": ["0 d"]}]
+    assert parse_spec(spec).arms[1].doses[0].duration_h == pytest.approx(40 / 60)  # a saline infusion
+
+
+def test_relapse_rule_and_duration() -> None:
+    spec = base()
+    spec["duration"] = "2 week"
+    spec["endpoints"].append({**RELAPSE, "at": "14 d", "rule": {"score_at_least": 22, "consecutive": 2,
+                                                                "every": "1 week"}})
+    parsed = parse_spec(spec)
+    e = parsed.endpoints[3]
+    assert (e.relapse_score, e.consecutive, e.visit_interval_h) == (22.0, 2, 168.0)
+    assert parsed.end_h == 336.0
+    assert parse_spec(base()).endpoints[0].relapse_score is None
+    spec["endpoints"][3]["rule"] = {"score_at_least": 22}  # defaults: one visit, daily visits
+    e = parse_spec(spec).endpoints[3]
+    assert (e.consecutive, e.visit_interval_h) == (1, 24.0)

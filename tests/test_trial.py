@@ -71,6 +71,17 @@ def test_welch_and_ancova() -> None:
     assert const.test.startswith("welch")
 
 
+def test_comparison_against_a_constant_arm_is_not_applicable() -> None:
+    x = np.array([180.0, 190.0, 200.0, 170.0])
+    zero = np.zeros(5)
+    c = stats.constant_arm(x, zero, ("ketamine", "placebo"))
+    assert c is not None and c.p_value is None and c.test == "not applicable"
+    assert c.difference == pytest.approx(185.0) and c.low is not None and c.low < 185.0 < c.high
+    assert "placebo" in c.note and "ketamine" not in c.note
+    assert stats.constant_arm(x, x + np.array([1.0, 0, 0, 2.0]), ("a", "b")) is None
+    assert stats.constant_arm(np.array([3.0]), zero, ("a", "b")).note.endswith("against")
+
+
 def test_mean_ci_is_t_interval() -> None:
     x = np.array([1.0, 2.0, 3.0, 4.0])
     e = stats.mean_ci(x)
@@ -98,6 +109,10 @@ def test_endpoint_values_on_synthetic_scores() -> None:
         {"name": "rl", "kind": "relapse", "measure": "MADRS", "from": "1 d", "at": "5 d"},
         {"name": "rl2", "kind": "relapse", "measure": "MADRS", "from": "1 d", "at": "5 d", "consecutive": 2},
         {"name": "ttr", "kind": "time_to_relapse", "measure": "MADRS", "from": "1 d"},
+        {"name": "rule", "kind": "relapse", "measure": "MADRS", "from": "1 d", "at": "5 d",
+         "rule": {"score_at_least": 20, "consecutive": 2, "every": "1 d"}},
+        {"name": "ttr_rule", "kind": "time_to_relapse", "measure": "MADRS", "from": "1 d",
+         "rule": {"score_at_least": 20, "consecutive": 2, "every": "1 d"}},
     ])
     times = np.arange(0, 11) * 24.0
     madrs = np.array([
@@ -119,18 +134,29 @@ def test_endpoint_values_on_synthetic_scores() -> None:
     assert got["rl"].values.tolist() == [True, False, True]  # among the 3 responders
     assert got["rl2"].values.tolist() == [False, False, True]  # day 3 alone is not two visits in a row
     assert got["ttr"].values.tolist() == [2.0, 7.0, 1.0] and got["ttr"].events.tolist() == [True, True, True]
+    # trial-style rule, MADRS >= 20 at 2 visits a day apart: a single visit at 20 (patient 1) is not a
+    # relapse, nor is a score back to 15 (patient 3); patient 4 scores 30 on days 2 and 3
+    assert got["rule"].values.tolist() == [False, False, True]
+    assert got["ttr_rule"].values.tolist() == [9.0, 9.0, 2.0]
+    assert got["ttr_rule"].events.tolist() == [False, False, True]
     est = ep.arm_estimate(got["r"])
     assert est.value == 0.75 and est.n == 4 and 0.3 < est.low < 0.75 < est.high
     assert ep.arm_estimate(got["ttr"]).value == 2.0
     assert ep.endpoint_unit(spec.endpoints[3]) == "fraction" and ep.endpoint_unit(spec.endpoints[9]) == "days"
     # each kind is compared by the test docs/statistics.md names for it
-    other = ep.ArmData("b", np.arange(5, 9), times, {"MADRS": madrs[::-1] + 1, "CADSS": cadss})
-    analysis = ep.analyse(spec, {"a": arm, "b": other}, seed=1)
+    varied = ep.ArmData("a", arm.patients, times, {"MADRS": madrs, "CADSS": cadss * (1 + np.arange(4)[:, None])})
+    other = ep.ArmData("b", np.arange(5, 9), times,
+                       {"MADRS": madrs[::-1] + 1, "CADSS": cadss * (2 + np.arange(4)[:, None])})
+    analysis = ep.analyse(spec, {"a": varied, "b": other}, seed=1)
     tests = {name: c.test for _, _, name, c in analysis.comparisons}
     assert tests["c"] == tests["v"] == tests["pc"] == "ancova"
     assert tests["r"] == tests["rem"] == tests["rl"] == "fisher"
     assert tests["ttr"] == "log-rank" and tests["pkc"] == "welch"
     assert tests["pk"].startswith("welch")
+    # an arm in which every patient has the same value (the unvaried CADSS): no p-value, a note instead
+    flat = {name: c for _, _, name, c in ep.analyse(spec, {"a": arm, "b": other}, seed=1).comparisons}
+    assert flat["pkc"].test == "not applicable" and flat["pkc"].p_value is None and "arm a" in flat["pkc"].note
+    assert flat["c"].test == "ancova"
 
 
 # --- population ---------------------------------------------------------------------------------
@@ -334,3 +360,20 @@ def test_cli_ctrl_c_keeps_chunks_and_resume_completes(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     trial_run.run_trial(parse_spec(spec), tmp_path / "fresh")
     assert (out / "summary.json").read_bytes() == (tmp_path / "fresh" / "summary.json").read_bytes()
+
+
+def test_report_flags_published_values_against_pi95_when_present() -> None:
+    """With a prediction interval the flag uses it (and says so); without, the CI of the mean."""
+    from ketasim.studies.trial import published
+    from ketasim.studies.trial.report import _published_table
+
+    spec = _spec_with([{"name": "r", "kind": "response", "measure": "MADRS", "at": "1 d",
+                        "published": {"a": 0.64, "source": "Murrough 2013"}}])
+    entry = {"value": 0.5, "ci95": [0.45, 0.55], "unit": "fraction", "n": 100}
+    summary = published.annotate({"arms": {"a": {"endpoints": {"r": dict(entry)}}}, "comparisons": []}, spec)
+    assert summary["arms"]["a"]["endpoints"]["r"]["published"]["within_ci95"] is False
+    page = "".join(_published_table(spec, summary))
+    assert "OUTSIDE 95% CI" in page and "<th>95% prediction interval</th>" not in page and "64%" in page
+    summary["arms"]["a"]["endpoints"]["r"]["pi95"] = [0.3, 0.7]
+    page = "".join(_published_table(spec, summary))
+    assert "inside 95% PI" in page and "<th>95% prediction interval</th>" in page and "[30%, 70%]" in page

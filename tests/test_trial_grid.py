@@ -12,7 +12,8 @@ from ketasim.studies.trial import grid as tgrid
 from ketasim.studies.trial.run import CHUNK, trial_model
 from ketasim.studies.trial.simulate import ENGINE_BUDGET_BYTES, batch_size, engine_bytes_per_patient_time
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
 
 
 def spec(background: bool = True, window: list[str] | None = None, daily_arm_doses: int = 0) -> dict:
@@ -63,7 +64,7 @@ def test_many_own_doses_are_detailed_only_up_to_the_limit() -> None:
 
 
 def test_long_course_example_is_bounded() -> None:
-    s = load_spec(EXAMPLES / "long_course_esketamine_ssri.yaml")
+    s = load_spec(ROOT / "docs" / "specs" / "long_course_esketamine_ssri.yaml")
     g = tgrid.observation_grid(s)
     assert g.size < 6000  # 22,765 before background doses stopped multiplying the grid
     assert tgrid.chunk_size_for(g.size, CHUNK) * g.size <= tgrid.ROWS_PER_CHUNK

@@ -177,7 +177,7 @@ def test_full_disk_names_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(trial_chunks, "write_chunk", full)
     with pytest.raises(UserError) as info:
         trial_run.run_trial(parse_spec(spec_dict(2)), tmp_path / "o")
-    assert info.value.field == "--out" and "No space left" in info.value.message
+    assert info.value.field == "out" and "No space left" in info.value.message
     assert assemble.write_chunk is not full
 
 

@@ -3,6 +3,9 @@
 A `Dose` is one regimen item in internal units (the trial spec and NONMEM import build them);
 `dose_events` turns it into `DoseEvent`s whose amount is split over the model's dose inputs by
 fraction expressions in model parameters (e.g. an esketamine device's nasal fraction).
+A `placebo` item is a vehicle (saline infusion, placebo spray, capsule): it has a route and a
+schedule but no drug and no dose, and gives no dose event. The model's placebo response belongs
+to every patient (expectancy), so a vehicle arm behaves as an arm without drug.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ from ketasim.model.compounds import get_drug
 from ketasim.model.errors import UserError
 
 INFUSION_ROUTES = ("iv", "sc")
+#: a vehicle (`drug: placebo`): the route and schedule of a placebo, no drug and no dose
+PLACEBO = "placebo"
+PLACEBO_ROUTES = ("iv", "im", "sc", "intranasal", "oral", "sublingual", "ip")
 
 
 @dataclass(frozen=True)
@@ -31,15 +37,23 @@ class Dose:
     salt: str | None = None
     field: str = "regimen"
 
+    @property
+    def is_placebo(self) -> bool:
+        """A vehicle: route and schedule, no drug."""
+        return self.drug == PLACEBO
+
     def __post_init__(self) -> None:
         f = self.field
-        drug = get_drug(self.drug, f"{f}.drug")
-        validate_route(drug, self.route, f"{f}.route")
-        if (self.amount_mg is None) == (self.mg_per_kg is None):
-            raise UserError(f"{f}.dose", "give the dose either in mg or in mg/kg")
-        dose = self.amount_mg if self.amount_mg is not None else self.mg_per_kg
-        if dose is None or not dose > 0:
-            raise UserError(f"{f}.dose", f"dose must be positive, got {dose}")
+        if self.is_placebo:
+            self._check_vehicle()
+        else:
+            drug = get_drug(self.drug, f"{f}.drug")
+            validate_route(drug, self.route, f"{f}.route")
+            if (self.amount_mg is None) == (self.mg_per_kg is None):
+                raise UserError(f"{f}.dose", "give the dose either in mg or in mg/kg")
+            dose = self.amount_mg if self.amount_mg is not None else self.mg_per_kg
+            if dose is None or not dose > 0:
+                raise UserError(f"{f}.dose", f"dose must be positive, got {dose}")
         if self.duration_h < 0:
             raise UserError(f"{f}.duration", "duration must not be negative")
         if self.duration_h > 0 and self.route not in INFUSION_ROUTES:
@@ -58,6 +72,16 @@ class Dose:
             raise UserError(f"{f}.at", "the regimen item has no dose times")
         if any(t < 0 for t in self.times_h):
             raise UserError(f"{f}.at", "dose times are measured from time zero and cannot be negative")
+
+    def _check_vehicle(self) -> None:
+        f = self.field
+        if self.route not in PLACEBO_ROUTES:
+            raise UserError(f"{f}.route", f"route {self.route!r} is not available for a placebo; use one of "
+                                          f"{', '.join(PLACEBO_ROUTES)}")
+        if self.amount_mg is not None or self.mg_per_kg is not None:
+            raise UserError(f"{f}.dose", "a placebo is a vehicle without drug: remove `dose`")
+        if self.salt is not None:
+            raise UserError(f"{f}.salt", "a placebo has no salt: remove `salt`")
 
     def mg(self, weight_kg: float) -> float:
         """mg dosed per administration (per spray) for a patient of `weight_kg`."""
@@ -88,6 +112,8 @@ def dose_events(dose: Dose, weight_kg: float) -> list[DoseEvent]:
     """Expand a regimen item for a patient into dose events (one per administration/spray)."""
     if not weight_kg > 0:
         raise UserError("weight", f"body weight must be positive, got {weight_kg} kg")
+    if dose.is_placebo:
+        return []
     drug = get_drug(dose.drug)
     amount = dose.umol_base(weight_kg)
     mg_base = dose.mg(weight_kg) * drug.base_fraction(dose.route, dose.salt)
@@ -111,5 +137,6 @@ def regimen_routes(doses: list[Dose]) -> dict[str, set[str]]:
     """Routes used per model family, so that only the needed absorption depots are built."""
     out: dict[str, set[str]] = {}
     for d in doses:
-        out.setdefault(get_drug(d.drug).family, set()).add(d.route)
+        if not d.is_placebo:
+            out.setdefault(get_drug(d.drug).family, set()).add(d.route)
     return out

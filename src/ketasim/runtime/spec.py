@@ -19,6 +19,7 @@ time_to_relapse, ``size`` on arms may be used for every arm (then population.siz
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ from ketasim.model.errors import UserError
 from ketasim.model.species import SPECIES
 from ketasim.runtime import limits as lim
 from ketasim.runtime.patients import Distribution, default_age, default_weight
+from ketasim.runtime.published import Published, parse_published
 from ketasim.runtime.regimen import Dose
 from ketasim.runtime.spec_items import (
     Baseline,
@@ -40,6 +42,7 @@ from ketasim.runtime.spec_items import (
     _fraction,
     _positive_time,
     _regimen_item,
+    _relapse_rule,
     _time,
 )
 from ketasim.runtime.spec_schema import EndpointModel, RegimenItemModel, SpecModel, _pydantic_error
@@ -68,8 +71,8 @@ ENDPOINT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "remission": (("at", "cutoff"), ()),
     "peak": (("window",), ()),
     "peak_change": (("window",), ()),
-    "relapse": (("from", "at"), ("threshold", "consecutive", "visit_interval")),
-    "time_to_relapse": (("from",), ("at", "threshold", "consecutive", "visit_interval")),
+    "relapse": (("from", "at"), ("threshold", "consecutive", "visit_interval", "rule")),
+    "time_to_relapse": (("from",), ("at", "threshold", "consecutive", "visit_interval", "rule")),
 }
 #: kinds that compare a score with its baseline, so they need a depression scale
 _NEEDS_DEPRESSION_SCALE = ("response", "relapse", "time_to_relapse")
@@ -120,6 +123,8 @@ class Endpoint:
     cutoff: float | None = None
     consecutive: int = 1
     visit_interval_h: float = 24.0
+    published: Published | None = None
+    relapse_score: float | None = None  # rule.score_at_least: relapse = score >= it (else loss of response)
 
     def times(self) -> list[float]:
         """Times that must be on the observation grid for this endpoint."""
@@ -147,7 +152,7 @@ class TrialSpec:
     @property
     def drugs_routes(self) -> frozenset[tuple[str, str]]:
         """All (drug, route) pairs of every arm and the background: the one model covers them."""
-        return frozenset((d.drug, d.route) for arm in self.arms for d in arm.doses)
+        return frozenset((d.drug, d.route) for arm in self.arms for d in arm.doses if not d.is_placebo)
 
     @property
     def measures(self) -> tuple[str, ...]:
@@ -174,7 +179,7 @@ def _endpoint(model: EndpointModel, path: str) -> Endpoint:
         raise UserError(f"{path}.kind", f"unknown endpoint kind {model.kind!r}; use one of {kinds}")
     _measure_known(model.measure, f"{path}.measure")
     required, optional = ENDPOINT_FIELDS[model.kind]
-    given = {n for n in ("at", "window", "from", "threshold", "cutoff", "consecutive", "visit_interval")
+    given = {n for n in ("at", "window", "from", "threshold", "cutoff", "consecutive", "visit_interval", "rule")
              if getattr(model, "from_" if n == "from" else n) is not None}
     for name in required:
         if name not in given:
@@ -216,8 +221,11 @@ def _endpoint(model: EndpointModel, path: str) -> Endpoint:
     if consecutive < 1:
         raise UserError(f"{path}.consecutive", f"must be at least 1, got {consecutive}")
     visit = 24.0 if model.visit_interval is None else _positive_time(model.visit_interval, f"{path}.visit_interval")
+    score = None
+    if model.rule is not None:
+        score, consecutive, visit = _relapse_rule(model, f"{path}.rule")
     return Endpoint(model.name, model.kind, measure, path, at_h, from_h, window, float(threshold),
-                    None if model.cutoff is None else float(model.cutoff), consecutive, visit)
+                    None if model.cutoff is None else float(model.cutoff), consecutive, visit, relapse_score=score)
 
 
 def _split(total: int, weights: list[float]) -> list[int]:
@@ -306,6 +314,9 @@ def compile_spec(model: SpecModel, raw: dict[str, Any] | None = None) -> TrialSp
         if names.index(n) != i:
             raise UserError(f"arms[{i}].name", f"arm name {n!r} is used twice; arm names must be unique")
     endpoints = [_endpoint(e, f"endpoints[{i}]") for i, e in enumerate(model.endpoints)]
+    endpoints = [e if m.published is None else dataclasses.replace(
+        e, published=parse_published(m.published, f"{e.path}.published", names))
+        for e, m in zip(endpoints, model.endpoints, strict=True)]
     seen: set[str] = set()
     for e in endpoints:
         if e.name in seen:

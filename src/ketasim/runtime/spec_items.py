@@ -16,8 +16,8 @@ from ketasim.model.errors import UserError
 from ketasim.model.units import parse_quantity, ureg
 from ketasim.runtime import limits as lim
 from ketasim.runtime.patients import DEFAULT_BASELINE, Distribution
-from ketasim.runtime.regimen import Dose
-from ketasim.runtime.spec_schema import BaselineModel, DistributionModel, RegimenItemModel
+from ketasim.runtime.regimen import PLACEBO, Dose
+from ketasim.runtime.spec_schema import BaselineModel, DistributionModel, EndpointModel, RegimenItemModel
 
 
 @dataclass(frozen=True)
@@ -62,11 +62,21 @@ def _dose_amount(text: Any, path: str) -> tuple[float | None, float | None]:
 
 
 def _regimen_item(item: RegimenItemModel, path: str, end_h: float, species: str = "human") -> Dose:
-    amount_mg, mg_per_kg = _dose_amount(item.dose, f"{path}.dose")
+    if item.drug == PLACEBO:
+        if item.dose is not None:
+            raise UserError(f"{path}.dose", "a placebo is a vehicle without drug: remove `dose` "
+                                            "(keep route, sprays and the schedule)")
+        amount_mg, mg_per_kg = None, None
+    elif item.dose is None:
+        raise UserError(f"{path}.dose", "required field is missing; add e.g. dose: \"0.5 mg/kg\" "
+                                        "(or drug: placebo for a vehicle without drug)")
+    else:
+        amount_mg, mg_per_kg = _dose_amount(item.dose, f"{path}.dose")
     dose_value = amount_mg if amount_mg is not None else mg_per_kg
     if dose_value is not None and not dose_value > 0:
         raise UserError(f"{path}.dose", f"the dose must be positive, got {item.dose!r}")
-    lim.check_dose(item.drug, item.route, species, amount_mg, mg_per_kg, f"{path}.dose")
+    if item.drug != PLACEBO:
+        lim.check_dose(item.drug, item.route, species, amount_mg, mg_per_kg, f"{path}.dose")
     duration = 0.0 if item.duration is None else _time(item.duration, f"{path}.duration")
     schedule = [n for n in ("start", "every", "count") if getattr(item, n) is not None]
     if item.at is not None and schedule:
@@ -111,7 +121,7 @@ def _regimen_item(item: RegimenItemModel, path: str, end_h: float, species: str 
     dose = Dose(drug=item.drug, route=item.route, times_h=tuple(times), amount_mg=amount_mg,
                 mg_per_kg=mg_per_kg, duration_h=duration, sprays=sprays, spray_interval_h=interval,
                 salt=item.salt, field=path)
-    if item.salt is not None:
+    if item.salt is not None and item.drug != PLACEBO:
         try:
             get_drug(item.drug).base_fraction(item.route, item.salt)
         except UserError as exc:
@@ -169,3 +179,20 @@ def _fraction(value: float | None, path: str, default: float) -> float:
     if not 0.0 <= value <= 1.0:
         raise UserError(path, f"must be a fraction between 0 and 1, got {value}")
     return float(value)
+
+
+def _relapse_rule(model: EndpointModel, path: str) -> tuple[float, int, float]:
+    """(score_at_least, consecutive, every in h) of a relapse rule, checked."""
+    rule = model.rule
+    assert rule is not None
+    for name in ("consecutive", "visit_interval"):
+        if getattr(model, name) is not None:
+            raise UserError(f"{path[:-5]}.{name}", f"give either `rule` or `{name}`, not both; the rule has "
+                                                   "its own `consecutive` and `every`")
+    scale = SCALES[model.measure]
+    if not scale.low <= rule.score_at_least <= scale.high:
+        raise UserError(f"{path}.score_at_least", f"{rule.score_at_least:g} is outside the {model.measure} "
+                                                  f"range {scale.low}-{scale.high}")
+    if rule.consecutive < 1:
+        raise UserError(f"{path}.consecutive", f"must be at least 1 visit, got {rule.consecutive}")
+    return float(rule.score_at_least), rule.consecutive, _positive_time(rule.every, f"{path}.every")

@@ -31,7 +31,7 @@ class RegimenItemModel(_Strict):
 
     drug: str
     route: str
-    dose: Any
+    dose: Any = None
     duration: Any = None
     at: Any = None
     start: Any = None
@@ -85,6 +85,14 @@ class ArmModel(_Strict):
     regimen: list[RegimenItemModel] = Field(default_factory=list)
 
 
+class RelapseRuleModel(_Strict):
+    """A trial-style relapse rule: score >= score_at_least at `consecutive` visits `every` apart."""
+
+    score_at_least: float
+    consecutive: int = 1
+    every: Any = "1 d"
+
+
 class EndpointModel(_Strict):
     """One endpoint; which fields it needs depends on `kind` (see ENDPOINT_FIELDS)."""
 
@@ -98,6 +106,8 @@ class EndpointModel(_Strict):
     cutoff: float | None = None
     consecutive: int | None = None
     visit_interval: Any = None
+    rule: RelapseRuleModel | None = None
+    published: dict[str, Any] | None = None
 
 
 class SpecModel(_Strict):

@@ -39,6 +39,8 @@ FAILED_KEY = b"ketasim_failed"
 ROW_GROUP = 65536
 #: sample patients per arm kept for the report's spaghetti plot
 SAMPLES = 8
+#: patients per arm kept (float32) for the report's percentile bands; bounds the report's memory
+QUANTILE_ROWS = 500
 
 
 def chunk_name(replicate: int, k: int) -> str:
@@ -102,6 +104,7 @@ class StreamedSeries:
         self._mean = np.zeros(n_times)
         self._m2 = np.zeros(n_times)
         self._samples: list[np.ndarray] = []
+        self._rows: list[np.ndarray] = []
 
     def add(self, y: np.ndarray) -> None:
         """Add a block of patients (rows) on the full grid."""
@@ -117,6 +120,8 @@ class StreamedSeries:
         self.n = n
         for row in y[: max(0, SAMPLES - len(self._samples))]:
             self._samples.append(row.copy())
+        for row in y[: max(0, QUANTILE_ROWS - len(self._rows))]:
+            self._rows.append(row.astype(np.float32))
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -130,6 +135,17 @@ class StreamedSeries:
         assert axis == 0, "only per-time SDs are kept"
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.sqrt(self._m2 / (self.n - ddof))
+
+    def quantile(self, q: float) -> np.ndarray:
+        """Per-time quantile `q` over the first QUANTILE_ROWS patients of the arm."""
+        if not self._rows:
+            return np.full(self._mean.size, np.nan)
+        return np.quantile(np.stack(self._rows).astype(float), q, axis=0)
+
+    @property
+    def quantile_n(self) -> int:
+        """Patients behind `quantile`."""
+        return len(self._rows)
 
     def __getitem__(self, j: int) -> np.ndarray:
         if not isinstance(j, (int, np.integer)) or not 0 <= j < len(self._samples):

@@ -11,6 +11,8 @@ Definitions (docs/contracts/trial-spec.md); baseline = the measure at time zero:
 - relapse: among responders at `from`, the fraction who lose response (reduction below
   threshold*baseline) at `consecutive` successive visits (default 1) by `at`; visits every
   `visit_interval` (default 1 d) after `from`, and at `at`;
+  with a `rule`, a visit counts when the score is at least `rule.score_at_least` instead, at
+  `rule.consecutive` successive visits `rule.every` apart;
 - time_to_relapse: among responders at `from`, days from `from` to the visit that completes the
   relapse, censored at the last visit (end of follow-up: `at` if given, else the trial's end);
   summarised by the Kaplan-Meier median.
@@ -72,7 +74,10 @@ def _relapse(y: np.ndarray, times: np.ndarray, e: Endpoint, end_h: float) -> tup
     responder = (base - y[:, i_from]) >= e.threshold * base
     visits = relapse_visits(e, end_h)
     idx = [index_of(times, t) for t in visits]
-    lost = (base[:, None] - y[:, idx]) < e.threshold * base[:, None]
+    if e.relapse_score is not None:  # trial-style rule: the score is back at or above a cutoff
+        lost = y[:, idx] >= e.relapse_score
+    else:
+        lost = (base[:, None] - y[:, idx]) < e.threshold * base[:, None]
     n, k = lost.shape
     relapsed = np.zeros(n, bool)
     when = np.full(n, (visits[-1] - e.from_h) / 24.0)
@@ -126,12 +131,16 @@ def arm_estimate(pv: PatientValues) -> stats.Estimate:
     return stats.mean_ci(pv.values)
 
 
-def compare(a: PatientValues, b: PatientValues, e: Endpoint, seed: int) -> stats.Comparison:
+def compare(a: PatientValues, b: PatientValues, e: Endpoint, seed: int,
+            names: tuple[str, str] = ("first", "second")) -> stats.Comparison:
     """Difference a - b with its 95% CI and p-value, by the test documented for its kind."""
     if e.kind in PROPORTION_KINDS:
         return stats.compare_proportions(int(a.values.sum()), a.values.size, int(b.values.sum()), b.values.size)
     if e.kind == "time_to_relapse":
         return stats.compare_survival(a.values, a.events, b.values, b.events, seed)
+    flat = stats.constant_arm(a.values, b.values, names)
+    if flat is not None:
+        return flat
     if is_score(e.measure) and e.kind in ("value", "change", "percent_change"):
         return stats.ancova(a.values, a.baseline, b.values, b.baseline)
     return stats.welch(a.values, b.values)
@@ -153,5 +162,5 @@ def analyse(spec: TrialSpec, arms: dict[str, ArmData], seed: int) -> Analysis:
     comps = []
     for a, b in spec.comparisons:
         for e in spec.endpoints:
-            comps.append((a, b, e.name, compare(values[a][e.name], values[b][e.name], e, seed)))
+            comps.append((a, b, e.name, compare(values[a][e.name], values[b][e.name], e, seed, (a, b))))
     return Analysis(estimates, comps)

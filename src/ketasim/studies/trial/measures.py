@@ -26,6 +26,31 @@ def measure_unit(measure: str) -> str:
     return UNITS.get(measure, "ng/mL")
 
 
+_LABELS = {
+    "MADRS": "MADRS total score (0-60)",
+    "HDRS17": "HDRS-17 total score (0-52)",
+    "HAMD6": "HAM-D6 total score (0-22)",
+    "BDI": "BDI total score (0-63)",
+    "CADSS": "CADSS dissociation score (0-92)",
+    "suicidal_ideation": "suicidal thoughts, MADRS item 10 (0-6)",
+    "SBP": "systolic blood pressure",
+    "DBP": "diastolic blood pressure",
+}
+_ANALYTE_LABELS = {"ketamine": "ketamine (S + R)", "s_ketamine": "S-ketamine", "r_ketamine": "R-ketamine",
+                   "norketamine": "norketamine", "hnk": "hydroxynorketamines (all)", "2r6r_hnk": "(2R,6R)-HNK",
+                   "dhnk": "dehydronorketamine"}
+
+
+def measure_label(measure: str, unit: bool = True) -> str:
+    """What a clinician calls a measure, with its unit: "MADRS total score (0-60), points"."""
+    if measure in _LABELS:
+        text = _LABELS[measure]
+    else:
+        site, _, analyte = measure.partition("_")
+        text = f"{site} {_ANALYTE_LABELS.get(analyte, analyte.replace('_', ' '))} concentration"
+    return f"{text}, {measure_unit(measure)}" if unit else text
+
+
 def is_score(measure: str) -> bool:
     """Rated scales (whole-number scores with a baseline): analysed by ANCOVA on baseline."""
     return measure in SCORE_MEASURES
@@ -78,4 +103,4 @@ def record(patient: Patient, outputs: dict[str, np.ndarray], measures: list[str]
     return {m: out[m] for m in measures}
 
 
-__all__ = ["CONCENTRATION_MEASURES", "available_measures", "check_available", "record", "measure_unit"]
+__all__ = ["CONCENTRATION_MEASURES", "available_measures", "check_available", "record", "measure_label", "measure_unit"]

@@ -38,6 +38,7 @@ from ketasim.model.description import Model
 from ketasim.model.errors import UserError
 from ketasim.runtime.spec import TrialSpec
 from ketasim.studies.trial import endpoints as ep
+from ketasim.studies.trial import published
 from ketasim.studies.trial.assemble import chunk_bytes, read_replicate
 from ketasim.studies.trial.chunks import (
     COVARIATE_COLUMNS,
@@ -165,6 +166,8 @@ def build_summary(spec: TrialSpec, model: Model, measures: list[str], analysis: 
     for a, b, name, c in analysis.comparisons:
         item: dict[str, Any] = {"arms": [a, b], "endpoint": name, "difference": _num(c.difference),
                                 "ci95": [_num(c.low), _num(c.high)], "p_value": _num(c.p_value), "test": c.test}
+        if c.note:
+            item["note"] = c.note
         if power is not None:
             item["power"] = _num(power[(a, b, name)])
         comps.append(item)
@@ -187,7 +190,7 @@ def build_summary(spec: TrialSpec, model: Model, measures: list[str], analysis: 
         summary["failures"] = {"patients": len(failed), "fraction": _num(len(failed) / total),
                                "listed": [{"patient": f["patient"], "arm": f["arm"], "error": f["error"]}
                                           for f in listed]}
-    return summary
+    return published.annotate(summary, spec)
 
 
 def _sorted(obj: Any) -> Any:

@@ -36,6 +36,7 @@ class Comparison:
     high: float | None
     p_value: float | None
     test: str
+    note: str | None = None
 
 
 def mean_ci(x: np.ndarray) -> Estimate:
@@ -86,6 +87,25 @@ def compare_proportions(k1: int, n1: int, k2: int, n2: int) -> Comparison:
     d, lo, hi = newcombe(k1, n1, k2, n2)
     p = float(stats.fisher_exact([[k1, n1 - k1], [k2, n2 - k2]]).pvalue)
     return Comparison(d, lo, hi, min(p, 1.0), "fisher")
+
+
+def constant_arm(x: np.ndarray, y: np.ndarray, names: tuple[str, str]) -> Comparison | None:
+    """"Not applicable" when an arm has no between-patient variance (e.g. a drug level in a placebo arm).
+
+    A test against a constant is a one-sample test in disguise and gives p-values like 1e-40 that
+    mean nothing clinically: the difference and Welch's interval are kept (the interval is the
+    other arm's uncertainty), the p-value is None, with a note.
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    x, y = x[np.isfinite(x)], y[np.isfinite(y)]
+    flat = [n for n, v in zip(names, (x, y), strict=True) if v.size > 1 and np.ptp(v) == 0]
+    if not flat or x.size == 0 or y.size == 0:
+        return None
+    c = welch(x, y)
+    value = float((x if flat[0] == names[0] else y)[0])
+    return Comparison(c.difference, c.low, c.high, None, "not applicable",
+                      f"not applicable: every patient in arm {' and '.join(flat)} has the same value "
+                      f"({value:g}), so there is no variance to test against")
 
 
 def welch(x: np.ndarray, y: np.ndarray) -> Comparison:
