@@ -102,26 +102,27 @@ def _transform1(ctx: Context, target: Target) -> Outcome:
     return c.outcome(res, "day 28; both arms start the model's SSRI on day 1")
 
 
-@evaluator("test-clin-transform2")
-def _transform2(ctx: Context, target: Target) -> Outcome:
+def _flexible_vs_placebo(ctx: Context, target: Target, note: str) -> Outcome:
+    """TRANSFORM-2/3: flexible-dose esketamine vs placebo sprays at day 28, both arms on the SSRI."""
     arms = _transform_arms(ctx)
     res = {"madrs_difference": difference(arms["flex"], arms["placebo"], DAY28),
            "response_difference": _response(arms["flex"], DAY28) - _response(arms["placebo"], DAY28)}
     c = Checks()
     for key in target.value:
         within_ci(c, target, key, res[key], "")
-    return c.outcome(res, "flexible dose as 56 mg on day 1 then 84 mg; both arms start the model's SSRI")
+    return c.outcome(res, note)
+
+
+@evaluator("test-clin-transform2")
+def _transform2(ctx: Context, target: Target) -> Outcome:
+    return _flexible_vs_placebo(ctx, target, "flexible dose as 56 mg on day 1 then 84 mg; both arms start the "
+                                             "model's SSRI")
 
 
 @evaluator("test-clin-transform3-elderly")
 def _transform3(ctx: Context, target: Target) -> Outcome:
-    arms = _transform_arms(ctx)
-    res = {"madrs_difference": difference(arms["flex"], arms["placebo"], DAY28),
-           "response_difference": _response(arms["flex"], DAY28) - _response(arms["placebo"], DAY28)}
-    c = Checks()
-    for key in target.value:
-        within_ci(c, target, key, res[key], "")
-    return c.outcome(res, "age does not enter the model: the elderly trial is simulated as TRANSFORM-2")
+    return _flexible_vs_placebo(ctx, target, "age does not enter the model: the elderly trial is simulated as "
+                                             "TRANSFORM-2")
 
 
 @evaluator("test-clin-esketamine-japan")
