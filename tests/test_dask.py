@@ -33,12 +33,12 @@ N_PATIENTS = 4
 pytestmark = pytest.mark.skipif(not DASK.exists(), reason="the `dask` command of the distributed package is missing")
 
 
-def spec_dict() -> dict:
-    """Exposure-only, two IV arms of 2 patients, 6 hours: seconds of simulation per patient."""
+def spec_dict(size: int = N_PATIENTS) -> dict:
+    """Exposure-only, two IV arms of size/2 patients, 6 hours: seconds of simulation per patient."""
     iv = {"drug": "ketamine", "route": "iv", "duration": "40 min", "at": ["0 h"]}
     return {
         "ketasim": 1, "name": "dask exposure", "seed": 5, "layers": "exposure", "duration": "6 h",
-        "population": {"size": N_PATIENTS},
+        "population": {"size": size},
         "arms": [{"name": "low", "regimen": [{**iv, "dose": "0.5 mg/kg"}]},
                  {"name": "high", "regimen": [{**iv, "dose": "1.0 mg/kg"}]}],
         "endpoints": [{"name": "peak", "kind": "peak", "measure": "plasma_ketamine", "window": ["0 h", "2 h"]},
@@ -135,11 +135,11 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _check_patients(out: Path) -> None:
+def _check_patients(out: Path, n: int = N_PATIENTS) -> None:
     df = pd.read_parquet(out / "patients.parquet")
-    grid = observation_grid(parse_spec(spec_dict()))
+    grid = observation_grid(parse_spec(spec_dict(n)))
     counts = df.groupby("patient").size()
-    assert counts.index.tolist() == list(range(1, N_PATIENTS + 1))  # none lost
+    assert counts.index.tolist() == list(range(1, n + 1))  # none lost
     assert (counts == grid.size).all() and not df.duplicated(["patient", "time_h"]).any()  # none twice
     assert df["patient"].is_monotonic_increasing
 
@@ -161,13 +161,18 @@ def test_trial_on_real_dask_processes_matches_local_run(cluster: Cluster, local:
     assert any(worked.values()), worked
 
 
-def test_worker_killed_mid_run_loses_and_duplicates_no_patient(cluster: Cluster, local: Path, tmp_path: Path) -> None:
+def test_worker_killed_mid_run_loses_and_duplicates_no_patient(cluster: Cluster, tmp_path: Path) -> None:
+    # enough one-patient chunks that some are still running when the first is on disk (with the
+    # generated code cached, a chunk of this model takes a fraction of a second)
+    spec = spec_dict(40)
+    local = tmp_path / "local"
+    trial_run.run_trial(parse_spec(spec), local)
     out = tmp_path / "out"
     box: dict[str, object] = {}
 
     def coordinator() -> None:
         try:
-            box["summary"] = trial_run.run_trial(parse_spec(spec_dict()), out,
+            box["summary"] = trial_run.run_trial(parse_spec(spec), out,
                                                  scheduler=cluster.address, chunk_size=1)
         except BaseException as exc:  # reported by the main thread
             box["error"] = exc
@@ -186,7 +191,7 @@ def test_worker_killed_mid_run_loses_and_duplicates_no_patient(cluster: Cluster,
     assert not thread.is_alive(), "the run did not finish after a worker was killed"
     assert "error" not in box, box.get("error")
     assert (out / "summary.json").read_bytes() == (local / "summary.json").read_bytes()
-    _check_patients(out)
+    _check_patients(out, 40)
     assert busy[0] not in cluster.client.nthreads()  # the scheduler saw the worker go
 
 
