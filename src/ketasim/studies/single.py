@@ -14,7 +14,6 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +30,7 @@ from ketasim.runtime.patients import individual_parameters, patient_rng
 from ketasim.runtime.regimen import Dose, DoseEvent, dose_events
 from ketasim.studies.pkmetrics import PKMetrics, pk_metrics
 from ketasim.studies.single_figure import analytes_of
+from ketasim.studies.single_result import SimulationResult
 
 #: default body weight per species (kg) and the largest population this module simulates
 DEFAULT_WEIGHT_KG = REFERENCE_WEIGHT_KG
@@ -47,27 +47,6 @@ ENGINES = ("fast", "reference")
 DETAILED_DOSES = 28
 
 Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class SimulationResult:
-    """Trajectories of every simulated patient on one time grid, and the model that made them."""
-
-    model: Model
-    times_h: np.ndarray
-    trajectories: list[Trajectory]
-    dose_times_h: list[float]
-    drug: str = "ketamine"
-
-    def frame(self) -> pd.DataFrame:
-        """Long table: one row per patient and time, one column per model output."""
-        parts = []
-        for i, tr in enumerate(self.trajectories):
-            cols: dict[str, np.ndarray] = {"patient": np.full(self.times_h.size, i, dtype=np.int64),
-                                           "time_h": self.times_h}
-            cols.update({k: np.asarray(v, dtype=float) for k, v in tr.outputs.items()})
-            parts.append(pd.DataFrame(cols))
-        return pd.concat(parts, ignore_index=True)
 
 
 def parse_dose(text: str, field: str = "dose") -> tuple[float | None, float | None]:

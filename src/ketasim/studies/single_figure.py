@@ -7,15 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ketasim.model.compounds import get_drug
 from ketasim.studies.pkmetrics import ANALYTES
+from ketasim.studies.single_result import SimulationResult
 
-if TYPE_CHECKING:
-    from ketasim.studies.single import SimulationResult
 
 def analytes_of(result: SimulationResult, drug: str) -> dict[str, str]:
     """Plasma outputs to report: the ketamine family's, or a comparator's own."""
