@@ -29,7 +29,7 @@ import yaml
 from pydantic import ValidationError
 
 from ketasim.layers.symptoms.scales import DEPRESSION_SCALES, SCALES
-from ketasim.model.errors import UserError
+from ketasim.model.errors import UserError, yaml_error_parts
 from ketasim.model.species import SPECIES
 from ketasim.runtime import limits as lim
 from ketasim.runtime.patients import Distribution, default_age, default_weight
@@ -405,8 +405,7 @@ def load_spec(path: str | Path) -> TrialSpec:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "YAML"
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        line, column, problem = yaml_error_parts(exc)
+        where = f"line {line}, column {column}" if line is not None else "YAML"
         raise UserError(f"{p.name} {where}", f"YAML syntax error: {problem}; fix the indentation or quoting") from None
     return parse_spec(data)

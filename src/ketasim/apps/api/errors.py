@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from ketasim.model.errors import UserError
+from ketasim.model.errors import UserError, yaml_error_parts
 
 Loc = list[str | int]
 
@@ -132,9 +132,8 @@ def parse_body(raw: bytes, content_type: str | None, max_nodes: int, allow_yaml:
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            line, column, problem = yaml_error_parts(exc)
+            where = f"line {line}, column {column}: " if line is not None else ""
             raise ApiError.one(422, ["body"], f"YAML syntax error: {where}{problem}", "yaml_invalid") from None
         except RecursionError:
             raise ApiError.one(422, ["body"], "YAML nested too deeply", "yaml_invalid") from None

@@ -10,7 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from ketasim.model.compounds.schema import Compound
-from ketasim.model.errors import UserError
+from ketasim.model.errors import UserError, yaml_error_parts
 
 
 def library_dir() -> Path:
@@ -23,8 +23,8 @@ def parse_compound(text: str, name: str = "compound file") -> Compound:
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
+        line, _, _ = yaml_error_parts(exc)
+        where = f" at line {line}" if line is not None else ""
         raise UserError(name, f"not valid YAML{where}; check indentation and colons") from None
     if not isinstance(raw, dict):
         raise UserError(name, "expected a mapping of fields (name, code, molar_mass, pk, targets, ...)")
