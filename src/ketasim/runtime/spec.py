@@ -39,7 +39,9 @@ from ketasim.runtime.spec_items import (
     Baseline,
     _baseline,
     _distribution,
+    _dropout,
     _fraction,
+    _missing,
     _positive_time,
     _regimen_item,
     _relapse_rule,
@@ -106,6 +108,8 @@ class Arm:
     name: str
     size: int
     doses: tuple[Dose, ...]
+    dropout_fraction: float = 0.0  # share of the arm gone by dropout_by_h (constant hazard)
+    dropout_by_h: float | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,7 @@ class TrialSpec:
     hypothesis: str = "default"
     layers: str = "all"
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    missing: str = "locf"  # assessments after dropout: last observation carried forward, or left out
 
     @property
     def drugs_routes(self) -> frozenset[tuple[str, str]]:
@@ -358,7 +363,8 @@ def compile_spec(model: SpecModel, raw: dict[str, Any] | None = None) -> TrialSp
                        for i, it in enumerate(pop.background))
     arms = tuple(
         Arm(a.name, sizes[i], tuple(_regimen_item(it, f"arms[{i}].regimen[{j}]", end_h, pop.species)
-                                    for j, it in enumerate(a.regimen)) + background)
+                                    for j, it in enumerate(a.regimen)) + background,
+            *_dropout(a.dropout, f"arms[{i}].dropout", end_h))
         for i, a in enumerate(model.arms)
     )
     population = Population(
@@ -378,7 +384,7 @@ def compile_spec(model: SpecModel, raw: dict[str, Any] | None = None) -> TrialSp
                        population.weight.high)
     return TrialSpec(model.name, model.seed, population, arms, tuple(endpoints),
                      tuple((p[0], p[1]) for p in model.compare), end_h, model.hypothesis, model.layers,
-                     raw or {})
+                     raw or {}, _missing(model.missing))
 
 
 def parse_spec(data: Any) -> TrialSpec:

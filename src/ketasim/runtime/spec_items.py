@@ -17,7 +17,13 @@ from ketasim.model.units import parse_quantity, ureg
 from ketasim.runtime import limits as lim
 from ketasim.runtime.patients import DEFAULT_BASELINE, Distribution
 from ketasim.runtime.regimen import PLACEBO, Dose
-from ketasim.runtime.spec_schema import BaselineModel, DistributionModel, EndpointModel, RegimenItemModel
+from ketasim.runtime.spec_schema import (
+    BaselineModel,
+    DistributionModel,
+    DropoutModel,
+    EndpointModel,
+    RegimenItemModel,
+)
 
 
 @dataclass(frozen=True)
@@ -196,3 +202,28 @@ def _relapse_rule(model: EndpointModel, path: str) -> tuple[float, int, float]:
     if rule.consecutive < 1:
         raise UserError(f"{path}.consecutive", f"must be at least 1 visit, got {rule.consecutive}")
     return float(rule.score_at_least), rule.consecutive, _positive_time(rule.every, f"{path}.every")
+
+
+MISSING = ("locf", "observed")
+
+
+def _dropout(model: DropoutModel | None, path: str, end_h: float) -> tuple[float, float | None]:
+    """(fraction, by in h) of an arm's dropout, checked; (0, None) when the arm has none."""
+    if model is None:
+        return 0.0, None
+    if not 0.0 <= model.fraction < 1.0:
+        raise UserError(f"{path}.fraction", f"must be a fraction from 0 to below 1, got {model.fraction}")
+    by = _positive_time(model.by, f"{path}.by")
+    if by > end_h + 1e-9:
+        raise UserError(f"{path}.by", f"{by:g} h is after the trial ends ({end_h:g} h); give the fraction "
+                                      "gone by a time inside the trial")
+    return float(model.fraction), by
+
+
+def _missing(value: str | None) -> str:
+    """How endpoints treat assessments after dropout: last observation carried forward or left out."""
+    if value is None:
+        return "locf"
+    if value not in MISSING:
+        raise UserError("missing", f"unknown value {value!r}; use one of {', '.join(MISSING)}")
+    return value

@@ -76,13 +76,21 @@ class PopulationModel(_Strict):
     background: list[RegimenItemModel] = Field(default_factory=list)
 
 
+class DropoutModel(_Strict):
+    """Dropout of an arm: `fraction` of its patients have left by `by` (constant hazard)."""
+
+    fraction: float
+    by: Any
+
+
 class ArmModel(_Strict):
-    """One arm: a name, its share of the population (or exact size) and its regimen."""
+    """One arm: a name, its share of the population (or exact size), its regimen and dropout."""
 
     name: str
     allocation: float | None = None
     size: int | None = None
     regimen: list[RegimenItemModel] = Field(default_factory=list)
+    dropout: DropoutModel | None = None
 
 
 class RelapseRuleModel(_Strict):
@@ -124,6 +132,7 @@ class SpecModel(_Strict):
     hypothesis: str = "default"
     layers: str = "all"
     description: str | None = None
+    missing: str | None = None
 
 
 def _path(loc: Sequence[str | int]) -> str:

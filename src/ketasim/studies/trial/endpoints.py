@@ -20,12 +20,14 @@ Definitions (docs/contracts/trial-spec.md); baseline = the measure at time zero:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
 from ketasim.runtime.spec import Endpoint, TrialSpec
 from ketasim.studies.trial import stats
+from ketasim.studies.trial.dropout import carried_forward, dropout_times, observed
 from ketasim.studies.trial.grid import index_of, relapse_visits
 from ketasim.studies.trial.measures import is_score, measure_unit
 
@@ -40,6 +42,7 @@ class ArmData:
     patients: np.ndarray
     times: np.ndarray
     measures: dict[str, np.ndarray]
+    gone_h: np.ndarray | None = None  # dropout time per patient (inf: stays); None: no dropout
 
 
 @dataclass(frozen=True)
@@ -67,8 +70,9 @@ def endpoint_unit(e: Endpoint) -> str:
     return measure_unit(e.measure)
 
 
-def _relapse(y: np.ndarray, times: np.ndarray, e: Endpoint, end_h: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(responder at from, relapsed, days to relapse or censoring) per patient."""
+def _relapse(y: np.ndarray, times: np.ndarray, e: Endpoint, end_h: float,
+             gone_h: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(responder at from, relapsed, days to relapse or censoring at the last visit or dropout) per patient."""
     base = y[:, 0]
     i_from = index_of(times, e.from_h)
     responder = (base - y[:, i_from]) >= e.threshold * base
@@ -80,7 +84,8 @@ def _relapse(y: np.ndarray, times: np.ndarray, e: Endpoint, end_h: float) -> tup
         lost = (base[:, None] - y[:, idx]) < e.threshold * base[:, None]
     n, k = lost.shape
     relapsed = np.zeros(n, bool)
-    when = np.full(n, (visits[-1] - e.from_h) / 24.0)
+    last = np.full(n, visits[-1]) if gone_h is None else np.minimum(visits[-1], np.maximum(gone_h, e.from_h))
+    when = (last - e.from_h) / 24.0
     for i in range(n):
         run = 0
         for j in range(k):
@@ -92,10 +97,17 @@ def _relapse(y: np.ndarray, times: np.ndarray, e: Endpoint, end_h: float) -> tup
     return responder, relapsed, when
 
 
-def patient_values(arm: ArmData, e: Endpoint, end_h: float) -> PatientValues:
-    """Per-patient values of endpoint `e` in `arm`."""
-    y = arm.measures[e.measure]
+def patient_values(arm: ArmData, e: Endpoint, end_h: float, missing: str = "locf") -> PatientValues:
+    """Per-patient values of endpoint `e` in `arm` (after dropout: see trial/dropout.py)."""
     t = arm.times
+    y = arm.measures[e.measure]
+    if arm.gone_h is not None:
+        seen = observed(y, t, arm.gone_h)
+        if e.kind in ("relapse", "time_to_relapse"):
+            return _relapse_values(seen, t, e, end_h, arm.gone_h)
+        y = carried_forward(y, t, arm.gone_h) if missing == "locf" else seen
+        first = e.window_h[0] if e.window_h is not None else e.at_h  # the first assessment the endpoint reads
+        y = y[~np.isnan(y[:, index_of(t, first)])]
     base = y[:, 0]
     if e.kind in ("value", "change", "percent_change", "response", "remission"):
         at = y[:, index_of(t, e.at_h)]
@@ -113,10 +125,17 @@ def patient_values(arm: ArmData, e: Endpoint, end_h: float) -> PatientValues:
         return PatientValues(e.kind, v, base)
     if e.kind in ("peak", "peak_change"):
         i0, i1 = index_of(t, e.window_h[0]), index_of(t, e.window_h[1])
-        peak = y[:, i0:i1 + 1].max(axis=1)
+        peak = np.nanmax(y[:, i0:i1 + 1], axis=1) if y.size else np.zeros(0)
         v = peak if e.kind == "peak" else peak - y[:, i0]
         return PatientValues(e.kind, v, base)
-    responder, relapsed, when = _relapse(y, t, e, end_h)
+    return _relapse_values(y, t, e, end_h, None)
+
+
+def _relapse_values(y: np.ndarray, t: np.ndarray, e: Endpoint, end_h: float,
+                    gone_h: np.ndarray | None) -> PatientValues:
+    """Relapse or time to relapse among responders at `from`."""
+    base = y[:, 0]
+    responder, relapsed, when = _relapse(y, t, e, end_h, gone_h)
     if e.kind == "relapse":
         return PatientValues(e.kind, relapsed[responder], base[responder])
     return PatientValues(e.kind, when[responder], base[responder], relapsed[responder])
@@ -152,15 +171,32 @@ class Analysis:
 
     estimates: dict[str, dict[str, stats.Estimate]]  # arm -> endpoint -> estimate
     comparisons: list[tuple[str, str, str, stats.Comparison]]  # (arm a, arm b, endpoint, result)
+    dropouts: dict[str, int] | None = None  # arm -> patients gone before the end (None: no dropout)
+
+
+def with_dropout(spec: TrialSpec, arms: dict[str, ArmData], seed: int) -> dict[str, ArmData]:
+    """Arms with each patient's dropout time, for the arms that have dropout."""
+    out = dict(arms)
+    for i, arm in enumerate(spec.arms):
+        if arm.dropout_fraction > 0 and arm.name in arms:
+            data = arms[arm.name]
+            gone = dropout_times(arm.dropout_fraction, arm.dropout_by_h, data.patients, seed, i)
+            out[arm.name] = dataclasses.replace(data, gone_h=gone)
+    return out
 
 
 def analyse(spec: TrialSpec, arms: dict[str, ArmData], seed: int) -> Analysis:
     """All endpoints of all arms, then every requested comparison for every endpoint."""
-    values = {name: {e.name: patient_values(data, e, spec.end_h) for e in spec.endpoints}
+    arms = with_dropout(spec, arms, seed)
+    values = {name: {e.name: patient_values(data, e, spec.end_h, spec.missing) for e in spec.endpoints}
               for name, data in arms.items()}
     estimates = {name: {k: arm_estimate(v) for k, v in eps.items()} for name, eps in values.items()}
     comps = []
     for a, b in spec.comparisons:
         for e in spec.endpoints:
             comps.append((a, b, e.name, compare(values[a][e.name], values[b][e.name], e, seed, (a, b))))
-    return Analysis(estimates, comps)
+    dropouts = None
+    if any(a.dropout_fraction > 0 for a in spec.arms):
+        dropouts = {name: int(np.sum(d.gone_h < spec.end_h)) if d.gone_h is not None else 0
+                    for name, d in arms.items()}
+    return Analysis(estimates, comps, dropouts)

@@ -220,11 +220,16 @@ def write_report(path: Path, spec: TrialSpec, summary: dict[str, Any], arms: dic
                  f"(inclusion {pop.baseline.low:g}-{pop.baseline.high:g}). Background treatments, when given, are "
                  "listed in every arm's regimen.</p>")
     parts.append("<h2>Patient flow</h2><table><tr><th>arm</th><th>randomised</th><th>simulated</th>"
-                 "<th>solver failures</th><th>analysed</th></tr>")
+                 "<th>solver failures</th><th>dropped out</th><th>analysed</th></tr>")
     for name, a in summary["arms"].items():
         parts.append(f"<tr><td>{html.escape(name)}</td><td>{a['size']}</td><td>{a['simulated']}</td>"
-                     f"<td>{len(a['failed'])}</td><td>{a['simulated']}</td></tr>")
+                     f"<td>{len(a['failed'])}</td><td>{a.get('dropouts', 0)}</td><td>{a['simulated']}</td></tr>")
     parts.append("</table>")
+    if any(arm.dropout_fraction > 0 for arm in spec.arms):
+        rule = ("the last assessment before dropout is carried forward" if spec.missing == "locf"
+                else "patients are left out of endpoints assessed after they dropped out")
+        parts.append(f"<p class='note'>Dropout (missing completely at random, constant hazard): {rule}; relapse "
+                     "follow-up is censored at dropout. The simulated courses in patients.parquet are complete.</p>")
     for f in failed:
         parts.append(f"<p class='note'>patient {f['patient']} ({html.escape(f['arm'])}): {html.escape(f['error'])}</p>")
     parts += _published_table(spec, summary)

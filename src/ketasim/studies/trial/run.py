@@ -162,6 +162,8 @@ def build_summary(spec: TrialSpec, model: Model, measures: list[str], analysis: 
             eps[e.name] = {"value": _num(est.value), "ci95": [_num(est.low), _num(est.high)],
                            "unit": ep.endpoint_unit(e), "n": est.n}
         arms[arm.name] = {"size": arm.size, "simulated": arm.size - len(lost), "failed": lost, "endpoints": eps}
+        if analysis.dropouts is not None:
+            arms[arm.name]["dropouts"] = analysis.dropouts.get(arm.name, 0)
     comps = []
     for a, b, name, c in analysis.comparisons:
         item: dict[str, Any] = {"arms": [a, b], "endpoint": name, "difference": _num(c.difference),
