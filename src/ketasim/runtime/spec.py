@@ -35,6 +35,7 @@ from ketasim.runtime import limits as lim
 from ketasim.runtime.patients import Distribution, default_age, default_weight
 from ketasim.runtime.published import Published, parse_published
 from ketasim.runtime.regimen import Dose
+from ketasim.runtime.spec_crossover import Crossover, compile_crossover
 from ketasim.runtime.spec_items import (
     Baseline,
     _baseline,
@@ -129,10 +130,11 @@ class Endpoint:
     visit_interval_h: float = 24.0
     published: Published | None = None
     relapse_score: float | None = None  # rule.score_at_least: relapse = score >= it (else loss of response)
+    base_h: float | None = None  # baseline time (a crossover period's start); None: time zero
 
     def times(self) -> list[float]:
         """Times that must be on the observation grid for this endpoint."""
-        out = [t for t in (self.at_h, self.from_h) if t is not None]
+        out = [t for t in (self.at_h, self.from_h, self.base_h) if t is not None]
         if self.window_h is not None:
             out += list(self.window_h)
         return out
@@ -153,6 +155,7 @@ class TrialSpec:
     layers: str = "all"
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     missing: str = "locf"  # assessments after dropout: last observation carried forward, or left out
+    crossover: Crossover | None = None  # a crossover design (runtime/spec_crossover.py)
 
     @property
     def drugs_routes(self) -> frozenset[tuple[str, str]]:
@@ -319,9 +322,15 @@ def compile_spec(model: SpecModel, raw: dict[str, Any] | None = None) -> TrialSp
         if names.index(n) != i:
             raise UserError(f"arms[{i}].name", f"arm name {n!r} is used twice; arm names must be unique")
     endpoints = [_endpoint(e, f"endpoints[{i}]") for i, e in enumerate(model.endpoints)]
+    pub_names = names if model.crossover is None else list(dict.fromkeys(  # a crossover publishes per treatment
+        t for seq in model.crossover.sequences.values() for t in seq))
     endpoints = [e if m.published is None else dataclasses.replace(
-        e, published=parse_published(m.published, f"{e.path}.published", names))
+        e, published=parse_published(m.published, f"{e.path}.published", pub_names or names))
         for e, m in zip(endpoints, model.endpoints, strict=True)]
+    crossover = None
+    if model.crossover is not None:
+        crossover = compile_crossover(model.crossover, names, endpoints)
+        endpoints = list(crossover.period_endpoints)
     seen: set[str] = set()
     for e in endpoints:
         if e.name in seen:
@@ -379,12 +388,15 @@ def compile_spec(model: SpecModel, raw: dict[str, Any] | None = None) -> TrialSp
         val66met_fraction=_fraction(pop.val66met_fraction, "population.val66met_fraction", 0.35),
         background=background,
     )
+    if crossover is not None and model.missing == "observed" and any(a.dropout_fraction > 0 for a in arms):
+        raise UserError("missing", "a crossover compares treatments within patients; use `missing: locf` "
+                                   "with dropout")
     for dose in {d.field: d for arm in arms for d in arm.doses}.values():  # mg doses: the heaviest patient
         lim.check_dose(dose.drug, dose.route, pop.species, dose.amount_mg, None, f"{dose.field}.dose",
                        population.weight.high)
     return TrialSpec(model.name, model.seed, population, arms, tuple(endpoints),
                      tuple((p[0], p[1]) for p in model.compare), end_h, model.hypothesis, model.layers,
-                     raw or {}, _missing(model.missing))
+                     raw or {}, _missing(model.missing), crossover)
 
 
 def parse_spec(data: Any) -> TrialSpec:

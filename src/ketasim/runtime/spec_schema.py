@@ -118,6 +118,14 @@ class EndpointModel(_Strict):
     published: dict[str, Any] | None = None
 
 
+class CrossoverModel(_Strict):
+    """A crossover design: period starts, each arm's sequence of treatments, treatment comparisons."""
+
+    periods: list[Any]
+    sequences: dict[str, list[str]]
+    compare: list[list[str]] = Field(default_factory=list)
+
+
 class SpecModel(_Strict):
     """The whole specification."""
 
@@ -133,6 +141,7 @@ class SpecModel(_Strict):
     layers: str = "all"
     description: str | None = None
     missing: str | None = None
+    crossover: CrossoverModel | None = None
 
 
 def _path(loc: Sequence[str | int]) -> str:

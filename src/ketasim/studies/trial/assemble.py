@@ -81,7 +81,7 @@ def endpoint_time_index(spec: TrialSpec, grid: np.ndarray) -> np.ndarray:
     """
     keep = {0}
     for e in spec.endpoints:
-        for t in (e.at_h, e.from_h):
+        for t in (e.at_h, e.from_h, e.base_h):
             if t is not None:
                 keep.add(index_of(grid, t))
         if e.window_h is not None:

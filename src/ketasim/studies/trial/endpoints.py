@@ -108,7 +108,7 @@ def patient_values(arm: ArmData, e: Endpoint, end_h: float, missing: str = "locf
         y = carried_forward(y, t, arm.gone_h) if missing == "locf" else seen
         first = e.window_h[0] if e.window_h is not None else e.at_h  # the first assessment the endpoint reads
         y = y[~np.isnan(y[:, index_of(t, first)])]
-    base = y[:, 0]
+    base = y[:, 0] if e.base_h is None else y[:, index_of(t, e.base_h)]
     if e.kind in ("value", "change", "percent_change", "response", "remission"):
         at = y[:, index_of(t, e.at_h)]
         if e.kind == "value":

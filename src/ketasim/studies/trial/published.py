@@ -44,3 +44,19 @@ def annotate(summary: dict[str, Any], spec: TrialSpec) -> dict[str, Any]:
         if pub is not None and value is not None:
             comp["published"] = _entry(pub, value, comp["ci95"])
     return summary
+
+
+def annotate_crossover(section: dict[str, Any], endpoints: dict[str, Published | None]) -> dict[str, Any]:
+    """Add published values per treatment and per treatment comparison to a crossover section."""
+    for treatment, data in section["treatments"].items():
+        for name, entry in data.items():
+            pub = endpoints.get(name)
+            value = pub.arm(treatment) if pub is not None else None
+            if pub is not None and value is not None:
+                entry["published"] = _entry(pub, value, entry["ci95"])
+    for comp in section["comparisons"]:
+        pub = endpoints.get(comp["endpoint"])
+        value = pub.comparison(*comp["treatments"]) if pub is not None else None
+        if pub is not None and value is not None:
+            comp["published"] = _entry(pub, value, comp["ci95"])
+    return section

@@ -154,6 +154,35 @@ def _endpoint_table(spec: TrialSpec, summary: dict[str, Any]) -> list[str]:
     return out
 
 
+def _crossover_table(spec: TrialSpec, summary: dict[str, Any]) -> list[str]:
+    """Per-treatment values and within-patient comparisons of a crossover."""
+    co, cs = spec.crossover, summary.get("crossover")
+    if co is None or cs is None:
+        return []
+    ends = {e.name: e for e in co.endpoints}
+    seqs = "; ".join(f"{html.escape(k)}: {' → '.join(html.escape(t) for t in v)}" for k, v in cs["sequences"].items())
+    out = [f"<h2>Crossover: treatments within patients</h2><p class='note'>Periods start at days "
+           f"{', '.join(f'{p:g}' for p in cs['periods_days'])}; sequences {seqs}. Endpoint times are read from "
+           "each period's start and changes from the score at that start.</p>",
+           "<table><tr><th class='l'>endpoint</th>" + "".join(f"<th>{html.escape(t)}</th>" for t in cs["treatments"])
+           + "</tr>"]
+    for name, e in ends.items():
+        cells = "".join(f"<td>{_pp(v[name]['value'], e.kind)} [{_pp(v[name]['ci95'][0], e.kind)}, "
+                        f"{_pp(v[name]['ci95'][1], e.kind)}]</td>" for v in cs["treatments"].values())
+        out.append(f"<tr><td class='l'>{html.escape(endpoint_label(e))}</td>{cells}</tr>")
+    out.append("</table><table><tr><th class='l'>endpoint</th><th>difference</th><th>95% CI</th><th>p</th>"
+               "<th class='l'>test</th></tr>")
+    for c in cs["comparisons"]:
+        e = ends[c["endpoint"]]
+        a, b = c["treatments"]
+        out.append(f"<tr><td class='l'>{html.escape(endpoint_label(e))}<br><span class='note'>{html.escape(a)} − "
+                   f"{html.escape(b)}, within patients</span></td><td>{_pp(c['difference'], e.kind)}</td>"
+                   f"<td>[{_pp(c['ci95'][0], e.kind)}, {_pp(c['ci95'][1], e.kind)}]</td><td>{_fmt(c['p_value'])}"
+                   f"</td><td class='l'>{html.escape(c['test'])}</td></tr>")
+    out.append("</table>")
+    return out
+
+
 def _comparison_table(spec: TrialSpec, summary: dict[str, Any]) -> list[str]:
     if not summary["comparisons"]:
         return []
@@ -238,6 +267,7 @@ def write_report(path: Path, spec: TrialSpec, summary: dict[str, Any], arms: dic
         parts.append(forest)
     parts += _endpoint_table(spec, summary)
     parts += _comparison_table(spec, summary)
+    parts += _crossover_table(spec, summary)
     parts.append("<h2>Time course</h2>")
     parts.append(figs.vpc(spec, arms, e_measures))
     parts.append(figs.trajectories(spec, arms, e_measures))

@@ -51,6 +51,7 @@ from ketasim.studies.trial.chunks import (
     trial_model,
     verify_chunks,
 )
+from ketasim.studies.trial.crossover import analyse_crossover, crossover_summary
 from ketasim.studies.trial.distributed import dask_client, run_chunks
 from ketasim.studies.trial.grid import chunk_size_for, observation_grid
 from ketasim.studies.trial.measures import available_measures, check_available
@@ -365,6 +366,8 @@ def _assemble(spec: TrialSpec, model: Model, measures: list[str], out: Path, chu
     from ketasim.studies.trial.report import write_report
 
     power_hits: dict[tuple[str, str, str], int] = {}
+    cross_hits: dict[tuple[str, str, str], int] = {}
+    cross_first: dict[str, Any] | None = None
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=out))
     try:
         first = None
@@ -375,6 +378,12 @@ def _assemble(spec: TrialSpec, model: Model, measures: list[str], out: Path, chu
             for a, b, name, c in analysis.comparisons:
                 hit = int(c.p_value is not None and c.p_value < 0.05)
                 power_hits[(a, b, name)] = power_hits.get((a, b, name), 0) + hit
+            if spec.crossover is not None:
+                cross = analyse_crossover(spec, ep.with_dropout(spec, rep.endpoint_arms, replicate_seed(spec.seed, r)))
+                for a, b, name, c in cross["comparisons"]:
+                    cross_hits[(a, b, name)] = cross_hits.get((a, b, name), 0) + int(
+                        c.p_value is not None and c.p_value < 0.05)
+                cross_first = cross if r == 0 else cross_first
             if r == 0:
                 first = (rep, analysis)
             elif post is not None:
@@ -383,6 +392,10 @@ def _assemble(spec: TrialSpec, model: Model, measures: list[str], out: Path, chu
         rep, analysis = first
         power = {k: v / replicates for k, v in power_hits.items()} if replicates > 1 and post is None else None
         summary = build_summary(spec, model, measures, analysis, rep.failed, power, 1 if post else replicates)
+        if spec.crossover is not None and cross_first is not None:
+            units = {e.name: ep.endpoint_unit(e) for e in spec.crossover.endpoints}
+            cpower = {k: v / replicates for k, v in cross_hits.items()} if replicates > 1 and post is None else None
+            summary["crossover"] = crossover_summary(spec, cross_first, cpower, units)
         if post is not None:
             add_uncertainty(summary, post, draws)
         (tmp / "summary.json").write_text(dumps_summary(summary), encoding="utf-8")
