@@ -110,3 +110,31 @@ def test_trial_with_dropout_end_to_end(tmp_path: Path) -> None:
     again = trial_run.run_trial(parse_spec(base), tmp_path / "again")
     assert json.dumps(again) == json.dumps(locf)
     assert "dropped out" in (tmp_path / "locf" / "report.html").read_text()
+
+
+def test_trial_visits_schedule_relapse_assessments_and_dropout_carry_forward() -> None:
+    from ketasim.studies.trial.grid import observation_grid, relapse_visits
+
+    spec = parse_spec(_spec(
+        duration="10 d",
+        visits=["0 d", {"start": "1 d", "every": "2 d", "until": "9 d"}],
+        endpoints=[{"name": "r", "kind": "relapse", "measure": "MADRS", "from": "1 d", "at": "10 d",
+                    "rule": {"score_at_least": 22, "consecutive": 2}},
+                   {"name": "own", "kind": "relapse", "measure": "MADRS", "from": "1 d", "at": "10 d",
+                    "rule": {"score_at_least": 22, "consecutive": 2, "every": "1 d"}}]))
+    assert spec.visits_h == (0.0, 24.0, 72.0, 120.0, 168.0, 216.0)
+    assert relapse_visits(spec.endpoints[0], spec.end_h).tolist() == [72.0, 120.0, 168.0, 216.0, 240.0]
+    assert len(relapse_visits(spec.endpoints[1], spec.end_h)) == 9  # its own `every` wins
+    assert set(spec.visits_h) <= set(observation_grid(spec).tolist())
+
+
+@pytest.mark.parametrize(("visits", "field"), [
+    ([{"start": "0 d", "every": "0 d", "until": "2 d"}], "visits[0].every"),
+    ([{"start": "2 d", "every": "1 d", "until": "1 d"}], "visits[0].until"),
+    (["20 d"], "visits"),
+    ([{"start": "0 d", "every": "0.1 min", "until": "3 d"}], "visits[0].every"),
+])
+def test_bad_visits_name_the_field(visits: list, field: str) -> None:
+    with pytest.raises(UserError) as err:
+        parse_spec(_spec(visits=visits))
+    assert str(err.value).startswith(field)

@@ -47,6 +47,7 @@ from ketasim.runtime.spec_items import (
     _regimen_item,
     _relapse_rule,
     _time,
+    _visits,
 )
 from ketasim.runtime.spec_schema import EndpointModel, RegimenItemModel, SpecModel, _pydantic_error
 
@@ -128,6 +129,7 @@ class Endpoint:
     cutoff: float | None = None
     consecutive: int = 1
     visit_interval_h: float = 24.0
+    visits_h: tuple[float, ...] | None = None  # relapse assessments: the trial's visits (else every visit_interval)
     published: Published | None = None
     relapse_score: float | None = None  # rule.score_at_least: relapse = score >= it (else loss of response)
     base_h: float | None = None  # baseline time (a crossover period's start); None: time zero
@@ -156,6 +158,7 @@ class TrialSpec:
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     missing: str = "locf"  # assessments after dropout: last observation carried forward, or left out
     crossover: Crossover | None = None  # a crossover design (runtime/spec_crossover.py)
+    visits_h: tuple[float, ...] | None = None  # the trial's assessment schedule (`visits`), if given
 
     @property
     def drugs_routes(self) -> frozenset[tuple[str, str]]:
@@ -228,10 +231,12 @@ def _endpoint(model: EndpointModel, path: str) -> Endpoint:
     consecutive = 1 if model.consecutive is None else model.consecutive
     if consecutive < 1:
         raise UserError(f"{path}.consecutive", f"must be at least 1, got {consecutive}")
-    visit = 24.0 if model.visit_interval is None else _positive_time(model.visit_interval, f"{path}.visit_interval")
+    visit: float | None = None if model.visit_interval is None else _positive_time(
+        model.visit_interval, f"{path}.visit_interval")
     score = None
     if model.rule is not None:
         score, consecutive, visit = _relapse_rule(model, f"{path}.rule")
+    visit = 24.0 if visit is None else visit
     return Endpoint(model.name, model.kind, measure, path, at_h, from_h, window, float(threshold),
                     None if model.cutoff is None else float(model.cutoff), consecutive, visit, relapse_score=score)
 
@@ -367,6 +372,11 @@ def compile_spec(model: SpecModel, raw: dict[str, Any] | None = None) -> TrialSp
                 raise UserError(f"compare[{i}][{j}]", f"no arm is named {n!r}; arms are {', '.join(names)}")
         if pair[0] == pair[1]:
             raise UserError(f"compare[{i}]", "compare two different arms")
+    visits = _visits(model.visits, end_h)
+    if visits is not None:  # relapse rules without their own interval are assessed at the trial's visits
+        endpoints = [dataclasses.replace(e, visits_h=visits) if e.kind in ("relapse", "time_to_relapse")
+                     and m.visit_interval is None and (m.rule is None or m.rule.every is None) else e
+                     for e, m in zip(endpoints, model.endpoints, strict=False)]
     sizes = _arm_sizes(model)
     background = tuple(_regimen_item(it, f"population.background[{i}]", end_h, pop.species)
                        for i, it in enumerate(pop.background))
@@ -396,7 +406,7 @@ def compile_spec(model: SpecModel, raw: dict[str, Any] | None = None) -> TrialSp
                        population.weight.high)
     return TrialSpec(model.name, model.seed, population, arms, tuple(endpoints),
                      tuple((p[0], p[1]) for p in model.compare), end_h, model.hypothesis, model.layers,
-                     raw or {}, _missing(model.missing), crossover)
+                     raw or {}, _missing(model.missing), crossover, visits)
 
 
 def parse_spec(data: Any) -> TrialSpec:

@@ -187,7 +187,7 @@ def _fraction(value: float | None, path: str, default: float) -> float:
     return float(value)
 
 
-def _relapse_rule(model: EndpointModel, path: str) -> tuple[float, int, float]:
+def _relapse_rule(model: EndpointModel, path: str) -> tuple[float, int, float | None]:
     """(score_at_least, consecutive, every in h) of a relapse rule, checked."""
     rule = model.rule
     assert rule is not None
@@ -201,7 +201,8 @@ def _relapse_rule(model: EndpointModel, path: str) -> tuple[float, int, float]:
                                                   f"range {scale.low}-{scale.high}")
     if rule.consecutive < 1:
         raise UserError(f"{path}.consecutive", f"must be at least 1 visit, got {rule.consecutive}")
-    return float(rule.score_at_least), rule.consecutive, _positive_time(rule.every, f"{path}.every")
+    every = None if rule.every is None else _positive_time(rule.every, f"{path}.every")
+    return float(rule.score_at_least), rule.consecutive, every
 
 
 MISSING = ("locf", "observed")
@@ -227,3 +228,31 @@ def _missing(value: str | None) -> str:
     if value not in MISSING:
         raise UserError("missing", f"unknown value {value!r}; use one of {', '.join(MISSING)}")
     return value
+
+
+MAX_VISITS = 10_000  # assessments per patient: more is not a trial schedule (and would bloat the grid)
+
+
+def _visits(items: list[Any] | None, end_h: float) -> tuple[float, ...] | None:
+    """The trial's visit times in hours (sorted, unique, inside the trial), or None."""
+    if items is None:
+        return None
+    out: set[float] = set()
+    for i, item in enumerate(items):
+        path = f"visits[{i}]"
+        if isinstance(item, str):
+            out.add(_time(item, path))
+            continue
+        start, every = _time(item.start, f"{path}.start"), _positive_time(item.every, f"{path}.every")
+        until = _time(item.until, f"{path}.until")
+        if until < start:
+            raise UserError(f"{path}.until", "must not come before `start`")
+        n = int(math.floor((until - start) / every + 1e-9)) + 1
+        if len(out) + n > MAX_VISITS:
+            raise UserError(f"{path}.every", f"{n} visits; at most {MAX_VISITS} in a trial: lengthen `every`")
+        out.update(start + k * every for k in range(n))
+    late = [t for t in out if t > end_h + 1e-9]
+    if late:
+        raise UserError("visits", f"a visit at {min(late):g} h is after the trial ends ({end_h:g} h); "
+                                  "lengthen `duration` or end the visits earlier")
+    return tuple(sorted(round(t, 6) for t in out))

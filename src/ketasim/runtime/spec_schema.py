@@ -94,11 +94,22 @@ class ArmModel(_Strict):
 
 
 class RelapseRuleModel(_Strict):
-    """A trial-style relapse rule: score >= score_at_least at `consecutive` visits `every` apart."""
+    """A trial-style relapse rule: score >= score_at_least at `consecutive` visits `every` apart.
+
+    Without `every`, the trial's `visits` after `from` (or daily visits when it has none).
+    """
 
     score_at_least: float
     consecutive: int = 1
-    every: Any = "1 d"
+    every: Any = None
+
+
+class VisitBlockModel(_Strict):
+    """Visits from `start` every `every` up to `until` (inclusive)."""
+
+    start: Any
+    every: Any
+    until: Any
 
 
 class EndpointModel(_Strict):
@@ -142,6 +153,7 @@ class SpecModel(_Strict):
     description: str | None = None
     missing: str | None = None
     crossover: CrossoverModel | None = None
+    visits: list[str | VisitBlockModel] | None = None
 
 
 def _path(loc: Sequence[str | int]) -> str:

@@ -80,6 +80,8 @@ def endpoint_time_index(spec: TrialSpec, grid: np.ndarray) -> np.ndarray:
     grid (windows keep every grid point inside them), so the summary does not change.
     """
     keep = {0}
+    if spec.visits_h is not None:  # visits are assessments: dropout carries the last one forward
+        keep.update(index_of(grid, t) for t in spec.visits_h)
     for e in spec.endpoints:
         for t in (e.at_h, e.from_h, e.base_h):
             if t is not None:

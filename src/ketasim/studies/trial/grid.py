@@ -28,6 +28,9 @@ def relapse_visits(e: Endpoint, end_h: float) -> np.ndarray:
     """Assessment times of a relapse endpoint after `from`: every visit_interval, and its end."""
     assert e.from_h is not None
     stop = e.at_h if e.at_h is not None else end_h
+    if e.visits_h is not None:  # the trial's visit schedule
+        after = [v for v in e.visits_h if e.from_h < v <= stop]
+        return np.round(np.unique(np.append(after, stop)), _DIGITS)
     n = int(np.floor((stop - e.from_h) / e.visit_interval_h + 1e-9))
     visits = e.from_h + e.visit_interval_h * np.arange(1, n + 1)
     return np.round(np.unique(np.append(visits, stop)), _DIGITS)
@@ -70,6 +73,8 @@ def observation_grid(spec: TrialSpec) -> np.ndarray:
         needed = any(lo <= e + DETAIL_H and s <= hi for lo, hi in windows)
         if needed or (not bg and s <= cutoff):
             pts += _detail(s, e)
+    if spec.visits_h is not None:
+        pts.append(np.array(spec.visits_h))
     for ep in spec.endpoints:
         pts.append(np.array(ep.times()))
         if ep.kind in ("relapse", "time_to_relapse"):
