@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -106,7 +105,3 @@ def summary_lines(times: np.ndarray, result: Mapping[str, Mapping[str, np.ndarra
                      f"[5-95%: {b['p5'][i]:.4g}-{b['p95'][i]:.4g}]")
     return lines
 
-
-def api_bands(result: Mapping[str, Mapping[str, np.ndarray]], clean: Any) -> dict[str, dict[str, Any]]:
-    """Bands as JSON lists (through the API's `clean` rounding)."""
-    return {name: {k: clean(v) for k, v in b.items()} for name, b in result.items()}
