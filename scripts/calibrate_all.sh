@@ -36,14 +36,12 @@ if [ -z "${VARIANTS:-}" ]; then
 fi
 
 done_already() {  # true when OUT/$1/posterior.json records at least STEPS steps
-  "$PY" - "$OUT/$1/posterior.json" "$STEPS" <<'EOF'
-import json, sys
+  "$PY" -c 'import json, sys
 try:
     meta = json.load(open(sys.argv[1]))
 except (OSError, ValueError):
     sys.exit(1)
-sys.exit(0 if meta.get("settings", {}).get("steps", 0) >= int(sys.argv[2]) else 1)
-EOF
+sys.exit(0 if meta.get("settings", {}).get("steps", 0) >= int(sys.argv[2]) else 1)' "$OUT/$1/posterior.json" "$STEPS"
 }
 
 one() {  # calibrate one variant (resumes from its chain), logging to OUT/<variant>.log

@@ -197,3 +197,20 @@ def test_api_trial_with_a_shipped_posterior_gains_pi95(shipped_client: TestClien
     peak = s["summary"]["arms"]["ketamine"]["endpoints"]["peak"]
     assert peak["pi95"][0] <= peak["pi95"][1]
     assert s["summary"]["model"]["posterior"]["draws"] == 3
+
+
+# --- the batch script ----------------------------------------------------------------------------
+def test_calibrate_all_skips_finished_variants_and_names_the_others(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "calibrate_all.sh"
+    out = tmp_path / "cal"
+    (out / "default").mkdir(parents=True)
+    (out / "default" / "posterior.json").write_text(json.dumps({"settings": {"steps": 5}}))
+    env = {**os.environ, "PYTHON": sys.executable, "VARIANTS": "default", "STEPS": "5", "JOBS": "1"}
+    res = subprocess.run(["bash", str(script), str(out)], env=env, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert "default done" in res.stdout and "starting" not in res.stdout
+    assert not (out / "default" / "chain.npz").exists()  # nothing was run
