@@ -24,18 +24,17 @@ from ketasim.model.errors import UserError
 @click.option("--patients", default=60, show_default=True, type=click.IntRange(10, 2000),
               help="virtual patients per population for the clinical targets")
 @click.option("--seed", default=20240611, show_default=True, type=int, help="seed of the virtual populations")
-@click.option("--use", "use", type=click.Choice(["all", "training", "test", "input"]), default="all",
-              show_default=True,
+@click.option("--use", "use", type=click.Choice(["all", "training", "test", "input"]), default=None,
               help="which targets to run: training (tuned to), test (held out, never tuned to), input "
-                   "(echoes of inputs, not scored) or all")
+                   "(echoes of inputs, not scored) or all [default: all; test with --posterior]")
 @click.option("--posterior", default=None, metavar="NAME|DIR",
               help="evaluate over draws of a calibrated posterior (shipped name or folder): 95% prediction "
                    "interval per published quantity and the coverage (docs/calibrate.md)")
 @click.option("--draws", type=click.IntRange(1, 1000), default=20, show_default=True,
               help="posterior draws with --posterior (1: the posterior mean alone)")
 @with_flags({"hypothesis": "--hypothesis", "only": "--only", "use": "--use", "posterior": "--posterior"})
-def command(hypothesis: str | None, json_file: str | None, only: str | None, patients: int, seed: int, use: str,
-            posterior: str | None, draws: int) -> None:
+def command(hypothesis: str | None, json_file: str | None, only: str | None, patients: int, seed: int,
+            use: str | None, posterior: str | None, draws: int) -> None:
     """Run the calibration targets and print a scorecard (id, layer, expected, simulated, distance,
     PASS/FAIL), training and test targets reported separately; with --posterior, the prediction
     intervals and coverage of the published values."""
@@ -43,6 +42,7 @@ def command(hypothesis: str | None, json_file: str | None, only: str | None, pat
 
     if hypothesis is not None:
         check_hypothesis(hypothesis)
+    use = use or ("test" if posterior is not None else "all")
     targets = select_targets(only, use)
     if json_file is not None:
         parent = Path(json_file).resolve().parent
