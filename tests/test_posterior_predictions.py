@@ -136,6 +136,7 @@ def test_simulate_posterior_bands_are_identical_for_the_same_seed(tmp_path: Path
         assert ex.value.code == 0
         texts.append((tmp_path / name / "bands.csv").read_bytes())
     assert texts[0] == texts[1]
+    assert (tmp_path / "a" / "bands.png").stat().st_size > 0
     import pandas as pd
 
     df = pd.read_csv(tmp_path / "a" / "bands.csv", comment="#")

@@ -105,3 +105,27 @@ def summary_lines(times: np.ndarray, result: Mapping[str, Mapping[str, np.ndarra
                      f"[5-95%: {b['p5'][i]:.4g}-{b['p95'][i]:.4g}]")
     return lines
 
+
+
+def plot_bands(times: np.ndarray, result: Mapping[str, Mapping[str, np.ndarray]], units: Mapping[str, str],
+               path: Path, title: str) -> None:
+    """One panel per output: the median over posterior draws and the shaded 5-95% band (time in days)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = len(result)
+    fig, axes = plt.subplots(n, 1, figsize=(7.0, 1.9 * n + 0.8), sharex=True, squeeze=False)
+    days = np.asarray(times, float) / 24.0
+    for ax, (name, b) in zip(axes[:, 0], result.items(), strict=True):
+        ax.fill_between(days, b["p5"], b["p95"], color="#4c72b0", alpha=0.3, lw=0, label="5-95% over draws")
+        ax.plot(days, b["median"], color="#4c72b0", lw=1.5, label="median")
+        ax.set_ylabel(f"{name}\n({units.get(name, '')})", fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[0, 0].legend(fontsize=7, loc="best")
+    axes[0, 0].set_title(title, fontsize=9)
+    axes[-1, 0].set_xlabel("time (days)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

@@ -214,4 +214,6 @@ def _bands(result: Any, dose: Any, weight_kg: float | None, sex: str, cyp2b6: st
     for line in sp.summary_lines(result.times_h, bands):
         click.echo(line)
     path = sp.write_bands(out, result.times_h, bands, post)
-    click.echo(f"wrote {path} ({post.draws} posterior draws of {source})")
+    sp.plot_bands(result.times_h, bands, {n: model.outputs[n].unit for n in names}, out / "bands.png",
+                  f"posterior {source}: {post.draws} draws, {'typical patient' if patients == 1 else 'patient mean'}")
+    click.echo(f"wrote {path} and {out / 'bands.png'} ({post.draws} posterior draws of {source})")
