@@ -18,7 +18,7 @@ cp "$W/sobol/sensitivity.png" docs/sensitivity-sobol.png
 cp "$W/morris/sensitivity.json" docs/sensitivity-morris.json
 cp "$W/sobol/sensitivity.json" docs/sensitivity-sobol.json
 # 3. hypotheses x targets (a fast subset of targets), with discriminating experiments
-$K hypotheses compare --only "sig-*,syn-spines-24h,syn-onset-precedes-spines,clin-naltrexone-contested" \
+$K hypotheses compare --no-calibrated --only "sig-*,syn-spines-24h,syn-onset-precedes-spines,clin-naltrexone-contested" \
   --out "$W/compare" | tee "$W/compare.txt"
 cp "$W/compare/compare.png" docs/hypotheses-compare.png
 cp "$W/compare/compare.json" docs/hypotheses-compare.json

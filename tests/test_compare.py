@@ -99,7 +99,7 @@ def test_cli_reuses_scorecards_and_writes_outputs(tmp_path, capsys) -> None:
     out = tmp_path / "cmp"
     with pytest.raises(SystemExit) as ex:
         main(["hypotheses", "compare", "--hypotheses", "default,lhb", "--only", FAST, "--scorecards", str(cards),
-              "--no-experiments", "--out", str(out)])
+              "--no-experiments", "--no-calibrated", "--out", str(out)])
     assert ex.value.code == 0
     text = capsys.readouterr().out
     assert text.index("default") < text.index("lhb")

@@ -178,9 +178,9 @@ def scores(cards: dict[str, list[dict]]) -> list[dict[str, Any]]:
 
 
 # -- discriminating experiments ---------------------------------------------------------------------
-def predict(experiment: Experiment, hypothesis: str) -> float:
+def predict(experiment: Experiment, hypothesis: str, typical: dict[str, float] | None = None) -> float:
     """The experiment's readout for the typical subject under `hypothesis` (reference solver); NaN if
-    the model lacks a perturbation it needs."""
+    the model lacks a perturbation it needs. `typical`: posterior typical values (human models only)."""
     from ketasim.runtime.regimen import Dose
     from ketasim.studies.validation.core import Context, MissingOutputError, MissingParameterError
     from ketasim.studies.validation.experiments import STRESSED, TYPICAL_TRD
@@ -191,8 +191,8 @@ def predict(experiment: Experiment, hypothesis: str) -> float:
                 duration_h=experiment.duration_h)
     cov = TYPICAL_TRD if experiment.species == "human" else {**STRESSED, "WT": REFERENCE_WEIGHT_KG["mouse"]}
     try:
-        sim = Context(hypothesis).run(experiment.species, [dose], tuple(t), overrides=dict(experiment.overrides),
-                                      covariates=cov)
+        sim = Context(hypothesis, typical=typical).run(experiment.species, [dose], tuple(t),
+                                                       overrides=dict(experiment.overrides), covariates=cov)
         y = sim.out(m.output)
     except (MissingParameterError, MissingOutputError):
         return math.nan

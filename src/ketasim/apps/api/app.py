@@ -207,6 +207,31 @@ def _check_spec(data: Any, limits: Limits) -> Any:
     return spec
 
 
+#: most posterior draws one trial job may run (each a replicate of the whole trial)
+MAX_POSTERIOR_DRAWS = 100
+
+
+def _check_posterior(query: Any, spec: Any, limits: Limits) -> tuple[str | None, int]:
+    """(posterior, draws) from the query `?posterior=NAME&draws=N` (a shipped posterior only); checked."""
+    from ketasim.apps.api.checks import check_work
+    from ketasim.studies.calibrate.posterior import shipped
+    from ketasim.studies.trial.chunks import trial_model
+    from ketasim.studies.trial.posterior import trial_posterior
+
+    name = query.get("posterior")
+    if name is None:
+        if "draws" in query:
+            raise UserError("draws", "`draws` needs `posterior` (the name of a shipped posterior)")
+        return None, 0
+    text = query.get("draws", "20")
+    if not text.isdigit() or not 1 <= int(text) <= MAX_POSTERIOR_DRAWS:
+        raise UserError("draws", f"an integer from 1 to {MAX_POSTERIOR_DRAWS}; got {text!r}")
+    draws = int(text)
+    trial_posterior(shipped(name), trial_model(spec), draws)  # refuses a posterior of another model
+    check_work(spec, limits, 1 + draws)
+    return name, draws
+
+
 #: a small trial (two patients, exposure only, six hours) for the OpenAPI document
 _SPEC_EXAMPLE = {
     "ketasim": 1, "name": "example", "seed": 1, "layers": "exposure", "population": {"size": 2},
@@ -243,8 +268,9 @@ def _add_trials(app: FastAPI, limits: Limits, jobs: JobManager, guarded: Guarded
         """
         data = await _body(request, limits, allow_yaml=True)
         spec = await guarded(lambda: _check_spec(data, limits))
+        posterior, draws = await guarded(lambda: _check_posterior(request.query_params, spec, limits))
         try:
-            job = jobs.submit(spec)
+            job = jobs.submit(spec, posterior, draws)
         except QueueFullError as exc:
             raise ApiError(429, [{"loc": ["body"], "msg": f"the trial queue is full ({exc}); retry later",
                                   "type": "busy"}], {"Retry-After": "30"}) from None

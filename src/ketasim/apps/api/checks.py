@@ -180,13 +180,13 @@ def check_trial(spec: TrialSpec, limits: Limits) -> None:
     check_work(spec, limits)
 
 
-def check_work(spec: TrialSpec, limits: Limits) -> None:
+def check_work(spec: TrialSpec, limits: Limits, replicates: int = 1) -> None:
     """413 when a trial's estimated CPU time is beyond the per-job budget (before it is queued)."""
     from ketasim.apps.api.jobs import progress_chunk
     from ketasim.studies.trial.plan import dose_times, grid_points, plan_run
 
     try:
-        plan = plan_run(spec, 1, progress_chunk(spec.population.size), 1, allow_large=False)
+        plan = plan_run(spec, replicates, progress_chunk(spec.population.size), 1, allow_large=False)
     except UserError as exc:
         raise limit_error(exc.field, exc.message) from None
     if plan.estimate.cpu_s > limits.max_trial_cpu_s:

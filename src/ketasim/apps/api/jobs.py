@@ -79,6 +79,9 @@ class TrialJob:
     error: str | None = None
     detail: list[dict[str, Any]] | None = None
     created: float = field(default_factory=time.time)
+    #: a shipped posterior's name and its draws (the trial then runs once per draw and gains pi95)
+    posterior: str | None = None
+    draws: int = 0
     finished: float | None = None
     stop: threading.Event = field(default_factory=threading.Event, repr=False)
 
@@ -118,10 +121,10 @@ class JobManager:
         self._closed = False
         atexit.register(self.close)
 
-    def submit(self, spec: TrialSpec) -> TrialJob:
-        """Queue a checked trial; QueueFullError when the queue has no room."""
+    def submit(self, spec: TrialSpec, posterior: str | None = None, draws: int = 0) -> TrialJob:
+        """Queue a checked trial (over `draws` draws of a shipped `posterior`); QueueFullError when full."""
         job_id = uuid.uuid4().hex
-        job = TrialJob(job_id, spec.name, spec, self.root / job_id)
+        job = TrialJob(job_id, spec.name, spec, self.root / job_id, posterior=posterior, draws=draws)
         with self._lock:
             if self._closed:
                 raise QueueFullError("the server is shutting down")
@@ -218,7 +221,8 @@ class JobManager:
             job.status = "running"
         try:
             summary = run_trial(job.spec, job.dir, on_progress=progress, should_stop=should_stop,
-                                chunk_size=progress_chunk(job.spec.population.size), notify=log.info)
+                                chunk_size=progress_chunk(job.spec.population.size), notify=log.info,
+                                posterior=job.posterior, posterior_draws=max(job.draws, 1))
         except TrialCancelledError:
             if job.stop.is_set():
                 job.status, job.error = "cancelled", "cancelled while running"

@@ -79,6 +79,9 @@ class SimulateRequest(_Strict):
     species: Literal["human", "mouse", "rat"] = "human"
     layers: Literal["all", "exposure"] = Field("all", description='"exposure" stops after pharmacokinetics')
     outputs: list[str] | None = Field(None, description="only these series (default: every model output)")
+    posterior: str | None = Field(None, description="name of a shipped calibrated posterior (e.g. \"default\"): "
+                                                    "adds `bands`, the median and 5-95% of the series over draws")
+    draws: int = Field(20, ge=1, le=100, description="posterior draws with `posterior`")
 
 
 class OutputInfo(BaseModel):
@@ -99,6 +102,9 @@ class SimulateResponse(BaseModel):
     species: str
     doses: list[dict[str, Any]]
     engine: str
+    bands: dict[str, dict[str, list[float | None]]] | None = Field(
+        None, description="with `posterior`: per series {median, p5, p95} over the posterior draws")
+    posterior: dict[str, Any] | None = Field(None, description="with `posterior`: {name, draws, sha256}")
 
 
 def api_engine(model: Model, events: list[DoseEvent], params: np.ndarray,
@@ -248,6 +254,7 @@ def run(data: Any, limits: Limits) -> dict[str, Any]:
     except SolverError as exc:
         raise ApiError.one(422, ["body"], f"the solver failed for this input: {exc}", "solver_error") from None
     names = req.outputs if req.outputs is not None else list(model.outputs)
+    extra = _posterior_bands(req, model, events, times, names) if req.posterior is not None else {}
     return {
         "times_h": _clean(times),
         "series": {n: _clean(outputs[n]) for n in names},
@@ -257,4 +264,27 @@ def run(data: Any, limits: Limits) -> dict[str, Any]:
         "species": req.species,
         "doses": [{"drug": ev.label, "time_h": ev.time_h, "duration_h": ev.duration_h} for ev in events],
         "engine": engine,
+        **extra,
     }
+
+
+def _posterior_bands(req: SimulateRequest, model: Model, events: list[DoseEvent], times: np.ndarray,
+                     names: list[str]) -> dict[str, Any]:
+    """`bands` and `posterior` of a request with a shipped posterior: the typical patient over its draws."""
+    from ketasim.model.errors import SolverError
+    from ketasim.studies.calibrate.posterior import shipped
+    from ketasim.studies.single_posterior import bands, posterior_parameters
+    from ketasim.studies.trial.posterior import trial_posterior
+
+    post = trial_posterior(shipped(str(req.posterior)), model, req.draws)
+    _, cov = patient_covariates(req.patient, req.species)
+    params = posterior_parameters(model, post, cov, 1, 0)
+    try:
+        runs = [api_engine(model, events, params[:, j], times)[0] for j in range(params.shape[1])]
+    except SolverError as exc:
+        raise ApiError.one(422, ["body", "posterior"], f"the solver failed for a posterior draw: {exc}",
+                           "solver_error") from None
+    series = {n: np.array([r[n] for r in runs]) for n in names}
+    result = bands(series, post.draws, 1)
+    return {"bands": {n: {k: _clean(v) for k, v in b.items()} for n, b in result.items()},
+            "posterior": {"name": post.name, "draws": post.draws, "sha256": post.sha256}}

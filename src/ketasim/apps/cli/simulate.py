@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 #: library fields and arguments -> the flags that set them
 FLAGS = {name: "--" + name.replace("_", "-") for name in (
     "drug", "route", "dose", "duration", "at", "every", "count", "start", "sprays", "spray_interval", "species",
-    "patients", "seed", "days", "hypothesis", "nonmem", "compound", "out", "engine")} | {"weight_kg": "--weight",
+    "patients", "seed", "days", "hypothesis", "nonmem", "compound", "out", "engine", "posterior", "draws",
+    "outputs")} | {"weight_kg": "--weight",
                                                                                        "weight": "--weight"}
 
 
@@ -106,24 +107,39 @@ def report_compilation(seen: dict[str, float]) -> None:
               help="a compound file (docs/compounds.md) adding a new drug; it becomes the default --drug")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="folder for trajectories.parquet and figure.png")
+@click.option("--posterior", default=None, metavar="NAME|DIR",
+              help="also run over draws of a calibrated posterior (shipped name or folder): DIR/bands.csv with the "
+                   "median and 5-95% of the chosen outputs over draws")
+@click.option("--draws", type=click.IntRange(1, 1000), default=50, show_default=True,
+              help="posterior draws with --posterior")
+@click.option("--outputs", default=None,
+              help="comma-separated outputs of the bands (default: the plasma analytes, antidepressant_effect, MADRS)")
 def command(drug: str, route: str, dose_text: str, duration: str | None, at: tuple[str, ...], every: str | None,
             count: int | None, start: str, sprays: int, spray_interval: str, species: str, weight: str | None,
             sex: str, cyp2b6: str, patients: int, seed: int, days: float, hypothesis: str, engine: str,
-            nonmem: Path | None, compound: Path | None, out: Path) -> None:
+            nonmem: Path | None, compound: Path | None, out: Path, posterior: str | None, draws: int,
+            outputs: str | None) -> None:
     """Simulate one patient (or a population) under one regimen; print PK metrics, write
     DIR/trajectories.parquet and DIR/figure.png.
 
     Example: ketasim simulate --drug esketamine --route intranasal --dose "28 mg" --sprays 3 --out run1
     """
     with flag_errors(FLAGS):
-        _run(drug, route, dose_text, duration, at, every, count, start, sprays, spray_interval, species, weight,
-             sex, cyp2b6, patients, seed, days, hypothesis, engine, nonmem, compound, out)
+        if posterior is not None and nonmem is not None:
+            from ketasim.model.errors import UserError
+
+            raise UserError("posterior", "--posterior runs one regimen; it does not apply to --nonmem")
+        result, dose, weight_kg = _run(drug, route, dose_text, duration, at, every, count, start, sprays,
+                                       spray_interval, species, weight, sex, cyp2b6, patients, seed, days, hypothesis,
+                                       engine, nonmem, compound, out)
+        if posterior is not None and result is not None:
+            _bands(result, dose, weight_kg, sex, cyp2b6, patients, seed, posterior, draws, outputs, engine, out)
 
 
 def _run(drug: str, route: str, dose_text: str, duration: str | None, at: tuple[str, ...], every: str | None,
          count: int | None, start: str, sprays: int, spray_interval: str, species: str, weight: str | None,
          sex: str, cyp2b6: str, patients: int, seed: int, days: float, hypothesis: str, engine: str,
-         nonmem: Path | None, compound: Path | None, out: Path) -> None:
+         nonmem: Path | None, compound: Path | None, out: Path) -> tuple[Any, Any, float | None]:
     import numpy as np
 
     from ketasim.model.compounds import get_drug
@@ -146,7 +162,7 @@ def _run(drug: str, route: str, dose_text: str, duration: str | None, at: tuple[
         click.echo(format_table(single.metrics_table(result), len(result.trajectories) > 1))
         single.write_outputs(result, out, f"{nonmem.name}: {len(result.trajectories)} subjects")
         click.echo(f"wrote {out / 'trajectories.parquet'} and {out / 'figure.png'}")
-        return
+        return None, None, None
     amount_mg, mg_per_kg = single.parse_dose(dose_text)
     duration_h = parse_quantity(duration, "duration", "h", "40 min") if duration else 0.0
     interval_h = parse_quantity(spray_interval, "spray_interval", "h", "5 min")
@@ -175,3 +191,29 @@ def _run(drug: str, route: str, dose_text: str, duration: str | None, at: tuple[
         f" over {duration}" if duration else "") + (f", {len(times)} doses" if len(times) > 1 else "")
     single.write_outputs(result, out, f"{regimen}: {species}, {who}")
     click.echo(f"wrote {out / 'trajectories.parquet'} and {out / 'figure.png'}")
+    return result, dose, weight_kg
+
+
+def _bands(result: Any, dose: Any, weight_kg: float | None, sex: str, cyp2b6: str, patients: int, seed: int,
+           source: str, draws: int, outputs: str | None, engine: str, out: Path) -> None:
+    """`--posterior`: the run over posterior draws; DIR/bands.csv and one line per output."""
+    from ketasim.runtime.regimen import dose_events
+    from ketasim.studies import single
+    from ketasim.studies import single_posterior as sp
+    from ketasim.studies.single_figure import analytes_of
+
+    model = result.model
+    weight = single.DEFAULT_WEIGHT_KG.get(model.meta.get("species", "human"), 70.0) if weight_kg is None \
+        else weight_kg
+    names = ([o.strip() for o in outputs.split(",") if o.strip()] if outputs
+             else sp.default_outputs(model, list(analytes_of(result, result.drug))))
+    sp.check_outputs(model, names)
+    covariates = {"WT": weight, "FEMALE": float(sex == "female"), "CYP2B6_PM": float(cyp2b6 == "poor")}
+    post, bands = sp.run_bands(model, dose_events(dose, weight), covariates, patients, seed, source, draws,
+                               result.times_h, names, engine)
+    for line in sp.summary_lines(result.times_h, bands):
+        click.echo(line)
+    path = sp.write_bands(out, result.times_h, bands, post)
+    sp.plot_bands(result.times_h, bands, {n: model.outputs[n].unit for n in names}, out / "bands.png",
+                  f"posterior {source}: {post.draws} draws, {'typical patient' if patients == 1 else 'patient mean'}")
+    click.echo(f"wrote {path} and {out / 'bands.png'} ({post.draws} posterior draws of {source})")

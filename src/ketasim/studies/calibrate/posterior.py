@@ -51,9 +51,14 @@ class Posterior:
         return {n: float(v) for n, v in zip(self.names, self.draws[i], strict=True)}
 
 
+def shipped_root() -> Path:
+    """The package's folder of shipped posteriors (one sub-folder per hypothesis)."""
+    return Path(str(resources.files("ketasim") / "data" / "posteriors"))
+
+
 def shipped_dir(name: str) -> Path:
     """Where the package ships the posterior of hypothesis `name`."""
-    return Path(str(resources.files("ketasim") / "data" / "posteriors" / name))
+    return shipped_root() / name
 
 
 def check_applies(meta: dict[str, Any], model: Model, where: str, field: str = "posterior") -> None:
@@ -80,3 +85,20 @@ def load_posterior(directory: str | Path, model: Model | None = None, field: str
         check_applies(meta, model, repr(str(directory)), field)
     with np.load(d / "posterior.npz", allow_pickle=False) as z:
         return Posterior([str(n) for n in z["names"]], np.array(z["draws"]), np.array(z["log_prob"]), meta)
+
+
+def shipped_names() -> list[str]:
+    """Names of the posteriors shipped with the package (folders holding posterior.npz and posterior.json)."""
+    root = shipped_root()
+    if not root.is_dir():
+        return []
+    return sorted(d.name for d in root.iterdir()
+                  if (d / "posterior.npz").is_file() and (d / "posterior.json").is_file())
+
+
+def shipped(name: str, field: str = "posterior") -> str:
+    """`name` when a posterior of that name is shipped; a UserError naming the shipped ones otherwise."""
+    names = shipped_names()
+    if name not in names:
+        raise UserError(field, f"no shipped posterior {name!r}; shipped: {', '.join(names) or 'none'}")
+    return name

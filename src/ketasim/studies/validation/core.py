@@ -251,10 +251,13 @@ def to_internal(model: Model, values: Mapping[str, float], strict: bool) -> dict
 class Context:
     """Hypothesis, seed and caches of one validate run."""
 
-    def __init__(self, hypothesis: str = "default", n_patients: int = 60, seed: int = 20240611) -> None:
+    def __init__(self, hypothesis: str = "default", n_patients: int = 60, seed: int = 20240611,
+                 typical: Mapping[str, float] | None = None) -> None:
         self.hypothesis = hypothesis
         self.n_patients = int(n_patients)
         self.seed = int(seed)
+        #: typical values (internal units) replacing the model's in every human model: a posterior draw
+        self.typical: dict[str, float] = dict(typical or {})
         self._runs: dict[Any, Sim] = {}
         self._failed: dict[Any, Exception] = {}
         self.memo: dict[Any, Any] = {}
@@ -269,6 +272,12 @@ class Context:
     def model(self, species: str, pairs: frozenset[tuple[str, str]], layers: str = "all") -> Model:
         hyp = self.hypothesis if layers == "all" else "default"
         return build_model(species, pairs, hyp, layers)
+
+    def typical_for(self, model: Model) -> dict[str, float]:
+        """The posterior typical values that apply to `model` (human models only; names it has)."""
+        if model.meta.get("species") != "human":
+            return {}
+        return {k: v for k, v in self.typical.items() if k in model.param_index}
 
     # one subject -------------------------------------------------------------------------
     def run(
@@ -299,7 +308,8 @@ class Context:
             raise self._failed[key]
         try:
             model = self.model(species, drugs_routes(doses, extra_drugs), layers)
-            values = {**to_internal(model, covariates, strict=False), **to_internal(model, overrides, strict=True)}
+            values = {**self.typical_for(model), **to_internal(model, covariates, strict=False),
+                      **to_internal(model, overrides, strict=True)}
             params = np.array(model.with_params(**values))
             weight = covariates.get("WT", REFERENCE_WEIGHT_KG[species])
             events = events_for(doses, weight)
@@ -341,7 +351,7 @@ class Context:
             return self.memo[key]
         pairs = frozenset((d, "iv") for d in drugs)
         model = self.model(species, pairs)
-        values = to_internal(model, overrides, strict=True)
+        values = {**self.typical_for(model), **to_internal(model, overrides, strict=True)}
         clamp_states: list[int] = []
         x_set: dict[int, float] = {}
         for analyte, c in conc_um.items():

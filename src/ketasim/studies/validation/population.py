@@ -82,7 +82,8 @@ class Population:
             rng = patient_rng(seed, i)
             cov = sample_covariates(diagnosis, rng)
             self.covariates.append(cov)
-            self.params.append(individual_parameters(self.model, rng, to_internal(self.model, cov, strict=False)))
+            self.params.append(individual_parameters(self.model, rng, to_internal(self.model, cov, strict=False),
+                                                     typical=ctx.typical_for(self.model)))
         self._arms: dict[Any, Arm] = {}
         self._failed: dict[Any, Exception] = {}
 
