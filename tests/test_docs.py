@@ -110,3 +110,28 @@ def test_architecture_doc_names_files_that_exist() -> None:
         if "<" in p or "*" in p:
             continue
         assert (ROOT / "src" / "ketasim" / p).exists(), p
+
+
+# -- docs/architecture.md: module and function sizes ---------------------------------------------
+SIZE_EXEMPT = ("layers/exposure/ketamine_parameters.py", "studies/exposure_figures.py")
+
+
+def test_modules_and_functions_stay_small() -> None:
+    """At most 450 lines a module and 100 a function (parameter tables and figure tables exempt)."""
+    import ast
+
+    src = Path(__file__).resolve().parents[1] / "src" / "ketasim"
+    big, long_fns = [], []
+    for path in sorted(src.rglob("*.py")):
+        rel = path.relative_to(src).as_posix()
+        if rel.endswith("/parameters.py") or rel in SIZE_EXEMPT:
+            continue
+        text = path.read_text(encoding="utf-8")
+        if text.count("\n") > 450:
+            big.append(f"{rel}: {text.count(chr(10))} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno is not None:
+                n = node.end_lineno - node.lineno + 1
+                if n > 100:
+                    long_fns.append(f"{rel}:{node.name}: {n} lines")
+    assert not big and not long_fns, big + long_fns

@@ -386,7 +386,21 @@ def compile_spec(model: SpecModel, raw: dict[str, Any] | None = None) -> TrialSp
             *_dropout(a.dropout, f"arms[{i}].dropout", end_h))
         for i, a in enumerate(model.arms)
     )
-    population = Population(
+    population = _population(pop, sizes, background)
+    if crossover is not None and model.missing == "observed" and any(a.dropout_fraction > 0 for a in arms):
+        raise UserError("missing", "a crossover compares treatments within patients; use `missing: locf` "
+                                   "with dropout")
+    for dose in {d.field: d for arm in arms for d in arm.doses}.values():  # mg doses: the heaviest patient
+        lim.check_dose(dose.drug, dose.route, pop.species, dose.amount_mg, None, f"{dose.field}.dose",
+                       population.weight.high)
+    return TrialSpec(model.name, model.seed, population, arms, tuple(endpoints),
+                     tuple((p[0], p[1]) for p in model.compare), end_h, model.hypothesis, model.layers,
+                     raw or {}, _missing(model.missing), crossover, visits)
+
+
+def _population(pop: Any, sizes: list[int], background: tuple[Dose, ...]) -> Population:
+    """The enrolled population with defaults filled in."""
+    return Population(
         size=sum(sizes),
         species=pop.species,
         diagnosis=pop.diagnosis,
@@ -398,15 +412,6 @@ def compile_spec(model: SpecModel, raw: dict[str, Any] | None = None) -> TrialSp
         val66met_fraction=_fraction(pop.val66met_fraction, "population.val66met_fraction", 0.35),
         background=background,
     )
-    if crossover is not None and model.missing == "observed" and any(a.dropout_fraction > 0 for a in arms):
-        raise UserError("missing", "a crossover compares treatments within patients; use `missing: locf` "
-                                   "with dropout")
-    for dose in {d.field: d for arm in arms for d in arm.doses}.values():  # mg doses: the heaviest patient
-        lim.check_dose(dose.drug, dose.route, pop.species, dose.amount_mg, None, f"{dose.field}.dose",
-                       population.weight.high)
-    return TrialSpec(model.name, model.seed, population, arms, tuple(endpoints),
-                     tuple((p[0], p[1]) for p in model.compare), end_h, model.hypothesis, model.layers,
-                     raw or {}, _missing(model.missing), crossover, visits)
 
 
 def parse_spec(data: Any) -> TrialSpec:
