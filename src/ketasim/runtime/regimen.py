@@ -16,7 +16,9 @@ from ketasim.layers.exposure.routes import dose_targets, validate_route
 from ketasim.model.compounds import get_drug
 from ketasim.model.errors import UserError
 
-INFUSION_ROUTES = ("iv", "sc")
+INFUSION_ROUTES = ("iv", "sc", "inhaled")
+#: a gas breathed at a fixed inspired fraction for `duration` (dose written as "50 %")
+INHALED = "inhaled"
 #: a vehicle (`drug: placebo`): the route and schedule of a placebo, no drug and no dose
 PLACEBO = "placebo"
 PLACEBO_ROUTES = ("iv", "im", "sc", "intranasal", "oral", "sublingual", "ip")
@@ -36,6 +38,8 @@ class Dose:
     spray_interval_h: float = 5.0 / 60.0
     salt: str | None = None
     field: str = "regimen"
+    #: inhaled route: inspired fraction (0-1) held for `duration_h`
+    inspired_fraction: float | None = None
 
     @property
     def is_placebo(self) -> bool:
@@ -49,7 +53,9 @@ class Dose:
         else:
             drug = get_drug(self.drug, f"{f}.drug")
             validate_route(drug, self.route, f"{f}.route")
-            if (self.amount_mg is None) == (self.mg_per_kg is None):
+            if self.route == INHALED:
+                self._check_inhaled()
+            elif (self.amount_mg is None) == (self.mg_per_kg is None):
                 raise UserError(f"{f}.dose", "give the dose either in mg or in mg/kg")
             dose = self.amount_mg if self.amount_mg is not None else self.mg_per_kg
             if dose is None or not dose > 0:
@@ -73,6 +79,16 @@ class Dose:
         if any(t < 0 for t in self.times_h):
             raise UserError(f"{f}.at", "dose times are measured from time zero and cannot be negative")
 
+    def _check_inhaled(self) -> None:
+        f = self.field
+        if self.amount_mg is not None or self.mg_per_kg is not None or self.inspired_fraction is None:
+            raise UserError(f"{f}.dose", "an inhaled gas is dosed as its inspired fraction, e.g. dose: \"50 %\"")
+        if not 0 < self.inspired_fraction <= 1:
+            raise UserError(f"{f}.dose", f"the inspired fraction must lie in (0, 100 %], got "
+                                         f"{self.inspired_fraction:g}")
+        if not self.duration_h > 0:
+            raise UserError(f"{f}.duration", "an inhalation needs its length, e.g. duration: \"1 h\"")
+
     def _check_vehicle(self) -> None:
         f = self.field
         if self.route not in PLACEBO_ROUTES:
@@ -91,8 +107,11 @@ class Dose:
         return self.mg_per_kg * weight_kg
 
     def umol_base(self, weight_kg: float) -> float:
-        """umol of drug base per administration (per spray)."""
+        """umol of drug base per administration (per spray; inhaled: taken up over the session)."""
         drug = get_drug(self.drug)
+        if self.route == INHALED:
+            assert self.inspired_fraction is not None and drug.inhaled_umol_per_fraction_h is not None
+            return self.inspired_fraction * drug.inhaled_umol_per_fraction_h * self.duration_h
         mg_base = self.mg(weight_kg) * drug.base_fraction(self.route, self.salt)
         return mg_base / drug.base_molar_mass * 1000.0
 
@@ -116,7 +135,7 @@ def dose_events(dose: Dose, weight_kg: float) -> list[DoseEvent]:
         return []
     drug = get_drug(dose.drug)
     amount = dose.umol_base(weight_kg)
-    mg_base = dose.mg(weight_kg) * drug.base_fraction(dose.route, dose.salt)
+    mg_base = 0.0 if dose.route == INHALED else dose.mg(weight_kg) * drug.base_fraction(dose.route, dose.salt)
     events = []
     for t in dose.times_h:
         for k in range(dose.sprays):

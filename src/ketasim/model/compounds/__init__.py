@@ -47,6 +47,10 @@ class Drug:
     salt_molar_mass: dict[str, float | None]
     routes: tuple[str, ...]
     description: str
+    #: inhaled route: umol taken up per hour per unit inspired fraction (alveolar ventilation / molar volume)
+    inhaled_umol_per_fraction_h: float | None = None
+    #: mechanism summary for listings (e.g. "kinase_inhibitor mtorc1")
+    mechanism: str = ""
 
     def base_fraction(self, route: str, salt: str | None = None) -> float:
         """mg of base per mg dosed, by the route's convention or an explicit `salt`."""
@@ -58,13 +62,17 @@ class Drug:
                 "hydrochloride": self.base_molar_mass + 36.46,
                 "maleate": self.base_molar_mass + 116.07,
                 "hydrobromide": self.base_molar_mass + 80.91,
+                "carbonate": self.base_molar_mass + 30.0,
             }.get(salt)
             if salt_mm is None:
-                raise UserError("salt", f"unknown salt {salt!r}; use base, hydrochloride, maleate or hydrobromide")
+                raise UserError("salt", f"unknown salt {salt!r}; use base, hydrochloride, maleate, hydrobromide "
+                                        "or carbonate")
         return 1.0 if salt_mm is None else self.base_molar_mass / salt_mm
 
 
 ALL_ROUTES = ("iv", "im", "sc", "intranasal", "oral", "sublingual", "ip")
+#: molar volume of a gas at 37 C and 1 atm, L/mol (ideal gas: R T / p)
+GAS_MOLAR_VOLUME = 25.45
 _KET_SALT = {"*": MOLAR_MASS["ketamine_hcl"]}
 
 DRUGS: dict[str, Drug] = {
@@ -101,7 +109,23 @@ def drug_from_compound(c: Compound) -> Drug:
     """The drug a compound file describes: its name, analyte code, molar mass, salts and routes."""
     salt: dict[str, float | None] = {"*": c.salt_molar_mass}
     salt.update({r: None for r in c.base_routes})
-    return Drug(c.name, c.name, {c.code: 1.0}, c.molar_mass.value, salt, tuple(c.routes), c.description)
+    inhaled = None
+    if c.pk is not None and c.pk.alveolar_ventilation is not None:
+        inhaled = c.pk.alveolar_ventilation.value / GAS_MOLAR_VOLUME * 1e6
+    return Drug(c.name, c.name, {c.code: 1.0}, c.molar_mass.value, salt, tuple(c.routes), c.description,
+                inhaled_umol_per_fraction_h=inhaled, mechanism=mechanism_summary(c))
+
+
+def mechanism_summary(c: Compound) -> str:
+    """The drug's mechanisms in one line: channel block, coded targets and mechanism entries."""
+    parts = []
+    if c.targets.nmdar_channel is not None:
+        parts.append("channel_blocker nmdar")
+    coded = {"glun2b_nam": "allosteric_modulator glun2b", "sert": "transporter_inhibitor sert",
+             "trkb": "trkb_binding", "gabaa": "receptor_potentiator gabaa_bzd"}
+    parts += [v for k, v in coded.items() if getattr(c.targets, k) is not None]
+    parts += [f"{m.type} {m.target}" for m in c.mechanisms]
+    return "; ".join(parts)
 
 
 @lru_cache(maxsize=1)
