@@ -47,6 +47,9 @@ TERMS = {
     ("ion_channel_blocker", "l_type_ca"): "drug_ltype_inh",
     ("ion_channel_blocker", "nav_release"): "drug_nav_inh",
 }
+#: NMDA-receptor targets: their potency carries the species NMDAR pharmacodynamics `pd_scale`, like
+#: the channel blockers; the other targets use the drug's potency as measured
+NMDAR_TARGETS = {"glun2b", "nmdar"}
 #: terms whose drugs add (potentiation or a signed change); the others combine as inhibitions
 ADDITIVE = {"drug_ampa_pot", "drug_gly"}
 #: output name and meaning of each term
@@ -94,8 +97,10 @@ def _occupancy(b: ModelBuilder, c: Compound, m: Mechanism) -> str:
     key = f"{c.code}_{m.target}"
     b.params_from(mechanism_params(c, m))
     conc = f"Cu_{c.code}" if m.site == "brain" else f"fu_{c.code}*C_{c.code}"
+    if m.target in NMDAR_TARGETS:
+        conc = f"pd_scale*{conc}"
     n = f"nH_{key}" if m.hill is not None else None
-    b.let(f"occ_{key}", hill(f"pd_scale*{conc}", f"EC50_{key}", n), "dimensionless",
+    b.let(f"occ_{key}", hill(conc, f"EC50_{key}", n), "dimensionless",
           f"{c.name} occupancy at {m.target} ({m.type})")
     if m.type == "glycine_site_agonist":
         return f"occ_{key}*(Emax_{key} - 1)"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 ROUTES = ("iv", "im", "sc", "intranasal", "oral", "sublingual", "ip", "icv", "inhaled")
 SALTS = {"hydrochloride": 36.46, "maleate": 116.07, "hydrobromide": 80.91, "carbonate": 30.0}
@@ -59,6 +59,33 @@ def _fraction(q: Quantity | None, what: str) -> None:
         raise ValueError(f"{what}: value must be a fraction between 0 and 1, got {q.value:g}")
 
 
+#: Quantity fields that are fractions (0-1)
+FRACTIONS = {"oral_bioavailability", "unbound_fraction", "brain_unbound_fraction", "trapping"}
+
+
+def _check_quantity(q: object, name: str) -> object:
+    """Unit, sign and (for fractions) range of one Quantity field, by its name (QUANTITY_UNITS)."""
+    if not isinstance(q, Quantity) or name not in QUANTITY_UNITS:
+        return q
+    _unit_check(q, (QUANTITY_UNITS[name],), name)
+    _positive(q, name)
+    if name in FRACTIONS:
+        _fraction(q, name)
+    return q
+
+
+#: the unit of every Quantity field, by field name (used by checks and by `compounds check` hints)
+QUANTITY_UNITS = {
+    "molar_mass": "g/mol", "clearance": "L/h", "central_volume": "L", "peripheral_volume": "L",
+    "distribution_clearance": "L/h", "absorption_rate": "1/h", "oral_bioavailability": "dimensionless",
+    "unbound_fraction": "dimensionless", "brain_equilibration_rate": "1/h", "brain_partition": "dimensionless",
+    "rodent_half_life": "h", "brain_unbound_partition": "dimensionless", "brain_unbound_fraction": "dimensionless",
+    "icv_loss_rate": "1/h", "alveolar_ventilation": "L/h", "blood_gas_partition": "dimensionless",
+    "affinity": "uM", "off_rate": "1/s", "trapping": "dimensionless", "leak": "1/h", "potency": "uM",
+    "max_effect": "dimensionless", "hill": "dimensionless",
+}
+
+
 class Salt(_Strict):
     """The salt a dose in mg refers to (None/omitted: mg of base)."""
 
@@ -90,22 +117,10 @@ class PK(_Strict):
     alveolar_ventilation: Quantity | None = None
     blood_gas_partition: Quantity | None = None
 
-    @model_validator(mode="after")
-    def _units(self) -> PK:
-        for name, units in (("clearance", ("L/h",)), ("central_volume", ("L",)), ("peripheral_volume", ("L",)),
-                            ("distribution_clearance", ("L/h",)), ("absorption_rate", ("1/h",)),
-                            ("oral_bioavailability", ("dimensionless",)), ("unbound_fraction", ("dimensionless",)),
-                            ("brain_equilibration_rate", ("1/h",)), ("brain_partition", ("dimensionless",)),
-                            ("rodent_half_life", ("h",)), ("brain_unbound_partition", ("dimensionless",)),
-                            ("brain_unbound_fraction", ("dimensionless",)), ("icv_loss_rate", ("1/h",)),
-                            ("alveolar_ventilation", ("L/h",)), ("blood_gas_partition", ("dimensionless",))):
-            q = getattr(self, name)
-            _unit_check(q, units, name)
-            _positive(q, name)
-        _fraction(self.oral_bioavailability, "oral_bioavailability")
-        _fraction(self.unbound_fraction, "unbound_fraction")
-        _fraction(self.brain_unbound_fraction, "brain_unbound_fraction")
-        return self
+    @field_validator("*")
+    @classmethod
+    def _field(cls, q: object, info: ValidationInfo) -> object:
+        return _check_quantity(q, info.field_name)
 
 
 class ChannelBlock(_Strict):
@@ -118,16 +133,10 @@ class ChannelBlock(_Strict):
     #: subunit selectivity and Mg2+ interaction: the ketamine-like or memantine-like table
     subunit_profile: Literal["ketamine", "memantine"] = "ketamine"
 
-    @model_validator(mode="after")
-    def _units(self) -> ChannelBlock:
-        _unit_check(self.affinity, ("uM",), "affinity")
-        _unit_check(self.off_rate, ("1/s",), "off_rate")
-        _unit_check(self.trapping, ("dimensionless",), "trapping")
-        _unit_check(self.leak, ("1/h",), "leak")
-        for n in ("affinity", "off_rate", "leak"):
-            _positive(getattr(self, n), n)
-        _fraction(self.trapping, "trapping")
-        return self
+    @field_validator("affinity", "off_rate", "trapping", "leak")
+    @classmethod
+    def _field(cls, q: Quantity, info: ValidationInfo) -> Quantity:
+        return _check_quantity(q, info.field_name)  # type: ignore[return-value]
 
 
 class Affinity(_Strict):
@@ -179,23 +188,29 @@ class Mechanism(_Strict):
     site: Literal["brain", "plasma"] = "brain"
     note: str = ""
 
-    @model_validator(mode="after")
-    def _check(self) -> Mechanism:
-        allowed = MECHANISMS[self.type]
-        if self.target not in allowed:
-            raise ValueError(f"target {self.target!r} has no model term for a {self.type}; use one of "
+    @field_validator("target")
+    @classmethod
+    def _target(cls, v: str, info: ValidationInfo) -> str:
+        allowed = MECHANISMS.get(info.data.get("type", ""), {})
+        if allowed and v not in allowed:
+            raise ValueError(f"target {v!r} has no model term for a {info.data['type']}; use one of "
                              f"{', '.join(allowed)}")
-        _unit_check(self.potency, ("uM",), "potency")
-        _positive(self.potency, "potency")
-        _unit_check(self.max_effect, ("dimensionless",), "max_effect")
-        if self.type in INHIBITING:
-            _fraction(self.max_effect, "max_effect")
-        elif self.max_effect.value < 0:
-            raise ValueError(f"max_effect: value must not be negative, got {self.max_effect.value:g}")
-        if self.hill is not None:
-            _unit_check(self.hill, ("dimensionless",), "hill")
-            _positive(self.hill, "hill")
-        return self
+        return v
+
+    @field_validator("potency", "hill")
+    @classmethod
+    def _positive_q(cls, q: Quantity | None, info: ValidationInfo) -> Quantity | None:
+        return _check_quantity(q, info.field_name)  # type: ignore[return-value]
+
+    @field_validator("max_effect")
+    @classmethod
+    def _effect(cls, q: Quantity, info: ValidationInfo) -> Quantity:
+        _unit_check(q, ("dimensionless",), "max_effect")
+        if info.data.get("type") in INHIBITING:
+            _fraction(q, "max_effect")
+        elif q.value < 0:
+            raise ValueError(f"max_effect: value must not be negative, got {q.value:g}")
+        return q
 
 
 class Targets(_Strict):
