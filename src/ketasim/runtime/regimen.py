@@ -55,11 +55,8 @@ class Dose:
             validate_route(drug, self.route, f"{f}.route")
             if self.route == INHALED:
                 self._check_inhaled()
-            elif (self.amount_mg is None) == (self.mg_per_kg is None):
-                raise UserError(f"{f}.dose", "give the dose either in mg or in mg/kg")
-            dose = self.amount_mg if self.amount_mg is not None else self.mg_per_kg
-            if dose is None or not dose > 0:
-                raise UserError(f"{f}.dose", f"dose must be positive, got {dose}")
+            else:
+                self._check_amount()
         if self.duration_h < 0:
             raise UserError(f"{f}.duration", "duration must not be negative")
         if self.duration_h > 0 and self.route not in INFUSION_ROUTES:
@@ -78,6 +75,14 @@ class Dose:
             raise UserError(f"{f}.at", "the regimen item has no dose times")
         if any(t < 0 for t in self.times_h):
             raise UserError(f"{f}.at", "dose times are measured from time zero and cannot be negative")
+
+    def _check_amount(self) -> None:
+        f = self.field
+        if (self.amount_mg is None) == (self.mg_per_kg is None):
+            raise UserError(f"{f}.dose", "give the dose either in mg or in mg/kg")
+        dose = self.amount_mg if self.amount_mg is not None else self.mg_per_kg
+        if dose is None or not dose > 0:
+            raise UserError(f"{f}.dose", f"dose must be positive, got {dose}")
 
     def _check_inhaled(self) -> None:
         f = self.field
