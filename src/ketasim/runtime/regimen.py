@@ -104,6 +104,13 @@ class Dose:
         if self.salt is not None:
             raise UserError(f"{f}.salt", "a placebo has no salt: remove `salt`")
 
+    @property
+    def dose_text(self) -> str:
+        """The dose as written: mg/kg, mg, or an inhaled gas's inspired percentage."""
+        if self.inspired_fraction is not None:
+            return f"{100 * self.inspired_fraction:g} % inspired"
+        return f"{self.mg_per_kg:g} mg/kg" if self.mg_per_kg is not None else f"{self.amount_mg:g} mg"
+
     def mg(self, weight_kg: float) -> float:
         """mg dosed per administration (per spray) for a patient of `weight_kg`."""
         if self.amount_mg is not None:
