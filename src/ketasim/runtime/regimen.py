@@ -24,6 +24,18 @@ PLACEBO = "placebo"
 PLACEBO_ROUTES = ("iv", "im", "sc", "intranasal", "oral", "sublingual", "ip")
 
 
+def parse_inspired_fraction(text: object, path: str) -> float:
+    """An inhaled dose: the inspired fraction written as a percentage ("50 %") -> 0.5."""
+    t = str(text).strip()
+    try:
+        value: float | None = float(t.removesuffix("%").strip())
+    except ValueError:
+        value = None
+    if not t.endswith("%") or value is None:
+        raise UserError(path, f"an inhaled gas is dosed as its inspired fraction in percent, e.g. \"50 %\"; got {t!r}")
+    return value / 100.0
+
+
 @dataclass(frozen=True)
 class Dose:
     """One regimen item: `amount_mg` per administration (or per spray), or `mg_per_kg`."""

@@ -16,7 +16,7 @@ from ketasim.model.errors import UserError
 from ketasim.model.units import parse_quantity, ureg
 from ketasim.runtime import limits as lim
 from ketasim.runtime.patients import DEFAULT_BASELINE, Distribution
-from ketasim.runtime.regimen import INHALED, PLACEBO, Dose
+from ketasim.runtime.regimen import INHALED, PLACEBO, Dose, parse_inspired_fraction
 from ketasim.runtime.spec_schema import BaselineModel, DistributionModel, EndpointModel, RegimenItemModel
 
 
@@ -61,18 +61,6 @@ def _dose_amount(text: Any, path: str) -> tuple[float | None, float | None]:
     return parse_quantity(text, path, "mg", "84 mg"), None
 
 
-def _inspired_fraction(text: Any, path: str) -> float:
-    """An inhaled dose: the inspired fraction written as a percentage ("50 %")."""
-    t = str(text).strip()
-    try:
-        value = float(t.removesuffix("%").strip())
-    except ValueError:
-        value = None
-    if not t.endswith("%") or value is None:
-        raise UserError(path, f"an inhaled gas is dosed as its inspired fraction in percent, e.g. \"50 %\"; got {t!r}")
-    return value / 100.0
-
-
 def _regimen_item(item: RegimenItemModel, path: str, end_h: float, species: str = "human") -> Dose:
     inspired: float | None = None
     if item.drug == PLACEBO:
@@ -85,7 +73,7 @@ def _regimen_item(item: RegimenItemModel, path: str, end_h: float, species: str 
                                         "(or drug: placebo for a vehicle without drug)")
     elif item.route == INHALED:
         amount_mg, mg_per_kg = None, None
-        inspired = _inspired_fraction(item.dose, f"{path}.dose")
+        inspired = parse_inspired_fraction(item.dose, f"{path}.dose")
     else:
         amount_mg, mg_per_kg = _dose_amount(item.dose, f"{path}.dose")
     dose_value = amount_mg if amount_mg is not None else mg_per_kg
