@@ -21,7 +21,7 @@ INFUSION_ROUTES = ("iv", "sc", "inhaled")
 INHALED = "inhaled"
 #: a vehicle (`drug: placebo`): the route and schedule of a placebo, no drug and no dose
 PLACEBO = "placebo"
-PLACEBO_ROUTES = ("iv", "im", "sc", "intranasal", "oral", "sublingual", "ip")
+PLACEBO_ROUTES = ("iv", "im", "sc", "intranasal", "oral", "sublingual", "ip", "inhaled")
 
 
 def parse_inspired_fraction(text: object, path: str) -> float:
