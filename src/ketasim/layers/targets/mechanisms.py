@@ -28,7 +28,7 @@ unchanged), else 1 - (1 - switch)(1 - drug term).
 
 from __future__ import annotations
 
-from ketasim.model.compounds.schema import Compound, Mechanism
+from ketasim.model.compounds.schema import Compound, Mechanism, Quantity
 from ketasim.model.description import ModelBuilder, Param
 from ketasim.model.motifs import hill
 
@@ -69,17 +69,16 @@ OUTPUTS = {
 }
 
 
-def _mech_param(name: str, q: object, unit: str, what: str, lo: float, hi: float) -> Param:
-    value, src, flag = q.value, q.source, q.flag  # type: ignore[attr-defined]
-    low, high = (q.low, q.high) if q.low is not None else (lo, hi)  # type: ignore[attr-defined]
-    return Param(name, value, unit, src, flag, what, low=low, high=high)
+def _mech_param(name: str, q: Quantity, unit: str, what: str, lo: float, hi: float) -> Param:
+    low, high = (q.low, q.high) if q.low is not None and q.high is not None else (lo, hi)
+    return Param(name, q.value, unit, q.source, q.flag, what, low=low, high=high)
 
 
 def mechanism_params(c: Compound, m: Mechanism) -> list[Param]:
     """Potency, maximal effect and Hill slope of one mechanism entry (names <P>_<code>_<target>)."""
     key = f"{c.code}_{m.target}"
     e = m.max_effect.value
-    e_hi = min(1.0, e * 1.5) if m.type != "glycine_site_agonist" and m.type not in ("receptor_potentiator",) else e * 2
+    e_hi = e * 2 if m.type in ("glycine_site_agonist", "receptor_potentiator") else min(1.0, e * 1.5)
     out = [
         _mech_param(f"EC50_{key}", m.potency, "uM", f"{c.name} potency at {m.target} ({m.type})",
                     m.potency.value / 3, m.potency.value * 3),
