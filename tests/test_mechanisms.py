@@ -195,3 +195,19 @@ def test_trial_with_rapamycin_before_ketamine_and_a_placebo_spray_arm(tmp_path: 
     for arm in ("rapamycin_ketamine", "placebo_spray"):
         assert summary["arms"][arm]["simulated"] == 2
         assert np.isfinite(summary["arms"][arm]["endpoints"]["madrs_change_26h"]["value"])
+
+
+def test_a_user_compound_acts_by_mechanism_without_code() -> None:
+    from ketasim.layers.exposure.comparators import COMPOUNDS
+    from ketasim.model.compounds.files import parse_compound
+    from ketasim.runtime.user_compounds import register_compound, unregister_compound
+
+    text = (ROOT / "src/ketasim/data/compounds/lithium.yaml").read_text()
+    c = parse_compound(text.replace("name: lithium", "name: mygsk3i").replace("code: LI", "code: MYG"), "mygsk3i.yaml")
+    try:
+        name = register_compound(c)
+        model = build_model("human", frozenset({(name, "oral"), ("ketamine", "iv")}))
+        assert "drug_gsk3_inhibition" in model.outputs and "EC50_MYG_gsk3" in {p.name for p in model.params}
+    finally:
+        unregister_compound("mygsk3i")
+    assert "mygsk3i" not in COMPOUNDS and "lithium" in COMPOUNDS
