@@ -74,19 +74,22 @@ ALL_ROUTES = ("iv", "im", "sc", "intranasal", "oral", "sublingual", "ip")
 #: molar volume of a gas at 37 C and 1 atm, L/mol (ideal gas: R T / p)
 GAS_MOLAR_VOLUME = 25.45
 _KET_SALT = {"*": MOLAR_MASS["ketamine_hcl"]}
+#: the coded ketamine family's actions (layers/targets/layer.py)
+_KET_MECH = "channel_blocker nmdar (trapping); HCN1, opioid, TrkB (coded family)"
 
 DRUGS: dict[str, Drug] = {
     d.name: d
     for d in [
         Drug("ketamine", "ketamine", {"S": 0.5, "R": 0.5}, MOLAR_MASS["ketamine"], _KET_SALT,
-             ALL_ROUTES, "racemic ketamine (1:1 S/R); mg as hydrochloride"),
+             ALL_ROUTES, "racemic ketamine (1:1 S/R); mg as hydrochloride", mechanism=_KET_MECH),
         Drug("esketamine", "ketamine", {"S": 1.0}, MOLAR_MASS["ketamine"],
              {"intranasal": None, "*": MOLAR_MASS["ketamine_hcl"]}, ALL_ROUTES,
-             "S-ketamine; nasal device mg as base, other routes as hydrochloride"),
+             "S-ketamine; nasal device mg as base, other routes as hydrochloride", mechanism=_KET_MECH),
         Drug("arketamine", "ketamine", {"R": 1.0}, MOLAR_MASS["ketamine"], _KET_SALT,
-             ALL_ROUTES, "R-ketamine; mg as hydrochloride"),
+             ALL_ROUTES, "R-ketamine; mg as hydrochloride", mechanism=_KET_MECH),
         Drug("2r6r-hnk", "ketamine", {"HNK_R": 1.0}, MOLAR_MASS["hnk"], {"*": None},
-             ("iv", "oral", "ip"), "(2R,6R)-hydroxynorketamine given directly; mg as base"),
+             ("iv", "oral", "ip"), "(2R,6R)-hydroxynorketamine given directly; mg as base",
+             mechanism="weak Mg2+-competitive NMDAR block; AMPAR potentiation (hnk_ampa variant)"),
     ]
 }
 
@@ -97,6 +100,17 @@ ALIASES = {
     "r-ketamine": "arketamine",
     "(2r,6r)-hnk": "2r6r-hnk",
     "hnk": "2r6r-hnk",
+    "sirolimus": "rapamycin",
+    "mk-0657": "mk0657",
+    "cerc-301": "mk0657",
+    "rislenemdaz": "mk0657",
+    "glyx-13": "rapastinel",
+    "s-methadone": "esmethadone",
+    "rel-1017": "esmethadone",
+    "axs-05": "dextromethorphan-bupropion",
+    "n2o": "nitrous_oxide",
+    "nitrous oxide": "nitrous_oxide",
+    "ly451395": "mibampator",
 }
 
 
