@@ -103,7 +103,8 @@ def test_input_targets_leave_the_score() -> None:
 def test_validate_json_reports_training_and_test(tmp_path, capsys) -> None:
     out = tmp_path / "card.json"
     with pytest.raises(SystemExit) as exc:
-        main(["validate", "--only", "pk-hum-ket-cmax-standard,tgt-s-r-potency,test-pk-oral-25mg,test-clin-mk0657",
+        main(["validate", "--only",
+              "pk-hum-ket-cmax-standard,tgt-s-r-potency,test-pk-oral-25mg,test-clin-nitrous-oxide",
               "--json", str(out)])
     assert exc.value.code == 0
     data = json.loads(out.read_text())
@@ -114,8 +115,8 @@ def test_validate_json_reports_training_and_test(tmp_path, capsys) -> None:
     assert {t["use"] for t in data["targets"]} == {"training", "test", "input"}
     for t in data["targets"]:
         assert {"id", "use", "passed", "distance", "z", "nll"} <= set(t)
-    assert by_id["test-clin-mk0657"]["passed"] is False
-    assert by_id["test-clin-mk0657"]["detail"].startswith("not simulable")
+    n2o = by_id["test-clin-nitrous-oxide"]  # a drug given by mechanism, on the inhaled route
+    assert not n2o["detail"].startswith("not simulable") and isinstance(n2o["z"], dict) and n2o["z"]
     assert isinstance(by_id["test-pk-oral-25mg"]["z"], dict) and by_id["test-pk-oral-25mg"]["z"]
     stdout = capsys.readouterr().out
     assert "test targets:" in stdout and "training" in stdout.splitlines()[-1]
@@ -124,14 +125,14 @@ def test_validate_json_reports_training_and_test(tmp_path, capsys) -> None:
 def test_validate_use_selects_targets(tmp_path) -> None:
     out = tmp_path / "card.json"
     with pytest.raises(SystemExit) as exc:
-        main(["validate", "--use", "test", "--only", "test-clin-rapastinel,pk-hum-ket-cmax-standard",
+        main(["validate", "--use", "test", "--only", "test-clin-nitrous-oxide,pk-hum-ket-cmax-standard",
               "--json", str(out)])
     assert exc.value.code == 0
     data = json.loads(out.read_text())
-    assert [t["id"] for t in data["targets"]] == ["test-clin-rapastinel"]
+    assert [t["id"] for t in data["targets"]] == ["test-clin-nitrous-oxide"]
     assert data["training"] == {"passed": 0, "total": 0}
     with pytest.raises(SystemExit) as exc:
-        main(["validate", "--use", "training", "--only", "test-clin-rapastinel"])
+        main(["validate", "--use", "training", "--only", "test-clin-nitrous-oxide"])
     assert exc.value.code == 2
 
 

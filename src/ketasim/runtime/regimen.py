@@ -16,10 +16,24 @@ from ketasim.layers.exposure.routes import dose_targets, validate_route
 from ketasim.model.compounds import get_drug
 from ketasim.model.errors import UserError
 
-INFUSION_ROUTES = ("iv", "sc")
+INFUSION_ROUTES = ("iv", "sc", "inhaled")
+#: a gas breathed at a fixed inspired fraction for `duration` (dose written as "50 %")
+INHALED = "inhaled"
 #: a vehicle (`drug: placebo`): the route and schedule of a placebo, no drug and no dose
 PLACEBO = "placebo"
-PLACEBO_ROUTES = ("iv", "im", "sc", "intranasal", "oral", "sublingual", "ip")
+PLACEBO_ROUTES = ("iv", "im", "sc", "intranasal", "oral", "sublingual", "ip", "inhaled")
+
+
+def parse_inspired_fraction(text: object, path: str) -> float:
+    """An inhaled dose: the inspired fraction written as a percentage ("50 %") -> 0.5."""
+    t = str(text).strip()
+    try:
+        value: float | None = float(t.removesuffix("%").strip())
+    except ValueError:
+        value = None
+    if not t.endswith("%") or value is None:
+        raise UserError(path, f"an inhaled gas is dosed as its inspired fraction in percent, e.g. \"50 %\"; got {t!r}")
+    return value / 100.0
 
 
 @dataclass(frozen=True)
@@ -36,6 +50,8 @@ class Dose:
     spray_interval_h: float = 5.0 / 60.0
     salt: str | None = None
     field: str = "regimen"
+    #: inhaled route: inspired fraction (0-1) held for `duration_h`
+    inspired_fraction: float | None = None
 
     @property
     def is_placebo(self) -> bool:
@@ -49,11 +65,10 @@ class Dose:
         else:
             drug = get_drug(self.drug, f"{f}.drug")
             validate_route(drug, self.route, f"{f}.route")
-            if (self.amount_mg is None) == (self.mg_per_kg is None):
-                raise UserError(f"{f}.dose", "give the dose either in mg or in mg/kg")
-            dose = self.amount_mg if self.amount_mg is not None else self.mg_per_kg
-            if dose is None or not dose > 0:
-                raise UserError(f"{f}.dose", f"dose must be positive, got {dose}")
+            if self.route == INHALED:
+                self._check_inhaled()
+            else:
+                self._check_amount()
         if self.duration_h < 0:
             raise UserError(f"{f}.duration", "duration must not be negative")
         if self.duration_h > 0 and self.route not in INFUSION_ROUTES:
@@ -73,6 +88,24 @@ class Dose:
         if any(t < 0 for t in self.times_h):
             raise UserError(f"{f}.at", "dose times are measured from time zero and cannot be negative")
 
+    def _check_amount(self) -> None:
+        f = self.field
+        if (self.amount_mg is None) == (self.mg_per_kg is None):
+            raise UserError(f"{f}.dose", "give the dose either in mg or in mg/kg")
+        dose = self.amount_mg if self.amount_mg is not None else self.mg_per_kg
+        if dose is None or not dose > 0:
+            raise UserError(f"{f}.dose", f"dose must be positive, got {dose}")
+
+    def _check_inhaled(self) -> None:
+        f = self.field
+        if self.amount_mg is not None or self.mg_per_kg is not None or self.inspired_fraction is None:
+            raise UserError(f"{f}.dose", "an inhaled gas is dosed as its inspired fraction, e.g. dose: \"50 %\"")
+        if not 0 < self.inspired_fraction <= 1:
+            raise UserError(f"{f}.dose", f"the inspired fraction must lie in (0, 100 %], got "
+                                         f"{self.inspired_fraction:g}")
+        if not self.duration_h > 0:
+            raise UserError(f"{f}.duration", "an inhalation needs its length, e.g. duration: \"1 h\"")
+
     def _check_vehicle(self) -> None:
         f = self.field
         if self.route not in PLACEBO_ROUTES:
@@ -83,6 +116,13 @@ class Dose:
         if self.salt is not None:
             raise UserError(f"{f}.salt", "a placebo has no salt: remove `salt`")
 
+    @property
+    def dose_text(self) -> str:
+        """The dose as written: mg/kg, mg, or an inhaled gas's inspired percentage."""
+        if self.inspired_fraction is not None:
+            return f"{100 * self.inspired_fraction:g} % inspired"
+        return f"{self.mg_per_kg:g} mg/kg" if self.mg_per_kg is not None else f"{self.amount_mg:g} mg"
+
     def mg(self, weight_kg: float) -> float:
         """mg dosed per administration (per spray) for a patient of `weight_kg`."""
         if self.amount_mg is not None:
@@ -91,8 +131,11 @@ class Dose:
         return self.mg_per_kg * weight_kg
 
     def umol_base(self, weight_kg: float) -> float:
-        """umol of drug base per administration (per spray)."""
+        """umol of drug base per administration (per spray; inhaled: taken up over the session)."""
         drug = get_drug(self.drug)
+        if self.route == INHALED:
+            assert self.inspired_fraction is not None and drug.inhaled_umol_per_fraction_h is not None
+            return self.inspired_fraction * drug.inhaled_umol_per_fraction_h * self.duration_h
         mg_base = self.mg(weight_kg) * drug.base_fraction(self.route, self.salt)
         return mg_base / drug.base_molar_mass * 1000.0
 
@@ -116,7 +159,7 @@ def dose_events(dose: Dose, weight_kg: float) -> list[DoseEvent]:
         return []
     drug = get_drug(dose.drug)
     amount = dose.umol_base(weight_kg)
-    mg_base = dose.mg(weight_kg) * drug.base_fraction(dose.route, dose.salt)
+    mg_base = 0.0 if dose.route == INHALED else dose.mg(weight_kg) * drug.base_fraction(dose.route, dose.salt)
     events = []
     for t in dose.times_h:
         for k in range(dose.sprays):

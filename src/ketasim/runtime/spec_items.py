@@ -16,7 +16,7 @@ from ketasim.model.errors import UserError
 from ketasim.model.units import parse_quantity, ureg
 from ketasim.runtime import limits as lim
 from ketasim.runtime.patients import DEFAULT_BASELINE, Distribution
-from ketasim.runtime.regimen import PLACEBO, Dose
+from ketasim.runtime.regimen import INHALED, PLACEBO, Dose, parse_inspired_fraction
 from ketasim.runtime.spec_schema import (
     BaselineModel,
     DistributionModel,
@@ -68,6 +68,7 @@ def _dose_amount(text: Any, path: str) -> tuple[float | None, float | None]:
 
 
 def _regimen_item(item: RegimenItemModel, path: str, end_h: float, species: str = "human") -> Dose:
+    inspired: float | None = None
     if item.drug == PLACEBO:
         if item.dose is not None:
             raise UserError(f"{path}.dose", "a placebo is a vehicle without drug: remove `dose` "
@@ -76,12 +77,15 @@ def _regimen_item(item: RegimenItemModel, path: str, end_h: float, species: str 
     elif item.dose is None:
         raise UserError(f"{path}.dose", "required field is missing; add e.g. dose: \"0.5 mg/kg\" "
                                         "(or drug: placebo for a vehicle without drug)")
+    elif item.route == INHALED:
+        amount_mg, mg_per_kg = None, None
+        inspired = parse_inspired_fraction(item.dose, f"{path}.dose")
     else:
         amount_mg, mg_per_kg = _dose_amount(item.dose, f"{path}.dose")
     dose_value = amount_mg if amount_mg is not None else mg_per_kg
     if dose_value is not None and not dose_value > 0:
         raise UserError(f"{path}.dose", f"the dose must be positive, got {item.dose!r}")
-    if item.drug != PLACEBO:
+    if item.drug != PLACEBO and item.route != INHALED:
         lim.check_dose(item.drug, item.route, species, amount_mg, mg_per_kg, f"{path}.dose")
     duration = 0.0 if item.duration is None else _time(item.duration, f"{path}.duration")
     schedule = [n for n in ("start", "every", "count") if getattr(item, n) is not None]
@@ -126,7 +130,7 @@ def _regimen_item(item: RegimenItemModel, path: str, end_h: float, species: str 
         raise UserError(f"{path}.spray_interval", "spray_interval needs `sprays` (how many sprays or devices)")
     dose = Dose(drug=item.drug, route=item.route, times_h=tuple(times), amount_mg=amount_mg,
                 mg_per_kg=mg_per_kg, duration_h=duration, sprays=sprays, spray_interval_h=interval,
-                salt=item.salt, field=path)
+                salt=item.salt, field=path, inspired_fraction=inspired)
     if item.salt is not None and item.drug != PLACEBO:
         try:
             get_drug(item.drug).base_fraction(item.route, item.salt)

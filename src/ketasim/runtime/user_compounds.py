@@ -4,58 +4,44 @@ A new compound becomes a drug family built like the comparators (two-compartment
 effect site) and, when it blocks the NMDAR channel, a new channel group of the targets layer
 (its own affinity, off-rate, trapping and leak; the ketamine- or memantine-like subunit/Mg2+
 table), so its block drives the circuit, synapses and symptoms like any other blocker.
-Only NMDAR channel block is supported for new compounds (the GluN2B-NAM, SERT, TrkB and GABA-A
-terms of the built-in comparators are wired into the layers by name).
+Its `mechanisms` (allosteric modulators, glycine-site agonists, receptor antagonists and
+potentiators, kinase inhibitors, ion-channel blockers) drive the model terms listed in
+ketasim.layers.targets.mechanisms through their occupancy (the coded GluN2B-NAM, SERT, TrkB and
+GABA-A blocks stay reserved for traxoprodil, the SSRI and midazolam).
 """
 
 from __future__ import annotations
 
-from ketasim.model.compounds.schema import Compound, Quantity
-from ketasim.model.description import Param
+from functools import lru_cache
+
+from ketasim.model.compounds.schema import Compound
 from ketasim.model.errors import UserError
 
-#: codes of the built-in families (files cannot redefine them)
-BUILTIN_CODES = frozenset({"K", "MDZ", "MEM", "MK", "LAN", "TRX", "SSRI"})
 
+@lru_cache(maxsize=1)
+def builtin_codes() -> frozenset[str]:
+    """Codes of the built-in families (the ketamine family and every library file): files cannot reuse them."""
+    from ketasim.model.compounds.files import builtin_compounds
 
-def _param(name: str, q: Quantity, description: str, fallback_range: tuple[float, float]) -> Param:
-    lo, hi = (q.low, q.high) if q.low is not None else fallback_range
-    flag = q.flag
-    return Param(name, q.value, q.unit, q.source, flag, description, low=lo, high=hi)
-
-
-def target_params(c: Compound) -> list[Param]:
-    """Targets-layer parameters of a new channel blocker (names as the built-in groups use)."""
-    ch = c.targets.nmdar_channel
-    if ch is None:
-        return []
-    g = c.code
-    return [
-        _param(f"Ki_{g}", ch.affinity, f"{c.name} channel-site affinity (GluN2A, 0 Mg2+)",
-               (ch.affinity.value / 3, ch.affinity.value * 3)),
-        _param(f"koff_{g}", ch.off_rate, f"{c.name} off-rate from open channels",
-               (ch.off_rate.value / 3, ch.off_rate.value * 3)),
-        _param(f"f_trap_{g}", ch.trapping, f"fraction of {c.name} block trapped on closure",
-               (max(0.0, ch.trapping.value - 0.2), min(1.0, ch.trapping.value + 0.2))),
-        _param(f"k_leak_{g}", ch.leak, f"slow leak of trapped {c.name}", (ch.leak.value / 3, ch.leak.value * 3)),
-    ]
+    return frozenset({"K", *(c.code for c in builtin_compounds())})
 
 
 def register_compound(c: Compound) -> str:
     """Make compound `c` available to regimens and build_model; returns its drug name."""
     from ketasim.layers.exposure import comparators
-    from ketasim.layers.targets import parameters as tparams
     from ketasim.model.compounds import DRUGS
 
     if c.reference_only:
         raise UserError(f"{c.name}: reference_only", "a reference file documents a coded family; it cannot be "
                                                      "added as a new compound (set reference_only: false)")
-    if c.code in BUILTIN_CODES:
+    if c.code in builtin_codes():
         raise UserError(f"{c.name}: code", f"code {c.code!r} belongs to a built-in drug; choose another")
     t = c.targets
     if t.glun2b_nam or t.sert or t.trkb or t.gabaa:
-        raise UserError(f"{c.name}: targets", "new compounds support nmdar_channel targets only; remove "
-                                              "glun2b_nam, sert, trkb and gabaa")
+        raise UserError(f"{c.name}: targets", "glun2b_nam, sert, trkb and gabaa are wired to built-in drugs; "
+                                              "describe a new drug's actions under `mechanisms` (e.g. type "
+                                              "allosteric_modulator, target glun2b) and its channel block under "
+                                              "targets.nmdar_channel")
     existing = comparators.LIBRARY.get(c.name)
     if existing is not None and comparators.COMPOUNDS.get(c.name) == c:
         return c.name  # the same file again
@@ -64,10 +50,6 @@ def register_compound(c: Compound) -> str:
     if any(comp.code == c.code for comp in comparators.COMPOUNDS.values()):
         raise UserError(f"{c.name}: code", f"code {c.code!r} is already used by another compound; choose another")
     comparators.add_compound(c)
-    if t.nmdar_channel is not None:
-        tparams.CHANNEL_GROUPS[c.code] = (c.code,)
-        tparams.GROUP_TABLE[c.code] = "MEM" if t.nmdar_channel.subunit_profile == "memantine" else "K"
-        comparators.EXTRA_PARAMS[c.name] = target_params(c)
     return c.name
 
 
@@ -78,7 +60,7 @@ def unregister_compound(name: str) -> None:
     from ketasim.model.compounds import DRUGS
 
     c = comparators.COMPOUNDS.get(name)
-    if c is None or c.code in BUILTIN_CODES:
+    if c is None or c.code in builtin_codes():
         return
     for table in (comparators.LIBRARY, comparators.COMPOUNDS, comparators.EXTRA_PARAMS, DRUGS):
         table.pop(name, None)

@@ -334,7 +334,8 @@ def _add_info(app: FastAPI, limits: Limits, guarded: Guarded) -> None:
         from ketasim.model.compounds import DRUGS, get_drug
 
         get_drug("ketamine")  # registers the comparator drugs
-        return [{"name": d.name, "routes": list(d.routes), "description": d.description} for d in DRUGS.values()]
+        return [{"name": d.name, "routes": list(d.routes), "description": d.description, "mechanism": d.mechanism}
+                for d in DRUGS.values()]
 
     @app.get("/api/v1/measures", response_model=list[str], summary="Trial measures of the model",
              responses={**GUARDS, 429: {"model": ErrorResponse, "description": "too many simulations at once"}})

@@ -50,11 +50,12 @@ class HypothesisInfo(BaseModel):
 
 
 class DrugInfo(BaseModel):
-    """A drug of the library and its routes."""
+    """A drug of the library, its routes and its mechanism (docs/compounds.md)."""
 
     name: str
     routes: list[str]
     description: str
+    mechanism: str = ""
 
 
 def _err(text: str) -> dict[str, Any]:

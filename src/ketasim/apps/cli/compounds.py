@@ -20,31 +20,45 @@ def command() -> None:
 
 
 def _targets(c) -> str:  # noqa: ANN001
-    names = [k for k, v in c.targets.model_dump().items() if v]
-    return ", ".join(names) or "-"
+    from ketasim.model.compounds import mechanism_summary
+
+    return mechanism_summary(c) or "-"
 
 
 @command.command("list")
 def list_cmd() -> None:
-    """List the built-in compound files."""
+    """List the built-in compound files with their mechanisms and routes."""
     from ketasim.model.compounds.files import builtin_compounds, library_dir
 
-    click.echo(f"{'name':<12} {'code':<5} {'kind':<10} {'targets':<32} routes")
+    click.echo(f"{'name':<27} {'code':<7} {'kind':<10} {'mechanism':<48} routes")
     for c in builtin_compounds():
         kind = "reference" if c.reference_only else "model"
-        click.echo(f"{c.name:<12} {c.code:<5} {kind:<10} {_targets(c):<32} {', '.join(c.routes)}")
+        click.echo(f"{c.name:<27} {c.code:<7} {kind:<10} {_targets(c):<48} {', '.join(c.routes)}")
     click.echo(f"library: {library_dir()}", err=True)
 
 
 @command.command("check")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 def check_cmd(files: tuple[Path, ...]) -> None:
-    """Validate compound files; the first invalid one stops with a one-line error naming the field."""
-    from ketasim.model.compounds.files import load_compound
+    """Validate compound files: one line per problem naming the field and the fix (exit 2 if any)."""
+    from ketasim.model.compounds.files import compound_problems, load_compound
 
+    bad = 0
     for f in files:
+        if not f.is_file():
+            click.echo(f"ketasim: error: FILES: compound file {str(f)!r} does not exist", err=True)
+            bad += 1
+            continue
+        problems = compound_problems(f.read_text(encoding="utf-8", errors="replace"), f.name)
+        for p in problems:
+            click.echo(f"ketasim: error: {p}", err=True)
+        if problems:
+            bad += 1
+            continue
         c = load_compound(f, "FILES")
-        click.echo(f"{f}: ok ({c.name}, code {c.code}; targets: {_targets(c)})")
+        click.echo(f"{f}: ok ({c.name}, code {c.code}; mechanism: {_targets(c)})")
+    if bad:
+        raise SystemExit(2)
 
 
 @command.command("run")

@@ -79,7 +79,8 @@ def report_compilation(seen: dict[str, float]) -> None:
 @click.command("simulate")
 @click.option("--drug", default="ketamine", show_default=True,
               help="ketamine (racemic), esketamine, arketamine, 2r6r-hnk, or a comparator (midazolam, ...)")
-@click.option("--route", default="iv", show_default=True, help="iv | im | sc | intranasal | oral | sublingual | ip")
+@click.option("--route", default="iv", show_default=True,
+              help="iv | im | sc | intranasal | oral | sublingual | ip | icv | inhaled (dose \"50 %\")")
 @click.option("--dose", "dose_text", default="0.5 mg/kg", show_default=True,
               help="per administration (per spray): \"0.5 mg/kg\" scales with weight, \"84 mg\" does not")
 @click.option("--duration", default=None, help="infusion length for iv/sc, e.g. \"40 min\" (default: bolus)")
@@ -144,7 +145,7 @@ def _run(drug: str, route: str, dose_text: str, duration: str | None, at: tuple[
 
     from ketasim.model.compounds import get_drug
     from ketasim.model.units import parse_quantity
-    from ketasim.runtime.regimen import Dose
+    from ketasim.runtime.regimen import INHALED, Dose, parse_inspired_fraction
     from ketasim.studies import single
 
     if compound is not None:  # a user's drug from a compound file (ketasim.model.compounds)
@@ -163,13 +164,14 @@ def _run(drug: str, route: str, dose_text: str, duration: str | None, at: tuple[
         single.write_outputs(result, out, f"{nonmem.name}: {len(result.trajectories)} subjects")
         click.echo(f"wrote {out / 'trajectories.parquet'} and {out / 'figure.png'}")
         return None, None, None
-    amount_mg, mg_per_kg = single.parse_dose(dose_text)
+    inspired = parse_inspired_fraction(dose_text, "dose") if route == INHALED else None
+    amount_mg, mg_per_kg = (None, None) if inspired is not None else single.parse_dose(dose_text)
     duration_h = parse_quantity(duration, "duration", "h", "40 min") if duration else 0.0
     interval_h = parse_quantity(spray_interval, "spray_interval", "h", "5 min")
     weight_kg = parse_quantity(weight, "weight", "kg", "70 kg") if weight else None
     times = single.dose_times(at, every, count, start)
     dose = Dose(drug, route, times, amount_mg=amount_mg, mg_per_kg=mg_per_kg, duration_h=duration_h,
-                sprays=sprays, spray_interval_h=interval_h, field="simulate")
+                sprays=sprays, spray_interval_h=interval_h, field="simulate", inspired_fraction=inspired)
     single.check_out(out)
     result = single.run_simulation(dose, species, weight_kg, sex == "female", cyp2b6 == "poor", patients, seed,
                                    days, hypothesis, engine=engine, progress=progress)

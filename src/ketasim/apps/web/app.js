@@ -15,7 +15,7 @@ window.ketasim = state;
 const COLORS = ["#1f5fa8", "#d1495b", "#2e933c", "#e5a00d", "#7b4fa0", "#00798c", "#8c564b", "#e377c2",
   "#7f7f7f", "#bcbd22", "#17becf", "#003f5c"];
 const DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"];
-const INFUSION_ROUTES = ["iv", "sc"];
+const INFUSION_ROUTES = ["iv", "sc", "inhaled"];  // inhaled: a gas held at its inspired fraction (dose "50 %") for `duration`
 const LOG_FLOOR = 0.01;  // ng/mL: lower values are not drawn on the log-scale concentration panel
 
 /* Panels of the multi-scale figure, top to bottom; a panel appears when one of its series exists.

@@ -19,6 +19,7 @@ Rate model (relative to baseline = 1):
 from __future__ import annotations
 
 from ketasim.layers.circuit.parameters import parameter_table
+from ketasim.layers.targets.mechanisms import effective, gain, loss
 from ketasim.model.description import ModelBuilder
 from ketasim.model.motifs import forward_expr, pos
 
@@ -29,12 +30,15 @@ def add_circuit(b: ModelBuilder, species: str, hypothesis: str, families: set[st
     b.params_from(parameter_table(species))
     b.let("deficit", "SYN_DEFICIT*(1 - DIAG_HEALTHY)", "dimensionless", "spine deficit of this patient")
     mdz = "Cu_MDZ/(Cu_MDZ + EC50_MDZ)" if "Cu_MDZ" in b.lets else "0"
+    if "drug_bzd" in b.lets:  # compound files' benzodiazepine-site drugs (e.g. lorazepam) join midazolam
+        mdz = "drug_bzd" if mdz == "0" else f"1 - (1 - {mdz})*(1 - drug_bzd)"
     b.let("mdz_occ", mdz, "dimensionless", "benzodiazepine-site occupancy (GABA-A potentiation)")
     b.state("r_int", "dimensionless", "interneuron firing rate relative to baseline", 1.0)
     b.state("r_pyr", "dimensionless", "pyramidal firing rate relative to baseline", 1.0)
     b.state("A_int", "dimensionless", "interneuron block the circuit has adapted to", 0.0)
     b.state("glu", "dimensionless", "extracellular glutamate, % of baseline", 100.0)
-    b.let("ampa_avail", "1 - nbqx_block", "dimensionless", "AMPAR availability")
+    nbqx = effective(b, "nbqx_block", "drug_ampa_block")
+    b.let("ampa_avail", f"(1 - {nbqx}){gain(b, 'drug_ampa_pot')}", "dimensionless", "AMPAR availability (gain)")
     b.let("r_pyr_pos", "sqrt(r_pyr**2 + 1e-12)", "dimensionless", "pyramidal rate kept positive for powers")
     b.let("r_int_ss", "r_pyr_pos**c_pi*((1 - wN_int)*ampa_avail + wN_int*(1 - block_int)/(1 - A_int))",
           "dimensionless", "interneuron rate the inputs call for")
@@ -50,7 +54,7 @@ def add_circuit(b: ModelBuilder, species: str, hypothesis: str, families: set[st
     b.rate("r_int", "(r_int_ss - r_int)/tau_int")
     b.rate("r_pyr", "(r_pyr_ss - r_pyr)/tau_pyr")
     b.rate("A_int", "(block_int - A_int)/tau_adapt")
-    b.rate("glu", "(100*r_pyr*(1 - w_pre*block_pre) - glu)/tau_glu")
+    b.rate("glu", f"(100*r_pyr*(1 - w_pre*block_pre){loss(b, 'drug_nav_inh')} - glu)/tau_glu")
     b.let("sws", "anaes", "dimensionless", "slow-wave index")
     b.state("exc", "dimensionless", "recent cortical excitation (excess pyramidal activity)", 0.0)
     b.rate("exc", f"({pos('r_pyr - 1')} - exc)/tau_exc")

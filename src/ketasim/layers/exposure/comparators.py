@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ketasim.layers.exposure.routes import add_dose_splits
+from ketasim.layers.targets import parameters as tparams
 from ketasim.model.compounds import Drug, drug_from_compound, register
 from ketasim.model.compounds.files import builtin_compounds
 from ketasim.model.compounds.schema import Compound, Quantity
@@ -71,11 +72,38 @@ def simple_pk(c: Compound) -> SimplePK:
 
 
 def add_compound(c: Compound) -> None:
-    """Register compound `c` as a drug and a comparator family."""
+    """Register compound `c` as a drug and a comparator family (a channel blocker gets its channel group)."""
     pk = simple_pk(c)
     register(pk.drug)
     LIBRARY[pk.drug.name] = pk
     COMPOUNDS[pk.drug.name] = c
+    ch = c.targets.nmdar_channel
+    if ch is not None and c.code not in tparams.CHANNEL_GROUPS:
+        tparams.CHANNEL_GROUPS[c.code] = (c.code,)
+        tparams.GROUP_TABLE[c.code] = "MEM" if ch.subunit_profile == "memantine" else "K"
+        EXTRA_PARAMS[c.name] = channel_params(c)
+
+
+def _param(name: str, q: Quantity, description: str, fallback_range: tuple[float, float]) -> Param:
+    lo, hi = (q.low, q.high) if q.low is not None else fallback_range
+    return Param(name, q.value, q.unit, q.source, q.flag, description, low=lo, high=hi)
+
+
+def channel_params(c: Compound) -> list[Param]:
+    """Targets-layer parameters of a channel blocker from a file (names as the coded groups use)."""
+    ch = c.targets.nmdar_channel
+    if ch is None:
+        return []
+    g = c.code
+    return [
+        _param(f"Ki_{g}", ch.affinity, f"{c.name} channel-site affinity (GluN2A, 0 Mg2+)",
+               (ch.affinity.value / 3, ch.affinity.value * 3)),
+        _param(f"koff_{g}", ch.off_rate, f"{c.name} off-rate from open channels",
+               (ch.off_rate.value / 3, ch.off_rate.value * 3)),
+        _param(f"f_trap_{g}", ch.trapping, f"fraction of {c.name} block trapped on closure",
+               (max(0.0, ch.trapping.value - 0.2), min(1.0, ch.trapping.value + 0.2))),
+        _param(f"k_leak_{g}", ch.leak, f"slow leak of trapped {c.name}", (ch.leak.value / 3, ch.leak.value * 3)),
+    ]
 
 
 for _c in builtin_compounds():
@@ -88,6 +116,38 @@ def _scaled(value: float, source: str, flag: str, exponent: float, species: str)
         return value, source, flag
     w = reference_weight(species) / reference_weight("human")
     return value * w ** exponent, f"{source}; scaled allometrically (W^{exponent}) from 70 kg", "A"
+
+
+def _brain_unbound(b: ModelBuilder, c: Compound | None, a: str, name: str, species: str, routes: set[str]) -> None:
+    """Unbound brain concentration Cu: from plasma (times Kp,uu where efflux limits entry) plus an icv depot."""
+    ce = f"Ce_{a}"
+    pk = c.pk if c is not None else None
+    expr = f"fu_{a}*{ce}"
+    if pk is not None and pk.brain_unbound_partition is not None:
+        q = pk.brain_unbound_partition
+        lo, hi = (q.low, q.high) if q.low is not None else (q.value / 3, min(1.0, q.value * 3))
+        b.param(Param(f"Kpuu_{a}", q.value, "dimensionless", q.source, q.flag, f"{name} unbound brain:plasma ratio",
+                      low=lo, high=hi))
+        expr = f"Kpuu_{a}*{expr}"
+    if pk is not None and "icv" in routes and pk.brain_unbound_fraction and pk.icv_loss_rate:
+        fb, kl = pk.brain_unbound_fraction, pk.icv_loss_rate
+        vb = BRAIN_VOLUME_L[species]
+        b.param(Param(f"fub_{a}", fb.value, "dimensionless", fb.source, fb.flag, f"{name} unbound fraction in brain "
+                      "tissue", low=fb.low if fb.low is not None else fb.value / 3,
+                      high=fb.high if fb.high is not None else min(1.0, fb.value * 3)))
+        b.param(Param(f"kicv_{a}", kl.value, "1/h", kl.source, kl.flag, f"{name} loss from brain after icv "
+                      "injection", low=kl.value / 3, high=kl.value * 3))
+        b.param(Param(f"Vbr_{a}", vb, "L", "Davies & Morris 1993, Pharm Res 10:1093 (brain volume: rat 1.8 mL, "
+                      "mouse 0.45 mL, human 1.45 L)", "S", "brain volume"))
+        b.state(f"icv_{a}", "umol", f"{name} injected into the brain (icv)", amount=True)
+        b.dose_input(f"icv_{a}", f"icv_{a}")
+        b.flux(f"out_icv_{a}", f"icv_{a}", f"{a}_c", f"kicv_{a}*icv_{a}")
+        expr = f"{expr} + fub_{a}*icv_{a}/Vbr_{a}"
+    b.let(f"Cu_{a}", expr, "uM", f"unbound brain {name}")
+
+
+#: brain volume by species, L (Davies & Morris 1993)
+BRAIN_VOLUME_L = {"human": 1.45, "rat": 0.0018, "mouse": 0.00045}
 
 
 def add_comparator(b: ModelBuilder, name: str, species: str, routes: set[str]) -> None:
@@ -132,14 +192,14 @@ def add_comparator(b: ModelBuilder, name: str, species: str, routes: set[str]) -
     b.flux(f"elim_{a}", c, sink, f"CL_{a}_i*C_{a}")
     b.dose_input(f"iv_{a}", c)
     b.dose_input(f"loss_{a}", sink)
-    if routes - {"iv"}:
+    if routes - {"iv", "inhaled", "icv"}:
         b.state(dep, "umol", f"{name} in the absorption depot", amount=True)
         b.dose_input(f"depot_{a}", dep)
         b.flux(f"abs_{a}", dep, c, f"ka_{a}*{dep}")
     ce = f"Ce_{a}"
     b.state(ce, "uM", f"brain effect-site {name}, plasma-equivalent")
     b.rate(ce, relax(ce, f"C_{a}", f"ke0_{a}"))
-    b.let(f"Cu_{a}", f"fu_{a}*{ce}", "uM", f"unbound brain {name}")
+    _brain_unbound(b, COMPOUNDS.get(name), a, name, species, routes)
     mw = pk.drug.base_molar_mass
     b.output(f"plasma_{name}", molar_to_mass(f"C_{a}", mw), "ng/mL", f"plasma {name}")
     b.output(f"plasma_{name}_nM", micro_to_nano(f"C_{a}"), "nM", f"plasma {name}")

@@ -59,10 +59,13 @@ def _ketamine_split(drug: Drug, route: str) -> list[tuple[str, str]]:
 
 
 def _comparator_split(drug: Drug, route: str) -> list[tuple[str, str]]:
-    """Comparators: IV into plasma, oral and i.p. via the depot with F, other routes via the depot."""
+    """Comparators: IV and inhaled into blood, oral and i.p. via the depot with F, icv into the brain depot,
+    other routes via the depot."""
     a = next(iter(drug.analytes))
-    if route == "iv":
+    if route in ("iv", "inhaled"):
         return [(f"iv_{a}", "1")]
+    if route == "icv":
+        return [(f"icv_{a}", "1")]
     if route in ("oral", "ip"):
         return [(f"depot_{a}", f"F_{a}"), (f"loss_{a}", f"1 - F_{a}")]
     return [(f"depot_{a}", "1")]

@@ -19,6 +19,7 @@ Knockouts, rapamycin and knock-ins remove the drug-evoked change, not the baseli
 from __future__ import annotations
 
 from ketasim.layers.signalling.parameters import parameter_table
+from ketasim.layers.targets.mechanisms import effective, gain, loss
 from ketasim.model.description import ModelBuilder
 from ketasim.model.motifs import pos
 
@@ -29,12 +30,14 @@ def add_signalling(b: ModelBuilder, species: str, hypothesis: str, families: set
     b.params_from(parameter_table(species))
     b.let("ampa_act", "(1 + hyp_disinh*(glu/100 - 1))*ampa_avail*(1 + hnk_pot)", "dimensionless",
           "AMPAR activation (glutamate surge only when the disinhibition route is on)")
-    b.let("burst_gate", "(1 - block_pyr)**n_burst", "dimensionless", "NMDAR-dependent burst firing available")
+    b.let("burst_gate", f"((1 - block_pyr){gain(b, 'drug_gly')})**n_burst", "dimensionless",
+          "NMDAR-dependent burst firing available (glycine-site potentiators scale synaptic NMDAR current)")
     b.let("go", "1 + (1 - hcn1_ko)*(ampa_act*burst_gate - 1)", "dimensionless",
           "activity signal for BDNF release (HCN1 knockouts lose the dendritic coupling)")
-    b.let("mu_eff", "mu_occ*(1 - naltrexone_occ)", "dimensionless", "mu-opioid agonism not blocked")
+    nal = effective(b, "naltrexone_occ", "drug_mu_block")
+    b.let("mu_eff", f"mu_occ*(1 - {nal})", "dimensionless", "mu-opioid agonism not blocked")
     up, down = pos("go - 1"), pos("1 - go")
-    b.let("release", f"1 + (1 - hyp_opioid*g_opi*naltrexone_occ)*(g_rel*(1 - val_imp*VAL66MET)*{up}"
+    b.let("release", f"1 + (1 - hyp_opioid*g_opi*{nal})*(g_rel*(1 - val_imp*VAL66MET){loss(b, 'drug_ltype_inh')}*{up}"
           f" - g_rel_low*{down}) + hyp_opioid*g_mu*mu_eff", "dimensionless",
           "activity-dependent BDNF release: induced above baseline activity, mildly reduced below")
     b.state("pe_rest", "dimensionless", "p-eEF2 set by resting NMDAR minis", 1.0)
@@ -57,8 +60,10 @@ def add_signalling(b: ModelBuilder, species: str, hypothesis: str, families: set
     b.state("mtorc1", "dimensionless", "mTORC1 activity (p-p70S6K, p-4E-BP1)", 1.0)
     b.let("p_akt", "p_trkb**a_trkb*((mtorc1 + 0.01)/1.01)**(-fb_s6k)", "dimensionless", "Akt phosphorylation")
     b.let("mtor_raw", "p_erk*p_akt*pe_ext**(-g_xm*hyp_extrasyn)", "dimensionless", "mTORC1 drive")
-    b.rate("mtorc1", "(1 + (1 - rapamycin_brain)*(mtor_raw - 1) - mtorc1)/tau_mtor")
-    b.let("gsk3", "(1 - lithium_gsk3)*p_akt**(-g_gsk*(1 - gsk3_knockin))", "dimensionless",
+    rapa = effective(b, "rapamycin_brain", "drug_mtor_inh")
+    b.rate("mtorc1", f"(1 + (1 - {rapa})*(mtor_raw - 1) - mtorc1)/tau_mtor")
+    li = effective(b, "lithium_gsk3", "drug_gsk3_inh")
+    b.let("gsk3", f"(1 - {li})*p_akt**(-g_gsk*(1 - gsk3_knockin))", "dimensionless",
           "GSK3beta activity")
     b.state("prot", "dimensionless", "synaptic-protein pool (PSD-95, GluA1, synapsin I)", 1.0)
     b.rate("bdnf", "(1 + (1 - bdnf_ko)*(release*stop - 1) - bdnf)/tau_bdnf")
@@ -74,7 +79,7 @@ def add_signalling(b: ModelBuilder, species: str, hypothesis: str, families: set
     b.let("ind_mtor", f"{pos('mtorc1 - 1')}**n_ind/({pos('mtorc1 - 1')}**n_ind + theta_m**n_ind)", "dimensionless",
           "mTORC1-driven induction of AMPAR insertion (threshold)")
     b.let("mecp2_excess", pos("mecp2 - 1"), "dimensionless", "MeCP2-P above baseline")
-    b.rate("prot", f"(1 + g_prot*transl_on + (1 - rapamycin_brain)*g_mecp2_prot*mecp2_excess"
+    b.rate("prot", f"(1 + g_prot*transl_on + (1 - {rapa})*g_mecp2_prot*mecp2_excess"
            f" - g_prot_low*{pos('1 - transl')} - prot)/tau_prot")
     for name, expr, desc in [
         ("bdnf", "bdnf*(1 + (1 - bdnf_ko)*g_bdnf_tl*(prot - 1))", "BDNF protein (released plus newly translated)"),

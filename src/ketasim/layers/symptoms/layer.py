@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from ketasim.layers.symptoms.parameters import parameter_table
 from ketasim.layers.symptoms.scales import SCALES
+from ketasim.layers.targets.mechanisms import loss
 from ketasim.model.description import ModelBuilder
 from ketasim.model.motifs import pos
 
@@ -61,7 +62,7 @@ def add_symptoms(b: ModelBuilder, species: str, hypothesis: str, families: set[s
     b.let("C_sym", "pd_scale*(Cu_K_S + r_bp_R*Cu_K_R)", "uM", "sympathomimetic ketamine exposure")
     b.state("bp_e", "uM", "pressor effect-site exposure", 0.0)
     b.rate("bp_e", "(C_sym - bp_e)/tau_bp")
-    b.let("d_sbp", "bp_max*bp_e**n_bp/(bp_e**n_bp + bp50**n_bp)", "mmHg", "SBP rise")
+    b.let("d_sbp", f"bp_max*bp_e**n_bp/(bp_e**n_bp + bp50**n_bp){loss(b, 'drug_alpha2')}", "mmHg", "SBP rise")
     b.output("MADRS", "madrs", "points", "MADRS (continuous; the rater rounds it)")
     for name in ("HDRS17", "HAMD6", "BDI", "suicidal_ideation"):
         sc = SCALES[name]

@@ -43,6 +43,7 @@ Names (built per population and compound group below; the index lets a search fi
 
 from __future__ import annotations
 
+from ketasim.layers.targets.mechanisms import add_mechanisms, loss
 from ketasim.layers.targets.parameters import CHANNEL_GROUPS, GROUP_TABLE, POPULATIONS, SUBUNITS, parameter_table
 from ketasim.model.description import ModelBuilder
 from ketasim.model.motifs import forward_expr, hill, occupancy, perturbation, relative, switch
@@ -99,6 +100,7 @@ def add_targets(b: ModelBuilder, species: str, hypothesis: str, families: set[st
         b.let(f"X_{g}", f"pd_scale*({terms})", "dimensionless", f"{g} exposure in units of its Kd")
     hnk = "pd_scale*(Cu_HNK_R/IC50_HNK_R + Cu_HNK_S/IC50_HNK_S)"
     has_trx = "Cu_TRX" in b.lets
+    add_mechanisms(b)
     if has_trx:
         b.let("nam_occ", hill("pd_scale*Cu_TRX", "Ki_TRX"), "dimensionless", "GluN2B NAM occupancy")
     for pop, (desc, _) in POPULATIONS.items():
@@ -122,11 +124,20 @@ def add_targets(b: ModelBuilder, species: str, hypothesis: str, families: set[st
                    f" - k_leak_{g}*(1 - Po_{pop})*Bd_{g}_{pop}")
         b.let(f"Bhnk_{pop}", occupancy(f"({hnk}/m_K_{pop})"), "dimensionless",
               f"HNK block (Mg2+-competitive), {desc}")
-        nam = f"*(1 - ({GLUN2B_SHARE[pop]})*nam_max*nam_occ)" if has_trx else ""
+        nam = _nam_factor(b, GLUN2B_SHARE[pop], has_trx) + loss(b, "drug_nmdar_inh")
         b.let(f"block_{pop}", f"1 - (1 - Bch_{pop})*(1 - Bhnk_{pop}){nam}", "dimensionless",
               f"total NMDAR inhibition, {desc}")
     _other_targets(b, has_trx)
     _outputs(b, groups)
+
+
+def _nam_factor(b: ModelBuilder, share: str, has_trx: bool) -> str:
+    """GluN2B inhibition by traxoprodil (coded) and by compound files' allosteric modulators."""
+    parts = (["nam_max*nam_occ"] if has_trx else []) + (["drug_glun2b_inh"] if "drug_glun2b_inh" in b.lets else [])
+    if not parts:
+        return ""
+    inh = parts[0] if len(parts) == 1 else "(1 - " + "*".join(f"(1 - {p})" for p in parts) + ")"
+    return f"*(1 - ({share})*{inh})"
 
 
 def _other_targets(b: ModelBuilder, has_trx: bool) -> None:
@@ -148,7 +159,8 @@ def _other_targets(b: ModelBuilder, has_trx: bool) -> None:
         b.let("sert_occ", hill("pd_scale*Cu_SSRI", "ssri_sert_ki"), "dimensionless",
               "serotonin-transporter occupancy by the SSRI")
     if not has_trx:
-        b.let("nam_occ", "0", "dimensionless", "GluN2B NAM occupancy (no NAM in this regimen)")
+        nam = "drug_glun2b_inh" if "drug_glun2b_inh" in b.lets else "0"
+        b.let("nam_occ", nam, "dimensionless", "GluN2B NAM occupancy (no coded NAM: compound-file NAMs' inhibition)")
 
 
 #: the other target readouts: output name, the quantity it reports, meaning

@@ -47,6 +47,10 @@ class Drug:
     salt_molar_mass: dict[str, float | None]
     routes: tuple[str, ...]
     description: str
+    #: inhaled route: umol taken up per hour per unit inspired fraction (alveolar ventilation / molar volume)
+    inhaled_umol_per_fraction_h: float | None = None
+    #: mechanism summary for listings (e.g. "kinase_inhibitor mtorc1")
+    mechanism: str = ""
 
     def base_fraction(self, route: str, salt: str | None = None) -> float:
         """mg of base per mg dosed, by the route's convention or an explicit `salt`."""
@@ -58,27 +62,34 @@ class Drug:
                 "hydrochloride": self.base_molar_mass + 36.46,
                 "maleate": self.base_molar_mass + 116.07,
                 "hydrobromide": self.base_molar_mass + 80.91,
+                "carbonate": self.base_molar_mass + 30.0,
             }.get(salt)
             if salt_mm is None:
-                raise UserError("salt", f"unknown salt {salt!r}; use base, hydrochloride, maleate or hydrobromide")
+                raise UserError("salt", f"unknown salt {salt!r}; use base, hydrochloride, maleate, hydrobromide "
+                                        "or carbonate")
         return 1.0 if salt_mm is None else self.base_molar_mass / salt_mm
 
 
 ALL_ROUTES = ("iv", "im", "sc", "intranasal", "oral", "sublingual", "ip")
+#: molar volume of a gas at 37 C and 1 atm, L/mol (ideal gas: R T / p)
+GAS_MOLAR_VOLUME = 25.45
 _KET_SALT = {"*": MOLAR_MASS["ketamine_hcl"]}
+#: the coded ketamine family's actions (layers/targets/layer.py)
+_KET_MECH = "channel_blocker nmdar (trapping); HCN1, opioid, TrkB (coded family)"
 
 DRUGS: dict[str, Drug] = {
     d.name: d
     for d in [
         Drug("ketamine", "ketamine", {"S": 0.5, "R": 0.5}, MOLAR_MASS["ketamine"], _KET_SALT,
-             ALL_ROUTES, "racemic ketamine (1:1 S/R); mg as hydrochloride"),
+             ALL_ROUTES, "racemic ketamine (1:1 S/R); mg as hydrochloride", mechanism=_KET_MECH),
         Drug("esketamine", "ketamine", {"S": 1.0}, MOLAR_MASS["ketamine"],
              {"intranasal": None, "*": MOLAR_MASS["ketamine_hcl"]}, ALL_ROUTES,
-             "S-ketamine; nasal device mg as base, other routes as hydrochloride"),
+             "S-ketamine; nasal device mg as base, other routes as hydrochloride", mechanism=_KET_MECH),
         Drug("arketamine", "ketamine", {"R": 1.0}, MOLAR_MASS["ketamine"], _KET_SALT,
-             ALL_ROUTES, "R-ketamine; mg as hydrochloride"),
+             ALL_ROUTES, "R-ketamine; mg as hydrochloride", mechanism=_KET_MECH),
         Drug("2r6r-hnk", "ketamine", {"HNK_R": 1.0}, MOLAR_MASS["hnk"], {"*": None},
-             ("iv", "oral", "ip"), "(2R,6R)-hydroxynorketamine given directly; mg as base"),
+             ("iv", "oral", "ip"), "(2R,6R)-hydroxynorketamine given directly; mg as base",
+             mechanism="weak Mg2+-competitive NMDAR block; AMPAR potentiation (hnk_ampa variant)"),
     ]
 }
 
@@ -89,6 +100,17 @@ ALIASES = {
     "r-ketamine": "arketamine",
     "(2r,6r)-hnk": "2r6r-hnk",
     "hnk": "2r6r-hnk",
+    "sirolimus": "rapamycin",
+    "mk-0657": "mk0657",
+    "cerc-301": "mk0657",
+    "rislenemdaz": "mk0657",
+    "glyx-13": "rapastinel",
+    "s-methadone": "esmethadone",
+    "rel-1017": "esmethadone",
+    "axs-05": "dextromethorphan-bupropion",
+    "n2o": "nitrous_oxide",
+    "nitrous oxide": "nitrous_oxide",
+    "ly451395": "mibampator",
 }
 
 
@@ -101,7 +123,23 @@ def drug_from_compound(c: Compound) -> Drug:
     """The drug a compound file describes: its name, analyte code, molar mass, salts and routes."""
     salt: dict[str, float | None] = {"*": c.salt_molar_mass}
     salt.update({r: None for r in c.base_routes})
-    return Drug(c.name, c.name, {c.code: 1.0}, c.molar_mass.value, salt, tuple(c.routes), c.description)
+    inhaled = None
+    if c.pk is not None and c.pk.alveolar_ventilation is not None:
+        inhaled = c.pk.alveolar_ventilation.value / GAS_MOLAR_VOLUME * 1e6
+    return Drug(c.name, c.name, {c.code: 1.0}, c.molar_mass.value, salt, tuple(c.routes), c.description,
+                inhaled_umol_per_fraction_h=inhaled, mechanism=mechanism_summary(c))
+
+
+def mechanism_summary(c: Compound) -> str:
+    """The drug's mechanisms in one line: channel block, coded targets and mechanism entries."""
+    parts = []
+    if c.targets.nmdar_channel is not None:
+        parts.append("channel_blocker nmdar")
+    coded = {"glun2b_nam": "allosteric_modulator glun2b", "sert": "transporter_inhibitor sert",
+             "trkb": "trkb_binding", "gabaa": "receptor_potentiator gabaa_bzd"}
+    parts += [v for k, v in coded.items() if getattr(c.targets, k) is not None]
+    parts += [f"{m.type} {m.target}" for m in c.mechanisms]
+    return "; ".join(parts)
 
 
 @lru_cache(maxsize=1)

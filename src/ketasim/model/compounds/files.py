@@ -42,6 +42,48 @@ def parse_compound(text: str, name: str = "compound file") -> Compound:
         raise UserError(f"{name}: {loc}", msg + more) from None
 
 
+def _hint(loc: str) -> str:
+    """How to fill a missing field: a Quantity example with its unit, or the allowed values."""
+    from ketasim.model.compounds.schema import MECHANISMS, QUANTITY_UNITS
+
+    last = loc.rsplit(".", 1)[-1]
+    if last in QUANTITY_UNITS:
+        return f"add e.g. {last}: {{value: ..., unit: {QUANTITY_UNITS[last]}, source: \"...\", flag: A}}"
+    if last == "type":
+        return f"add type: one of {', '.join(MECHANISMS)}"
+    if last == "target":
+        return "add target: the receptor, channel or kinase (see docs/compounds.md, Mechanism types)"
+    return "add it (see docs/compounds.md)"
+
+
+def compound_problems(text: str, name: str = "compound file") -> list[str]:
+    """Every problem of a compound file, one line each: `name: field: what is wrong; how to fix it`."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        line, _, _ = yaml_error_parts(exc)
+        where = f" at line {line}" if line is not None else ""
+        return [f"{name}: not valid YAML{where}; check indentation and colons"]
+    if not isinstance(raw, dict):
+        return [f"{name}: expected a mapping of fields (name, code, molar_mass, pk, targets, mechanisms, ...)"]
+    try:
+        Compound.model_validate(raw)
+    except ValidationError as exc:
+        out = []
+        for err in exc.errors():
+            loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
+            msg = err["msg"].removeprefix("Value error, ").removeprefix(f"{loc.rsplit('.', 1)[-1]}: ")
+            if err["type"] == "missing":
+                msg = f"this field is required; {_hint(loc)}"
+            elif err["type"] == "extra_forbidden":
+                msg = "unknown field; remove it or check its spelling (see docs/compounds.md)"
+            elif err["type"] == "literal_error":
+                msg = f"{msg}; got {err.get('input')!r}"
+            out.append(f"{name}: {loc}: {msg}")
+        return out
+    return []
+
+
 def load_compound(path: str | Path, field: str = "compound") -> Compound:
     """Read and validate one compound file."""
     p = Path(path)

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-ROUTES = ("iv", "im", "sc", "intranasal", "oral", "sublingual", "ip")
-SALTS = {"hydrochloride": 36.46, "maleate": 116.07, "hydrobromide": 80.91}
+ROUTES = ("iv", "im", "sc", "intranasal", "oral", "sublingual", "ip", "icv", "inhaled")
+SALTS = {"hydrochloride": 36.46, "maleate": 116.07, "hydrobromide": 80.91, "carbonate": 30.0}
 
 
 class _Strict(BaseModel):
@@ -59,10 +59,37 @@ def _fraction(q: Quantity | None, what: str) -> None:
         raise ValueError(f"{what}: value must be a fraction between 0 and 1, got {q.value:g}")
 
 
+#: Quantity fields that are fractions (0-1)
+FRACTIONS = {"oral_bioavailability", "unbound_fraction", "brain_unbound_fraction", "trapping"}
+
+
+def _check_quantity(q: object, name: str) -> object:
+    """Unit, sign and (for fractions) range of one Quantity field, by its name (QUANTITY_UNITS)."""
+    if not isinstance(q, Quantity) or name not in QUANTITY_UNITS:
+        return q
+    _unit_check(q, (QUANTITY_UNITS[name],), name)
+    _positive(q, name)
+    if name in FRACTIONS:
+        _fraction(q, name)
+    return q
+
+
+#: the unit of every Quantity field, by field name (used by checks and by `compounds check` hints)
+QUANTITY_UNITS = {
+    "molar_mass": "g/mol", "clearance": "L/h", "central_volume": "L", "peripheral_volume": "L",
+    "distribution_clearance": "L/h", "absorption_rate": "1/h", "oral_bioavailability": "dimensionless",
+    "unbound_fraction": "dimensionless", "brain_equilibration_rate": "1/h", "brain_partition": "dimensionless",
+    "rodent_half_life": "h", "brain_unbound_partition": "dimensionless", "brain_unbound_fraction": "dimensionless",
+    "icv_loss_rate": "1/h", "alveolar_ventilation": "L/h", "blood_gas_partition": "dimensionless",
+    "affinity": "uM", "off_rate": "1/s", "trapping": "dimensionless", "leak": "1/h", "potency": "uM",
+    "max_effect": "dimensionless", "hill": "dimensionless",
+}
+
+
 class Salt(_Strict):
     """The salt a dose in mg refers to (None/omitted: mg of base)."""
 
-    name: Literal["hydrochloride", "maleate", "hydrobromide"]
+    name: Literal["hydrochloride", "maleate", "hydrobromide", "carbonate"]
     #: molar mass of the salt, g/mol (default: base + the acid's molar mass)
     molar_mass: float | None = Field(default=None, gt=0)
 
@@ -81,20 +108,19 @@ class PK(_Strict):
     brain_partition: Quantity
     clearance_iiv_sd: float = Field(default=0.3, ge=0, le=2)
     rodent_half_life: Quantity | None = None
+    #: unbound brain : unbound plasma ratio (Kp,uu; efflux transporters keep it below 1); default 1
+    brain_unbound_partition: Quantity | None = None
+    #: icv route: unbound fraction in brain tissue and loss rate of the injected drug from the brain
+    brain_unbound_fraction: Quantity | None = None
+    icv_loss_rate: Quantity | None = None
+    #: inhaled route: alveolar ventilation (L/h) and blood:gas partition coefficient
+    alveolar_ventilation: Quantity | None = None
+    blood_gas_partition: Quantity | None = None
 
-    @model_validator(mode="after")
-    def _units(self) -> PK:
-        for name, units in (("clearance", ("L/h",)), ("central_volume", ("L",)), ("peripheral_volume", ("L",)),
-                            ("distribution_clearance", ("L/h",)), ("absorption_rate", ("1/h",)),
-                            ("oral_bioavailability", ("dimensionless",)), ("unbound_fraction", ("dimensionless",)),
-                            ("brain_equilibration_rate", ("1/h",)), ("brain_partition", ("dimensionless",)),
-                            ("rodent_half_life", ("h",))):
-            q = getattr(self, name)
-            _unit_check(q, units, name)
-            _positive(q, name)
-        _fraction(self.oral_bioavailability, "oral_bioavailability")
-        _fraction(self.unbound_fraction, "unbound_fraction")
-        return self
+    @field_validator("*")
+    @classmethod
+    def _field(cls, q: object, info: ValidationInfo) -> object:
+        return _check_quantity(q, info.field_name)
 
 
 class ChannelBlock(_Strict):
@@ -107,16 +133,10 @@ class ChannelBlock(_Strict):
     #: subunit selectivity and Mg2+ interaction: the ketamine-like or memantine-like table
     subunit_profile: Literal["ketamine", "memantine"] = "ketamine"
 
-    @model_validator(mode="after")
-    def _units(self) -> ChannelBlock:
-        _unit_check(self.affinity, ("uM",), "affinity")
-        _unit_check(self.off_rate, ("1/s",), "off_rate")
-        _unit_check(self.trapping, ("dimensionless",), "trapping")
-        _unit_check(self.leak, ("1/h",), "leak")
-        for n in ("affinity", "off_rate", "leak"):
-            _positive(getattr(self, n), n)
-        _fraction(self.trapping, "trapping")
-        return self
+    @field_validator("affinity", "off_rate", "trapping", "leak")
+    @classmethod
+    def _field(cls, q: Quantity, info: ValidationInfo) -> Quantity:
+        return _check_quantity(q, info.field_name)  # type: ignore[return-value]
 
 
 class Affinity(_Strict):
@@ -126,7 +146,76 @@ class Affinity(_Strict):
     max_inhibition: Quantity | None = None
 
 
+#: mechanism types and, for each, the targets the model has a term for (docs/compounds.md)
+MECHANISMS: dict[str, dict[str, str]] = {
+    "allosteric_modulator": {
+        "glun2b": "GluN2B-selective negative allosteric modulator (ifenprodil site): inhibits GluN2B NMDARs",
+        "nmdar": "non-competitive NMDAR inhibitor (use- and voltage-independent): inhibits every NMDAR population"},
+    "glycine_site_agonist": {
+        "nmdar": "GluN1 glycine-site (partial) agonist: NMDAR current scales by 1 + occupancy*(efficacy - 1)"},
+    "receptor_antagonist": {
+        "ampa": "AMPA receptor antagonist: lowers AMPAR availability (the nbqx_block term)",
+        "mu_opioid": "mu/kappa opioid antagonist: opioid receptors blocked (the naltrexone_occ term)"},
+    "receptor_potentiator": {
+        "ampa": "AMPA receptor positive modulator: raises AMPAR gain (availability above 1)",
+        "gabaa_bzd": "GABA-A benzodiazepine-site modulator: adds to the GABA-A potentiation of midazolam"},
+    "receptor_agonist": {
+        "alpha2": "alpha2-adrenoceptor agonist: damps the sympathetic blood-pressure rise"},
+    "kinase_inhibitor": {
+        "mtorc1": "mTORC1 inhibitor: fraction of drug-evoked mTORC1 activation removed (the rapamycin_brain term)",
+        "gsk3": "GSK3 inhibitor: fraction of GSK3beta activity removed (the lithium_gsk3 term)"},
+    "ion_channel_blocker": {
+        "l_type_ca": "L-type Ca2+ channel blocker: lowers activity-dependent BDNF release",
+        "nav_release": "Na+ channel blocker: lowers glutamate release per pyramidal spike"},
+}
+INHIBITING = {"allosteric_modulator", "receptor_antagonist", "kinase_inhibitor", "ion_channel_blocker",
+              "receptor_agonist"}
+
+
+class Mechanism(_Strict):
+    """One action of the drug: a mechanism type at a target, driven by unbound concentration at its site."""
+
+    type: Literal["allosteric_modulator", "glycine_site_agonist", "receptor_antagonist", "receptor_potentiator",
+                  "receptor_agonist", "kinase_inhibitor", "ion_channel_blocker"]
+    target: str
+    #: unbound concentration giving half the maximal effect (IC50, EC50 or Ki), uM
+    potency: Quantity
+    #: effect at full occupancy: fraction inhibited (inhibitors), relative gain (potentiators), or the
+    #: efficacy relative to the endogenous co-agonist (glycine-site agonists: < 1 inhibits, > 1 potentiates)
+    max_effect: Quantity
+    hill: Quantity | None = None
+    #: where the concentration acts: brain (unbound brain) or plasma (unbound plasma)
+    site: Literal["brain", "plasma"] = "brain"
+    note: str = ""
+
+    @field_validator("target")
+    @classmethod
+    def _target(cls, v: str, info: ValidationInfo) -> str:
+        allowed = MECHANISMS.get(info.data.get("type", ""), {})
+        if allowed and v not in allowed:
+            raise ValueError(f"target {v!r} has no model term for a {info.data['type']}; use one of "
+                             f"{', '.join(allowed)}")
+        return v
+
+    @field_validator("potency", "hill")
+    @classmethod
+    def _positive_q(cls, q: Quantity | None, info: ValidationInfo) -> Quantity | None:
+        return _check_quantity(q, info.field_name)  # type: ignore[return-value]
+
+    @field_validator("max_effect")
+    @classmethod
+    def _effect(cls, q: Quantity, info: ValidationInfo) -> Quantity:
+        _unit_check(q, ("dimensionless",), "max_effect")
+        if info.data.get("type") in INHIBITING:
+            _fraction(q, "max_effect")
+        elif q.value < 0:
+            raise ValueError(f"max_effect: value must not be negative, got {q.value:g}")
+        return q
+
+
 class Targets(_Strict):
+    """Built-in target blocks: NMDAR channel block (any file) and the coded TRX/SSRI/MDZ terms."""
+
     nmdar_channel: ChannelBlock | None = None
     glun2b_nam: Affinity | None = None
     sert: Affinity | None = None
@@ -156,6 +245,8 @@ class Compound(_Strict):
     routes: tuple[str, ...] = Field(min_length=1)
     pk: PK | None = None
     targets: Targets = Targets()
+    #: what the drug does, by mechanism type (docs/compounds.md, "Mechanism types")
+    mechanisms: tuple[Mechanism, ...] = ()
     metabolites: tuple[Metabolite, ...] = ()
     #: reference files only: named quantities of the coded model (e.g. the ketamine family's PK)
     reference_parameters: dict[str, Quantity] = Field(default_factory=dict)
@@ -176,7 +267,14 @@ class Compound(_Strict):
             raise ValueError("pk is required (only the ketamine reference file may omit it)")
         if not self.reference_only and ("intranasal" in self.routes or "sublingual" in self.routes):
             raise ValueError("intranasal and sublingual need a route model; compound files support iv, im, sc, "
-                             "oral and ip")
+                             "oral, ip, icv and inhaled")
+        pk = self.pk
+        if pk is not None and "icv" in self.routes and (pk.brain_unbound_fraction is None or pk.icv_loss_rate is None):
+            raise ValueError("route icv needs pk.brain_unbound_fraction and pk.icv_loss_rate; add them or remove icv")
+        if pk is not None and "inhaled" in self.routes and (pk.alveolar_ventilation is None
+                                                            or pk.blood_gas_partition is None):
+            raise ValueError("route inhaled needs pk.alveolar_ventilation and pk.blood_gas_partition; add them or "
+                             "remove inhaled")
         return self
 
     @property

@@ -42,7 +42,7 @@ def _regimen(doses: tuple[Dose, ...]) -> str:
         if d.is_placebo:
             text = f"placebo {d.route} (vehicle, no drug)"
         else:
-            amount = f"{d.mg_per_kg:g} mg/kg" if d.mg_per_kg is not None else f"{d.amount_mg:g} mg"
+            amount = d.dose_text
             text = f"{d.drug} {d.route} {amount}"
         if d.sprays > 1:
             text += f" × {d.sprays} sprays {hours(d.spray_interval_h)} apart"

@@ -375,25 +375,32 @@ def _ssri(ctx: Context, target: Target) -> Outcome:
 
 @evaluator("clin-lithium-no-prolongation")
 def _lithium(ctx: Context, target: Target) -> Outcome:
-    pop = population(ctx, "trd", KET_MID)
-    ket = arm(ctx, "trd", "ketamine")
-    li = pop.arm("ketamine+lithium", [standard()], CLIN_GRID, overrides={"lithium_gsk3": 0.3})
+    pop = population(ctx, "trd", KET_MID | {("lithium", "oral")})
+    ket = pop.arm("ketamine", [standard()], CLIN_GRID)
+    lithium = Dose("lithium", "oral", tuple(24.0 * k for k in range(14)), amount_mg=900.0)
+    li = pop.arm("ketamine+lithium", [standard(), lithium], CLIN_GRID)
     r = responders(ket, 24.0)
     j = ket.index(336.0)
     d = float((li.recorded("MADRS")[r, j] - ket.recorded("MADRS")[r, j]).mean()) if r.any() else math.nan
     c = Checks()
     c.inside("MADRS difference at 2 weeks among responders (lithium - placebo)", d, -3, 3, "points")
     return c.outcome({"madrs_difference_2w": d, "responders": int(r.sum())},
-                     "lithium as 30% GSK3 inhibition from day 0")
+                     "lithium carbonate 900 mg/day from day 0 (serum about 0.7 mmol/L), acting on GSK3 "
+                     "through its brain concentration")
+
+
+PRE_NTX = 0.75
 
 
 @evaluator("clin-naltrexone-contested")
 def _naltrexone(ctx: Context, target: Target) -> Outcome:
     times = grid((0.0, 4.0, 241), (4.0, 24.0, 21), extra=[TE])
     res = {}
-    for key, ov in (("ketamine", {}), ("naltrexone", {"naltrexone_occ": 0.9})):
-        sim = typical(ctx, [standard()], times, overrides=ov)
-        res[f"improvement_{key}"] = sim.at("MADRS", 0.0) - sim.at("MADRS", 24.0)
+    ket = Dose("ketamine", "iv", (PRE_NTX,), mg_per_kg=0.5, duration_h=TE)
+    naltrexone = Dose("naltrexone", "oral", (0.0,), amount_mg=50.0)  # Williams 2018: 45 min before
+    for key, doses in (("ketamine", [ket]), ("naltrexone", [naltrexone, ket])):
+        sim = typical(ctx, doses, tuple(sorted({0.0, *(t + PRE_NTX for t in times)})))
+        res[f"improvement_{key}"] = sim.at("MADRS", 0.0) - sim.at("MADRS", 24.0 + PRE_NTX)
         res[f"cadss_peak_{key}"] = float(sim.out("CADSS").max())
     eff = res["improvement_naltrexone"] / res["improvement_ketamine"] if res["improvement_ketamine"] > 0 else math.nan
     cad = res["cadss_peak_naltrexone"] / res["cadss_peak_ketamine"] if res["cadss_peak_ketamine"] > 0 else math.nan

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from ketasim.runtime.regimen import Dose
 from ketasim.studies.validation.core import (
     Checks,
     Context,
@@ -20,7 +21,7 @@ from ketasim.studies.validation.core import (
     peak,
     trough,
 )
-from ketasim.studies.validation.experiments import NAIVE, STRESSED, behaviour, ratio, rodent
+from ketasim.studies.validation.experiments import NAIVE, RODENT_GRID, STRESSED, behaviour, ratio, rodent
 from ketasim.studies.validation.targets import Target
 
 FINE_GRID = grid((0.0, 6.0, 721), (6.0, 120.0, 115))
@@ -54,14 +55,21 @@ def _mtorc1(ctx: Context, target: Target) -> Outcome:
                       "synaptic_protein_duration": until})
 
 
+#: Li et al. 2010: rapamycin 0.2 nmol icv 30 min before ketamine 10 mg/kg i.p. (rat)
+RAPAMYCIN_ICV = Dose("rapamycin", "icv", (0.0,), amount_mg=0.2e-6 * 914.2)
+PRE = 0.5
+
+
 @evaluator("sig-rapamycin-central-block")
 def _rapamycin(ctx: Context, target: Target) -> Outcome:
+    """Rapamycin given into the brain (icv, with its PK) acts on mTORC1 through its occupancy."""
     res = {}
-    for key, ov in (("control", {}), ("rapamycin", {"rapamycin_brain": 1.0})):
-        sim = rodent(ctx, "rat", 10.0, overrides=ov, covariates=STRESSED)
+    ket = Dose("ketamine", "ip", (PRE,), mg_per_kg=10.0)
+    for key, doses in (("control", [ket]), ("rapamycin", [RAPAMYCIN_ICV, ket])):
+        sim = ctx.run("rat", doses, RODENT_GRID, covariates=STRESSED)
         res[f"protein_{key}"] = float(excess(sim, "synaptic_protein").max())
         res[f"spines_{key}"] = float(excess(sim, "spine_density").max())
-        res[f"behaviour_{key}"] = behaviour(sim)
+        res[f"behaviour_{key}"] = behaviour(sim, 0.5 + PRE, 24.0 + PRE)
     c = Checks()
     for readout in ("protein", "spines", "behaviour"):
         ctrl, rap = res[f"{readout}_control"], res[f"{readout}_rapamycin"]
@@ -93,13 +101,18 @@ def _eef2(ctx: Context, target: Target) -> Outcome:
                       **{f"effect_{k}": v for k, v in ko.items()}})
 
 
+#: Maeng et al. 2008: NBQX 10 mg/kg i.p. shortly before the drug (mouse); the drug 10 min later
+PRE_NBQX = 1.0 / 6.0
+
+
 @evaluator("sig-ampar-required")
 def _ampar(ctx: Context, target: Target) -> Outcome:
     res = {}
     c = Checks()
     for drug in ("ketamine", "2r6r-hnk"):
         ctrl = behaviour(rodent(ctx, "mouse", 10.0, covariates=STRESSED, drug=drug))
-        nbqx = behaviour(rodent(ctx, "mouse", 10.0, covariates=STRESSED, drug=drug, overrides={"nbqx_block": 1.0}))
+        doses = [Dose("nbqx", "ip", (0.0,), mg_per_kg=10.0), Dose(drug, "ip", (PRE_NBQX,), mg_per_kg=10.0)]
+        nbqx = behaviour(ctx.run("mouse", doses, RODENT_GRID, covariates=STRESSED), 0.5 + PRE_NBQX, 24.0 + PRE_NBQX)
         res[f"{drug}_control"], res[f"{drug}_nbqx"] = ctrl, nbqx
         if drug == "ketamine":
             c.true("ketamine control", ctrl > 0.01, f"ketamine effect {fmt(ctrl)} > 0.01")
@@ -107,7 +120,7 @@ def _ampar(ctx: Context, target: Target) -> Outcome:
             c.true("HNK", True, f"HNK has no effect to abolish in this variant ({fmt(ctrl)})")
             continue
         r = ratio(nbqx, ctrl)
-        c.true(f"{drug} + NBQX", r < 0.25, f"{drug} with full AMPAR block {fmt(r)} of control < 0.25")
+        c.true(f"{drug} + NBQX", r < 0.25, f"{drug} after NBQX 10 mg/kg {fmt(r)} of control < 0.25")
     return c.outcome(res)
 
 

@@ -15,7 +15,9 @@ changed. Conventions:
 - "difference" = mean recorded change from baseline, drug arm minus comparator arm (negative
   favours the drug); a quantitative pass means the simulated value lies within 1.96 published
   standard errors of the published value (inside the published 95% CI);
-- a trial of a drug the model does not have is reported "not simulable" and fails.
+- a trial of a drug the model does not have is reported "not simulable" and fails; the trials of
+  drugs given by mechanism (MK-0657, rapastinel, nitrous oxide, dextromethorphan-bupropion) are in
+  testset_mechanisms.py.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from collections.abc import Sequence
 
 from scipy import stats
 
-from ketasim.model.compounds import DRUGS
 from ketasim.runtime.regimen import Dose
 from ketasim.studies.validation.clinical import CLIN_GRID, KET_MID, MIDAZOLAM, change, responders
 from ketasim.studies.validation.core import Checks, Context, Outcome, evaluator, fmt, grid
@@ -248,30 +249,3 @@ def _traxoprodil(ctx: Context, target: Target) -> Outcome:
     c = Checks()
     within_ci(c, target, "difference_day5", res["difference_day5"])
     return c.outcome(res, "paroxetine background of both arms not simulated (its non-responders were randomised)")
-
-
-def _absent(drug: str, why: str) -> Outcome:
-    if drug in DRUGS:
-        return Outcome({}, False, f"{drug} is now in the model but this evaluator has not been written")
-    return not_simulable(why)
-
-
-@evaluator("test-clin-mk0657")
-def _mk0657(ctx: Context, target: Target) -> Outcome:
-    return _absent("mk0657", "the model has no MK-0657 (oral GluN2B NAM); traxoprodil is a different compound "
-                             "with different PK")
-
-
-@evaluator("test-clin-rapastinel")
-def _rapastinel(ctx: Context, target: Target) -> Outcome:
-    return _absent("rapastinel", "the model has no rapastinel (NMDA receptor glycine-site modulator)")
-
-
-@evaluator("test-clin-nitrous-oxide")
-def _n2o(ctx: Context, target: Target) -> Outcome:
-    return _absent("nitrous_oxide", "the model has no nitrous oxide and no inhaled route")
-
-
-@evaluator("test-clin-dextromethorphan-bupropion")
-def _axs05(ctx: Context, target: Target) -> Outcome:
-    return _absent("dextromethorphan", "the model has no dextromethorphan (nor bupropion's CYP2D6 inhibition)")
