@@ -133,8 +133,7 @@ def _step(t, y, h, c, a, b, w0, u, st, tb, ks, vals, inv_diag, ys, r, d, ft, y1,
         # an infinite derivative where f is finite (x**h at x = 0, h < 1): 0, as a W-method would
         for q in range(dyn_pos.size):
             dq = d[q]
-            if math.isfinite(dq):
-                vals[dyn_pos[q]] -= dq
+            vals[dyn_pos[q]] -= dq if math.isfinite(dq) else 0.0
         for q in range(ft.size):
             if not math.isfinite(ft[q]):
                 ft[q] = 0.0
@@ -147,21 +146,19 @@ def _step(t, y, h, c, a, b, w0, u, st, tb, ks, vals, inv_diag, ys, r, d, ft, y1,
     for s in range(ns):
         ks_s = ks[s]
         if s:
-            # stage combinations, stage by stage (contiguous rows: the inner loops vectorise)
+            # both stage combinations in one pass over the stored stages (contiguous rows: the
+            # inner loop vectorises); the sums run in stage order
             ys[:] = y
-            for j in range(s):
-                coef = ta[s, j]
-                if coef != 0.0:
-                    kj = ks[j]
-                    for i in range(n):
-                        ys[i] += coef * kj[i]
-            _rhs(t + alpha[s] * h, ys, c, a, b, u, st, r, ks_s)
             comb[:] = 0.0
             for j in range(s):
-                coef = tc[s, j] * inv_h
+                ca = ta[s, j]
+                cc = tc[s, j] * inv_h
                 kj = ks[j]
                 for i in range(n):
-                    comb[i] += coef * kj[i]
+                    kv = kj[i]
+                    ys[i] += ca * kv
+                    comb[i] += cc * kv
+            _rhs(t + alpha[s] * h, ys, c, a, b, u, st, r, ks_s)
             for i in range(n):
                 ks_s[i] += comb[i]
         if gammas[s] != 0.0:

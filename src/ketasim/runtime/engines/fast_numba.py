@@ -202,7 +202,8 @@ def outputs(eng: CompiledEngine, t_out: np.ndarray, rec: np.ndarray, rows: np.nd
 
 def integrate_chunk(eng: CompiledEngine, tab: Tableau, p: np.ndarray, y0: np.ndarray, plan_t: np.ndarray,
                     jumps: np.ndarray, rates: np.ndarray, t_out: np.ndarray, rtol: float | np.ndarray,
-                    atol: float | np.ndarray, max_steps: int, rows: np.ndarray | None, dense: bool, threads: int = 1) -> ChunkRecord:
+                    atol: float | np.ndarray, max_steps: int, rows: np.ndarray | None, dense: bool,
+                    threads: int = 1) -> ChunkRecord:
     """Integrate the patients of one chunk (columns of p and y0) with the compiled kernel.
 
     Patients are independent: `threads` > 1 splits them into contiguous slices run on threads,
