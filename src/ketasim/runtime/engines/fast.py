@@ -180,8 +180,11 @@ class _Store:
 
             with np.errstate(all="ignore"):
                 outs_all = outputs(eng, self.t_out, res.out, rows, p)
-            for k in self.outputs:
-                self.outputs[k][idx] = outs_all[order[k]]
+            if outs_all is None:  # outputs numba cannot compile: the NumPy ones
+                order = None
+            else:
+                for k in self.outputs:
+                    self.outputs[k][idx] = outs_all[order[k]]
         if order is not None and not self.keep_states:
             pass
         elif rows is None:
