@@ -3,9 +3,11 @@
 The integrator (engines/_rodas_kernel.py, on the Rosenbrock core of engines/rosenbrock.py) and
 the model's generated one-patient kernels
 (`rem1`, `rem_jac1` from model/codegen_fast.py: the same expressions as the NumPy engine's `rem`
-and `rem_jac`) are written as one module into the cache directory, named by a hash of its
-text, and imported from there; numba caches the machine code beside it, so only the first
-process on a machine pays the compilation (`last_compile_s` reports it).
+and `rem_jac`; `outputs1` from model/codegen.py: the outputs, as the NumPy `outputs`; the
+linear part and the sparse LU generated here) are written as one module into the cache
+directory, named by a hash of its text, and imported from there; numba caches the machine code
+beside it, so only the first process on a machine pays the compilation (`last_compile_s`
+reports it).
 
 Cache directory: $KETASIM_CACHE_DIR, else $XDG_CACHE_HOME/ketasim, else ~/.cache/ketasim
 (a temporary directory when none is writable).
