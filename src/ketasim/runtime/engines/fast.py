@@ -2,9 +2,9 @@
 
 Two drivers run the same algorithm on the same Rosenbrock core (engines/rosenbrock.py: the
 tableaux as data, one step-size controller): "numba" (engines/fast_numba.py: each patient
-integrated on its own by a compiled kernel, ~2.3-2.7 ms CPU per full-model patient over 28 days,
-also for a single patient, outputs computed by a compiled kernel too) and "numpy" (engines/fast_numpy.py: all patients of a chunk advance
-together in NumPy calls, ~12 ms per patient in batches of 1000, ~2.8 s for one patient alone).
+integrated on its own by a compiled kernel, outputs too, ~2.3-2.7 ms CPU per full-model patient
+over 28 days, also for a single patient) and "numpy" (engines/fast_numpy.py: all patients of a
+chunk advance together in NumPy calls, ~12 ms per patient in batches of 1000, ~2.8 s for one patient alone).
 They agree to ~1e-9 relative.
 
 Everything model-specific is generated from the model description (model/codegen_fast.py,
