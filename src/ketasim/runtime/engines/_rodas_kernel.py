@@ -301,11 +301,15 @@ def integrate(cc, aa, bb, ww, yy, uu, stops, stop_plan, jumps, rates, t_out, k0,
 
 
 @njit(**_JIT)
-def all_outputs(t_out, rec, rows, n, pp, o):
-    """The outputs of every patient (rows of pp) at every output time from the recorded states."""
+def all_outputs(t_out, rec, rows, n, pp, sel, n_out, o):
+    """The outputs `sel` (of n_out) of every patient (rows of pp) at every output time, from the
+    recorded states, into o (patients, times, len(sel))."""
     x = np.zeros(n)
+    o1 = np.empty(n_out)
     for i in range(rec.shape[0]):
         for k in range(rec.shape[1]):
             for rr in range(rows.size):
                 x[rows[rr]] = rec[i, k, rr]
-            outputs1(t_out[k], x, pp[i], o[i, k])
+            outputs1(t_out[k], x, pp[i], o1)
+            for q in range(sel.size):
+                o[i, k, q] = o1[sel[q]]

@@ -179,19 +179,19 @@ class _Store:
             from ketasim.runtime.engines.fast_numba import outputs
 
             with np.errstate(all="ignore"):
-                outs_all = outputs(eng, self.t_out, res.out, rows, p)
-            if outs_all is None:  # outputs numba cannot compile: the NumPy ones
+                compiled = outputs(eng, self.t_out, res.out, rows, p, np.array([order[k] for k in self.outputs]))
+            if compiled is None:  # outputs numba cannot compile: the NumPy ones
                 order = None
             else:
-                for k in self.outputs:
-                    self.outputs[k][idx] = outs_all[order[k]]
-        if order is not None and not self.keep_states:
-            pass
-        elif rows is None:
-            x = np.ascontiguousarray(res.out.transpose(2, 0, 1))  # (n_states, m, n_times)
-        else:  # states the outputs do not use stay zero
-            x = np.zeros((eng.n, idx.size, nt))
-            x[rows] = res.out.transpose(2, 0, 1)
+                for q, k in enumerate(self.outputs):
+                    self.outputs[k][idx] = compiled[q]
+        x = np.empty(0)
+        if self.keep_states or order is None:
+            if rows is None:
+                x = np.ascontiguousarray(res.out.transpose(2, 0, 1))  # (n_states, m, n_times)
+            else:  # states the outputs do not use stay zero
+                x = np.zeros((eng.n, idx.size, nt))
+                x[rows] = res.out.transpose(2, 0, 1)
         if order is None:
             with np.errstate(all="ignore"):
                 outs = eng.cm.outputs(self.t_out, x, p[:, :, None])

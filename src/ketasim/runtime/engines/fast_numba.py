@@ -188,25 +188,27 @@ def per_state(tol: float | np.ndarray, n: int) -> np.ndarray:
 
 
 def outputs(eng: CompiledEngine, t_out: np.ndarray, rec: np.ndarray, rows: np.ndarray | None,
-            p: np.ndarray) -> np.ndarray | None:
-    """Every output of the model at the output times, shape (n_outputs, m, n_times), from a chunk's
-    record `rec` (m, n_times, recorded rows) and its parameters p (n_params, m), with the compiled
-    `outputs1` (the same expressions as the NumPy `outputs`); None when numba cannot compile them."""
+            p: np.ndarray, sel: np.ndarray) -> np.ndarray | None:
+    """The outputs `sel` (positions in the model's outputs) at the output times, shape (len(sel), m,
+    n_times), from a chunk's record `rec` (m, n_times, recorded rows) and its parameters p
+    (n_params, m), with the compiled `outputs1` (the same expressions as the NumPy `outputs`);
+    None when numba cannot compile them."""
     from numba.core.errors import NumbaError
 
     mod = kernel_module(eng)
     if not mod.all_outputs.signatures:
         try:
             mod.all_outputs.compile("(float64[::1], float64[:, :, ::1], intp[::1], int64, float64[:, ::1], "
-                                    "float64[:, :, ::1])")
+                                    "intp[::1], int64, float64[:, :, ::1])")
         except NumbaError:
             return None
     rec_rows = np.arange(eng.n, dtype=np.intp) if rows is None else np.asarray(rows, dtype=np.intp)
     m, nt = rec.shape[0], rec.shape[1]
     n_out = eng.cm.outputs_kernel.count("\n    _o_[")
-    o = np.empty((m, nt, n_out))
+    sel = np.ascontiguousarray(sel, dtype=np.intp)
+    o = np.empty((m, nt, sel.size))
     mod.all_outputs(np.ascontiguousarray(t_out, dtype=float), np.ascontiguousarray(rec), rec_rows, eng.n,
-                    np.ascontiguousarray(p.T, dtype=float), o)
+                    np.ascontiguousarray(p.T, dtype=float), sel, n_out, o)
     return o.transpose(2, 0, 1)
 
 
