@@ -341,3 +341,55 @@ def test_reference_engine_reports_a_failed_patient_without_raising() -> None:
     assert list(res.failed) == [False, True] and "reference solver failed" in res.messages[1]
     assert res.outputs["x_out"][0, -1] == pytest.approx(np.exp(-0.5), rel=1e-8)
     assert np.all(np.isnan(res.outputs["x_out"][1])) and res.messages[0] == ""
+
+
+def test_compiled_outputs_equal_the_numpy_outputs() -> None:
+    """The numba backend computes the outputs with the generated `outputs1`: the NumPy `outputs`' values."""
+    model = build_model("human", frozenset({("ketamine", "iv")}), layers="all")
+    dose = Dose("ketamine", "iv", (0.0,), mg_per_kg=0.5, duration_h=40 / 60)
+    params, events = patients(model, dose, 2, seed=4)
+    times = np.linspace(0, 48, 25)
+    res = simulate_batch(model, events, params, times, backend="numba")
+    with np.errstate(all="ignore"):
+        ref = _engine(model).cm.outputs(res.times_h, res.states, params[:, :, None])
+    for k, v in ref.items():
+        assert np.allclose(res.outputs[k], v, rtol=1e-12, atol=1e-14, equal_nan=True), k
+    part = simulate_batch(model, events, params, times, backend="numba", keep_states=False,
+                          output_names=["MADRS", "plasma_ketamine"])
+    assert all(np.array_equal(part.outputs[k], res.outputs[k]) for k in part.outputs)
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_tolerances_per_state(backend: str) -> None:
+    """rtol and atol may be given per state: the same values everywhere give the scalar's results."""
+    model = build_model("human", frozenset({("ketamine", "iv")}), layers="exposure")
+    dose = Dose("ketamine", "iv", (0.0,), mg_per_kg=0.5, duration_h=40 / 60)
+    params, events = patients(model, dose, 2, seed=6)
+    times = np.linspace(0, 24, 13)
+    n = len(model.states)
+    scalar = simulate_batch(model, events, params, times, backend=backend)
+    vector = simulate_batch(model, events, params, times, rtol=np.full(n, 1e-7), atol=np.full(n, 1e-9),
+                            backend=backend)
+    assert np.array_equal(scalar.states, vector.states) and np.array_equal(scalar.steps, vector.steps)
+    tight = np.full(n, 1e-7)
+    tight[model.state_index["K_S_c"]] = 1e-10
+    assert np.all(simulate_batch(model, events, params, times, rtol=tight, backend=backend).steps > scalar.steps)
+
+
+def test_whole_exponents_are_multiplied_out_with_powers_answers() -> None:
+    """The numba kernels' `_fpow` multiplies whole exponents out and keeps NumPy's answers otherwise."""
+    from ketasim.runtime.engines.fast_numba import kernel_module
+
+    fpow = kernel_module(_engine(build_model("human", frozenset({("ketamine", "iv")}), layers="exposure")))._fpow
+    for b in (0.0, 0.37, 1.0, 2.5, -1.7, 1e200, np.inf):
+        for e in (0.0, 1.0, 2.0, 3.0, 5.0, 6.0, 8.0, 16.0, 0.3, 2.5, 17.0, -1.0):
+            with np.errstate(all="ignore"):
+                want = float(np.float64(b) ** e)
+            got = fpow(b, e)
+            assert (np.isnan(want) and np.isnan(got)) or got == pytest.approx(want, rel=1e-14), (b, e)
+
+
+def test_build_model_is_cached_however_its_arguments_are_passed() -> None:
+    """Defaults, positional and keyword arguments name one model (built once per process)."""
+    full = build_model("human", frozenset({("ketamine", "iv")}), "default", "all")
+    assert build_model() is full and build_model("human") is full and build_model(layers="all") is full

@@ -10,14 +10,14 @@ broadcast the same way.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from weakref import WeakKeyDictionary
 
 import numpy as np
 
 from ketasim.model.codegen_cache import cached_json
-from ketasim.model.codegen_printers import SCALAR_PRELUDE, NumpyPrinter, ScalarPrinter
+from ketasim.model.codegen_printers import SCALAR_PRELUDE, NumbaPrinter, NumpyPrinter, ScalarPrinter
 from ketasim.model.description import Model
 
 
@@ -76,6 +76,29 @@ def generate_source(model: Model) -> str:
     return "\n".join(out) + "\n"
 
 
+def generate_outputs_kernel(model: Model) -> str:
+    """Plain-float source of `outputs1(t, _x_, _p_, _o_)`: every output of one patient at one time into _o_
+    (in `model.outputs` order), evaluating only the lets the outputs need; for numba (it calls
+    `_fpow` and `_fexp`, defined by the module that compiles it, as the fast engine's kernels)."""
+    pr = NumbaPrinter({"fully_qualified_modules": True})
+    lets = {let.name: let for let in model.lets}
+    needed: set[str] = set()
+    stack = [s.name for o in model.outputs.values() for s in o.expr.free_symbols]
+    while stack:
+        name = stack.pop()
+        if name in lets and name not in needed:
+            needed.add(name)
+            stack.extend(s.name for s in lets[name].expr.free_symbols)
+    used = needed | {s.name for o in model.outputs.values() for s in o.expr.free_symbols}
+    used |= {s.name for k in needed for s in lets[k].expr.free_symbols}
+    out = ["def outputs1(t, _x_, _p_, _o_):"]
+    out += [f"    {s.name} = _x_[{i}]" for i, s in enumerate(model.states) if s.name in used]
+    out += [f"    {p.name} = _p_[{i}]" for i, p in enumerate(model.params) if p.name in used]
+    out += [f"    {let.name} = {pr.doprint(let.expr)}" for let in model.lets if let.name in needed]
+    out += [f"    _o_[{q}] = {pr.doprint(o.expr)}" for q, o in enumerate(model.outputs.values())]
+    return "\n".join([*out, "    return"]) + "\n"
+
+
 @dataclass(frozen=True)
 class CompiledModel:
     """The generated NumPy functions of a model."""
@@ -86,6 +109,7 @@ class CompiledModel:
     outputs: Callable[[float, np.ndarray, np.ndarray], dict[str, np.ndarray]]
     initial: Callable[[np.ndarray], np.ndarray]
     source: str
+    outputs_kernel: str = ""  # `outputs1` for numba (generate_outputs_kernel)
 
 
 @lru_cache(maxsize=32)
@@ -115,5 +139,6 @@ def compile_model(model: Model) -> CompiledModel:
     compiled = _COMPILED.get(model)
     if compiled is None:
         source = cached_json("numpy", model, lambda: generate_source(model))
-        compiled = _COMPILED[model] = _compile_source(source, model.name)
+        kernel = cached_json("outputs1", model, lambda: generate_outputs_kernel(model))
+        compiled = _COMPILED[model] = replace(_compile_source(source, model.name), outputs_kernel=kernel)
     return compiled

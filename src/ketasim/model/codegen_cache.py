@@ -22,7 +22,8 @@ import sympy as sp
 
 from ketasim.model.description import Model
 
-_GENERATOR = Path(__file__).with_name("codegen.py")
+#: the generator's own source files (a change to any of them makes new code)
+_GENERATORS = tuple(Path(__file__).with_name(f) for f in ("codegen.py", "codegen_fast.py", "codegen_printers.py"))
 _KEYS: WeakKeyDictionary[Model, str] = WeakKeyDictionary()
 
 
@@ -69,7 +70,7 @@ def model_key(model: Model) -> str:
                  repr([(f.source, f.target, d(f.rate)) for f in model.fluxes]),
                  repr([(k, d(v)) for k, v in model.extra_rates.items()]),
                  repr([(o.name, d(o.expr)) for o in model.outputs.values()]),
-                 _GENERATOR.read_text(encoding="utf-8")]
+                 *(g.read_text(encoding="utf-8") for g in _GENERATORS)]
         key = _KEYS[model] = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
     return key
 

@@ -72,7 +72,6 @@ def get_hypothesis(name: str, field: str = "hypothesis") -> Hypothesis:
     return check_name(name, hypotheses(), field)
 
 
-@lru_cache(maxsize=64)
 def build_model(
     species: str = "human",
     drugs_routes: frozenset[tuple[str, str]] = frozenset({("ketamine", "iv")}),
@@ -82,8 +81,15 @@ def build_model(
     """Build the model for `species` covering the given (drug, route) pairs.
 
     `layers="exposure"` stops after pharmacokinetics; "all" adds every downstream layer.
-    Unknown hypotheses raise ketasim.model.errors.UserError("hypothesis", ...).
+    Unknown hypotheses raise ketasim.model.errors.UserError("hypothesis", ...). Cached: the same
+    arguments, however they are passed (positional, by keyword or by default), give the same model.
     """
+    return _build_model(species, frozenset(drugs_routes), hypothesis, layers)
+
+
+@lru_cache(maxsize=64)
+def _build_model(species: str, drugs_routes: frozenset[tuple[str, str]], hypothesis: str, layers: str) -> Model:
+    """`build_model` with every argument given (the cache key)."""
     if species not in SPECIES:
         raise ValueError(f"unknown species {species!r}")
     if layers not in LAYERS:

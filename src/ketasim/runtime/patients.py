@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit, logit
 
 from ketasim.model.description import Model
 
@@ -81,6 +80,8 @@ def individual_parameters(
         if par.iiv_scale == "log":
             p[i] *= np.exp(eta)
         elif par.iiv_scale == "logit":
+            from scipy.special import expit, logit  # (here: its import costs every command a fraction of a second)
+
             p[i] = float(expit(logit(np.clip(p[i], 1e-9, 1 - 1e-9)) + eta))
         elif par.iiv_scale == "normal":
             p[i] += eta

@@ -171,6 +171,8 @@ def translate(source: Regimen, species: str, route: str, match: Sequence[str] = 
     durs = np.array([1 / 60, 10 / 60, 0.5, 1.0, 2.0]) if infusion else np.array([fixed_d])
     durs = durs[durs <= window_h]
     cands = [Regimen(species, route, float(d), float(u), source.drug) for u in durs for d in doses]
+    if progress:
+        progress(f"simulating a grid of {len(cands)} candidate regimens")
     t, ss = profiles(cands, match, window_h, layers)
     losses = [_loss(profile_metrics(t, s), ref) for s in ss]
     best = cands[int(np.argmin(losses))]
@@ -183,17 +185,22 @@ def translate(source: Regimen, species: str, route: str, match: Sequence[str] = 
         u = float(np.clip(np.exp(z[1]), 1 / 60, window_h)) if infusion else fixed_d
         return Regimen(species, route, d, u, source.drug)
 
+    max_fev = 60 if infusion else 30
+
     def objective(z: np.ndarray) -> float:
         nonlocal n_eval
         n_eval += 1
         tt, (s,) = profiles([unpack(z)], match, window_h, layers)
-        return _loss(profile_metrics(tt, s), ref)
+        loss = _loss(profile_metrics(tt, s), ref)
+        if progress:
+            progress(f"Nelder-Mead evaluation {n_eval - len(cands)} of at most {max_fev}: {unpack(z).text()}, "
+                     f"loss {loss:.3g}")
+        return loss
 
     from scipy.optimize import minimize
 
     z0 = np.array([np.log(best.mg_per_kg), np.log(max(best.duration_h, 1 / 60))])[: 2 if infusion else 1]
-    opt = minimize(objective, z0, method="Nelder-Mead",
-                   options={"xatol": 0.01, "fatol": 1e-5, "maxfev": 60 if infusion else 30})
+    opt = minimize(objective, z0, method="Nelder-Mead", options={"xatol": 0.01, "fatol": 1e-5, "maxfev": max_fev})
     target = unpack(opt.x)
     if progress:
         progress(f"Nelder-Mead: {opt.nfev} evaluations, loss {opt.fun:.3g}")

@@ -163,6 +163,15 @@ def _roadrunner_runs(model: Model, params: np.ndarray, events: list[list[DoseEve
             "cpu_s": cpu, "setup_s": setup, "settings": f"libRoadRunner CVODE, rtol {RR_RTOL:g}, atol {RR_ATOL:g}"}
 
 
+def _compile_note(model: Model) -> str:
+    """What the fast engine must do first: compile the model's kernels (the first run on a machine) or not."""
+    if resolve_backend() != "numba":
+        return ""
+    from ketasim.runtime.engines.fast_numba import is_cached
+
+    return "" if is_cached(model) else " (first run on this machine: compiling the model's kernels, about a minute)"
+
+
 def _ratios(engines: dict[str, dict]) -> dict[str, float]:
     """Fast against the others, per wall-clock second and per CPU second."""
     for e in engines.values():
@@ -186,8 +195,13 @@ def run_bench(n_patients: int, days: float, n_reference: int = 3, n_roadrunner: 
     params, events = virtual_patients(model, n_patients, seed)
     echo(f"model {model.name} (hypothesis {hypothesis}): {len(model.states)} states, {days:g} days, "
          f"{times.size} output times, {n_patients} patients")
-    refs, scipy = _reference_runs(model, params, events, times, min(n_reference, n_patients), echo)
-    engines = {"scipy": scipy, "fast": _fast_runs(model, params, events, times, refs, echo),
+    n_ref = min(n_reference, n_patients)
+    echo(f"... scipy: the reference solver on {n_ref} patients (seconds each)")
+    refs, scipy = _reference_runs(model, params, events, times, n_ref, echo)
+    echo(f"... fast: {n_patients} patients" + _compile_note(model))
+    fast = _fast_runs(model, params, events, times, refs, echo)
+    echo(f"... roadrunner: {min(n_roadrunner, n_patients)} patients (after compiling the exported SBML)")
+    engines = {"scipy": scipy, "fast": fast,
                "roadrunner": _roadrunner_runs(model, params, events, times, refs, n_roadrunner, echo)}
     ratios = _ratios(engines)
     echo("ratios (wall clock; _cpu: CPU time of this process): "

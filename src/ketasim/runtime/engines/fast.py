@@ -2,9 +2,9 @@
 
 Two drivers run the same algorithm on the same Rosenbrock core (engines/rosenbrock.py: the
 tableaux as data, one step-size controller): "numba" (engines/fast_numba.py: each patient
-integrated on its own by a compiled kernel, ~3.7 ms CPU per full-model patient over 28 days,
-also for a single patient) and "numpy" (engines/fast_numpy.py: all patients of a chunk advance
-together in NumPy calls, ~12 ms per patient in batches of 1000, ~2.8 s for one patient alone).
+integrated on its own by a compiled kernel, outputs too, ~2.3-2.7 ms CPU per full-model patient
+over 28 days, also for a single patient) and "numpy" (engines/fast_numpy.py: all patients of a
+chunk advance together in NumPy calls, ~12 ms per patient in batches of 1000, ~2.8 s for one patient alone).
 They agree to ~1e-9 relative.
 
 Everything model-specific is generated from the model description (model/codegen_fast.py,
@@ -169,18 +169,34 @@ class _Store:
                    np.zeros(n_pat), np.zeros(n_pat, dtype=np.int64), np.zeros(n_pat, dtype=np.int64), keep_states)
 
     def put(self, eng: CompiledEngine, idx: np.ndarray, p: np.ndarray, res: ChunkRecord, dose: np.ndarray,
-            rows: np.ndarray | None) -> None:
-        """Store one chunk (patients idx): its states, the outputs computed from them, the bookkeeping."""
+            rows: np.ndarray | None, order: dict[str, int] | None = None) -> None:
+        """Store one chunk (patients idx): its states, the outputs computed from them, the bookkeeping.
+
+        With `order` (the outputs' positions in the model; numba backend), the outputs are computed
+        by the compiled kernel, else by the NumPy `outputs`."""
         nt = self.t_out.size
-        if rows is None:
-            x = np.ascontiguousarray(res.out.transpose(2, 0, 1))  # (n_states, m, n_times)
-        else:  # states the outputs do not use stay zero
-            x = np.zeros((eng.n, idx.size, nt))
-            x[rows] = res.out.transpose(2, 0, 1)
-        with np.errstate(all="ignore"):
-            outs = eng.cm.outputs(self.t_out, x, p[:, :, None])
-        for k in self.outputs:
-            self.outputs[k][idx] = outs[k]
+        if order is not None:
+            from ketasim.runtime.engines.fast_numba import outputs
+
+            with np.errstate(all="ignore"):
+                compiled = outputs(eng, self.t_out, res.out, rows, p, np.array([order[k] for k in self.outputs]))
+            if compiled is None:  # outputs numba cannot compile: the NumPy ones
+                order = None
+            else:
+                for q, k in enumerate(self.outputs):
+                    self.outputs[k][idx] = compiled[q]
+        x = np.empty(0)
+        if self.keep_states or order is None:
+            if rows is None:
+                x = np.ascontiguousarray(res.out.transpose(2, 0, 1))  # (n_states, m, n_times)
+            else:  # states the outputs do not use stay zero
+                x = np.zeros((eng.n, idx.size, nt))
+                x[rows] = res.out.transpose(2, 0, 1)
+        if order is None:
+            with np.errstate(all="ignore"):
+                outs = eng.cm.outputs(self.t_out, x, p[:, :, None])
+            for k in self.outputs:
+                self.outputs[k][idx] = outs[k]
         if self.keep_states:
             self.states[:, idx, :] = x
         self.dosed[idx] = dose
@@ -243,6 +259,7 @@ def simulate_batch(
     store = _Store.empty(eng.n, n_pat, t_out, names, keep_states)
     driver = _Driver(model, eng, METHODS[method], resolve_backend(backend, n_pat), backend == "auto", rtol, atol,
                      max_steps, rows, dense, threads)
+    order = {k: q for q, k in enumerate(model.outputs)}
     groups: dict[tuple, list[int]] = {}
     for i, ev in enumerate(per):
         groups.setdefault(() if shared else schedule_key(ev), []).append(i)
@@ -252,7 +269,8 @@ def simulate_batch(
             pc = p[:, idx]
             plan_t, jumps, rates, dose = group_plan(model, [per[i] for i in idx], pc)
             y0 = np.array(eng.cm.initial(pc), dtype=float).reshape(eng.n, idx.size)
-            store.put(eng, idx, pc, driver.run(pc, y0, plan_t, jumps, rates, t_out), dose, rows)
+            res = driver.run(pc, y0, plan_t, jumps, rates, t_out)
+            store.put(eng, idx, pc, res, dose, rows, order if driver.backend == "numba" else None)
     return store.result()
 
 

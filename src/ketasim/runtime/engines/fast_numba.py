@@ -3,9 +3,11 @@
 The integrator (engines/_rodas_kernel.py, on the Rosenbrock core of engines/rosenbrock.py) and
 the model's generated one-patient kernels
 (`rem1`, `rem_jac1` from model/codegen_fast.py: the same expressions as the NumPy engine's `rem`
-and `rem_jac`) are written as one module into the cache directory, named by a hash of its
-text, and imported from there; numba caches the machine code beside it, so only the first
-process on a machine pays the compilation (`last_compile_s` reports it).
+and `rem_jac`; `outputs1` from model/codegen.py: the outputs, as the NumPy `outputs`; the
+linear part and the sparse LU generated here) are written as one module into the cache
+directory, named by a hash of its text, and imported from there; numba caches the machine code
+beside it, so only the first process on a machine pays the compilation (`last_compile_s`
+reports it).
 
 Cache directory: $KETASIM_CACHE_DIR, else $XDG_CACHE_HOME/ketasim, else ~/.cache/ketasim
 (a temporary directory when none is writable).
@@ -59,8 +61,9 @@ def cache_dir() -> Path:
 def _module_source(eng: CompiledEngine) -> str:
     generated = eng.cf.info.scalar_source.replace("def rem1(", "@njit(**_JIT)\ndef rem1(")
     generated = generated.replace("def rem_jac1(", "@njit(**_JIT)\ndef rem_jac1(")
+    outputs = eng.cm.outputs_kernel.replace("def outputs1(", "@njit(**_JIT)\ndef outputs1(")
     return (_KERNEL_FILE.read_text() + "\n\n# -- generated from the model description (model/codegen.py) --\n\n\n"
-            + generated + "\n\n" + generated_linear_lu(eng))
+            + generated + "\n\n" + generated_linear_lu(eng) + "\n\n" + outputs)
 
 
 def is_cached(model: Model) -> bool:
@@ -179,9 +182,40 @@ def generated_linear_lu(eng: CompiledEngine) -> str:
     return "\n".join(src) + "\n"
 
 
+def per_state(tol: float | np.ndarray, n: int) -> np.ndarray:
+    """A tolerance as one contiguous value per state (a scalar is the same for every state)."""
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(tol, dtype=float).reshape(-1), (n,)))
+
+
+def outputs(eng: CompiledEngine, t_out: np.ndarray, rec: np.ndarray, rows: np.ndarray | None,
+            p: np.ndarray, sel: np.ndarray) -> np.ndarray | None:
+    """The outputs `sel` (positions in the model's outputs) at the output times, shape (len(sel), m,
+    n_times), from a chunk's record `rec` (m, n_times, recorded rows) and its parameters p
+    (n_params, m), with the compiled `outputs1` (the same expressions as the NumPy `outputs`);
+    None when numba cannot compile them."""
+    from numba.core.errors import NumbaError
+
+    mod = kernel_module(eng)
+    if not mod.all_outputs.signatures:
+        try:
+            mod.all_outputs.compile("(float64[::1], float64[:, :, ::1], intp[::1], int64, float64[:, ::1], "
+                                    "intp[::1], int64, float64[:, :, ::1])")
+        except NumbaError:
+            return None
+    rec_rows = np.arange(eng.n, dtype=np.intp) if rows is None else np.asarray(rows, dtype=np.intp)
+    m, nt = rec.shape[0], rec.shape[1]
+    n_out = eng.cm.outputs_kernel.count("\n    _o_[")
+    sel = np.ascontiguousarray(sel, dtype=np.intp)
+    o = np.empty((m, nt, sel.size))
+    mod.all_outputs(np.ascontiguousarray(t_out, dtype=float), np.ascontiguousarray(rec), rec_rows, eng.n,
+                    np.ascontiguousarray(p.T, dtype=float), sel, n_out, o)
+    return o.transpose(2, 0, 1)
+
+
 def integrate_chunk(eng: CompiledEngine, tab: Tableau, p: np.ndarray, y0: np.ndarray, plan_t: np.ndarray,
-                    jumps: np.ndarray, rates: np.ndarray, t_out: np.ndarray, rtol: float, atol: float,
-                    max_steps: int, rows: np.ndarray | None, dense: bool, threads: int = 1) -> ChunkRecord:
+                    jumps: np.ndarray, rates: np.ndarray, t_out: np.ndarray, rtol: float | np.ndarray,
+                    atol: float | np.ndarray, max_steps: int, rows: np.ndarray | None, dense: bool,
+                    threads: int = 1) -> ChunkRecord:
     """Integrate the patients of one chunk (columns of p and y0) with the compiled kernel.
 
     Patients are independent: `threads` > 1 splits them into contiguous slices run on threads,
@@ -209,7 +243,8 @@ def integrate_chunk(eng: CompiledEngine, tab: Tableau, p: np.ndarray, y0: np.nda
     st = (*structure(eng), rec)
     args = (cc, aa, bb, ww, np.ascontiguousarray(y.T), np.ascontiguousarray(u.T), stops, stop_plan,
             np.ascontiguousarray(jumps.transpose(2, 0, 1)), np.ascontiguousarray(rates.transpose(2, 0, 1)),
-            np.ascontiguousarray(t_out, dtype=float), k0, st, tableau_arrays(tab), float(rtol), float(atol),
+            np.ascontiguousarray(t_out, dtype=float), k0, st, tableau_arrays(tab), per_state(rtol, eng.n),
+            per_state(atol, eng.n),
             int(max_steps), CONTROL.as_array(), out, status, fail_t, res.steps, res.rejected)
     if not mod.integrate.signatures:  # first call: compile or load from numba's cache
         mod.integrate.compile(tuple(numba.typeof(v) for v in args))

@@ -305,12 +305,14 @@ def _advance(run: _Run, a: _Active, res: ChunkRecord) -> np.ndarray:
 
 
 def integrate(eng: CompiledEngine, tab: Tableau, ctx: Ctx, y: np.ndarray, plan_t: np.ndarray, jumps: np.ndarray,
-              rates: np.ndarray, t_out: np.ndarray, rtol: float, atol: float, max_steps: int,
-              rows: np.ndarray | None = None, dense: bool = True) -> ChunkRecord:
+              rates: np.ndarray, t_out: np.ndarray, rtol: float | np.ndarray, atol: float | np.ndarray,
+              max_steps: int, rows: np.ndarray | None = None, dense: bool = True) -> ChunkRecord:
     """Integrate one chunk of patients (the columns of y) from t = 0 through t_out.
 
-    The states at the output times are recorded for the state `rows` only (None: all)."""
+    The tolerances are scalars or one value per state. The states at the output times are
+    recorded for the state `rows` only (None: all)."""
     m = y.shape[1]
+    rtol, atol = (np.asarray(v, dtype=float).reshape(-1, 1) if np.ndim(v) else float(v) for v in (rtol, atol))
     res = ChunkRecord.empty(m, t_out.size, y.shape[0] if rows is None else rows.size)
     sched = stop_schedule(plan_t, jumps, rates, t_out, y, dense)
     if sched.u0 is not None:

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
 from ketasim.model.codegen import CompiledModel, compile_model
 from ketasim.model.description import Model
@@ -58,6 +57,8 @@ def simulate_reference(
     jac = None
     if analytic_jacobian:
         jac = dense_jacobian(model, p)
+    from scipy.integrate import solve_ivp  # (imported here: a second of import that fast-engine runs skip)
+
     x = np.asarray(cm.initial(p), dtype=float)
     u = np.zeros(len(model.inputs))
     t_end = float(t_out[-1])
