@@ -69,8 +69,8 @@ SCALES: dict[str, Scale] = {
               "item map ITEM_POINTS; linking error SD 1 point per patient (A, 0.5-2)",
               "Hamilton core subscale (6 items)", patient_sd=1.0),
         Scale("BDI", 0, 63, 0.95, 1.0, 3.0,
-              "Uher et al. 2008, Psychol Med 38:289 (self-report tracks MADRS, lower responsiveness); line assumed (A); "
-              "item map ITEM_POINTS; self-report discordance SD 5 points per patient (A, 3-7; clinician vs "
+              "Uher et al. 2008, Psychol Med 38:289 (self-report tracks MADRS, lower responsiveness); line assumed (A);"
+              " item map ITEM_POINTS; self-report discordance SD 5 points per patient (A, 3-7; clinician vs "
               "self-report r about 0.6-0.7, Uher 2008)",
               "Beck Depression Inventory II (self-report)", patient_sd=5.0),
         Scale("QIDS_SR16", 0, 27, 0.59, 0.0, 1.5,

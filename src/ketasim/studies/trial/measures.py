@@ -38,7 +38,7 @@ _LABELS = {
     "CADSS": "CADSS dissociation score (0-92)",
     "suicidal_ideation": "suicidal thoughts, MADRS item 10 (0-6)",
     "QIDS_SR16": "QIDS-SR16 total score (0-27)",
-    **{m: f"MADRS item {i}, {name} (0-6)" for i, (m, name) in enumerate(zip(ITEM_MEASURES, MADRS_ITEMS), start=1)},
+    **{m: f"MADRS item {i + 1}, {MADRS_ITEMS[i]} (0-6)" for i, m in enumerate(ITEM_MEASURES)},
     "SBP": "systolic blood pressure",
     "DBP": "diastolic blood pressure",
 }
