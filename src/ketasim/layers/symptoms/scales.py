@@ -56,8 +56,8 @@ SCALES: dict[str, Scale] = {
     for s in [
         Scale("MADRS", 0, 60, 1.0, 0.0, 2.0,
               "Montgomery & Asberg 1979 (10 items 0-6); visit-to-visit rater SD about 2 points (A, range 1-3): with "
-              "a TRD baseline SD of 5-6 points this gives a test-retest ICC of about 0.9 (MADRS test-retest "
-              "0.91-0.96, Johnson et al. 2020 J Clin Psychiatry; inter-rater ICC 0.86-0.97, reviews)",
+              "a TRD baseline SD of 5-6 points this gives a test-retest ICC of about 0.9 (MADRS test-retest ICC "
+              "0.91 and 0.96 with 24-h recall in TRD, Johnson et al., J Clin Psychiatry; inter-rater ICC about 0.9, A)",
               "Montgomery-Asberg Depression Rating Scale"),
         Scale("HDRS17", 0, 52, 0.72, 0.5, 1.8,
               "Leucht et al. 2018, J Affect Disord 226:326 (MADRS 10/20/31 ~ HAMD-17 7/14/23), linear fit (A); "
