@@ -3,7 +3,8 @@
 Concentration measures (ng/mL) are model outputs of the same name (`plasma_ketamine`, ...).
 Scores (MADRS, HDRS17, HAMD6, BDI, QIDS_SR16, CADSS) are continuous model outputs that a rater
 records as bounded whole numbers with rater noise (ketasim.layers.symptoms.scales); HDRS17, HAMD6,
-BDI and QIDS_SR16 also carry the patient's between-scale discordance (drawn once per patient).
+BDI and QIDS_SR16 also carry the patient's between-scale discordance (drawn once per patient;
+none on the baseline scale, whose entry score defines the patient's severity).
 The MADRS items MADRS_item1..10 are ten whole numbers 0-6 that sum to the recorded MADRS total
 (scales.record_items); suicidal_ideation is the recorded item 10. SBP/DBP are model outputs in
 mmHg, read as whole mmHg (no extra noise). At time zero the baseline scale shows the baseline
@@ -100,8 +101,9 @@ def _score(patient: Patient, m: str, v: np.ndarray, rng: np.random.Generator,
            item_rng: np.random.Generator) -> np.ndarray:
     """One scale as recorded: latent + the patient's scale discordance + visit noise, whole and bounded."""
     scale = SCALES[m]
-    if scale.patient_sd > 0:
-        v = v + item_rng.normal(0.0, scale.patient_sd)
+    if scale.patient_sd > 0:  # drawn for every patient (fixed order); not on the scale that defined severity
+        b = item_rng.normal(0.0, scale.patient_sd)
+        v = v + (0.0 if m == patient.baseline_scale else b)
     rec = scale.record(v, item_rng if m in _SECOND_STREAM else rng)
     if m == patient.baseline_scale:
         rec[0] = patient.baseline_score  # grid starts at time zero
