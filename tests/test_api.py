@@ -327,7 +327,9 @@ def test_hypotheses_drugs_limits_and_openapi(client: TestClient) -> None:
     assert client.get("/api/v1/limits").json()["max_trial_patients"] == Limits().max_trial_patients
     exposure = client.get("/api/v1/measures", params={"layers": "exposure"}).json()
     assert "plasma_ketamine" in exposure and "MADRS" not in exposure
-    assert set(exposure) <= set(client.get("/api/v1/measures").json())
+    every = client.get("/api/v1/measures").json()
+    assert set(exposure) <= set(every)
+    assert {"MADRS_item1", "MADRS_item10", "suicidal_ideation", "QIDS_SR16"} <= set(every)  # the trial's own list
     assert client.get("/api/v1/measures", params={"species": "dog"}).status_code == 422
     doc = client.get("/openapi.json").json()
     for path in ("/api/v1/simulate", "/api/v1/trials", "/api/v1/trials/{trial_id}",

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import sympy as sp
 
+from ketasim.layers.symptoms.items import items_markdown
 from ketasim.model.description import FLAGS, Model, Param
 
 REGENERATE = "PYTHONPATH=src python -m ketasim.runtime.model_docs docs/model.md"
@@ -251,6 +252,8 @@ def model_markdown(model: Model | None = None) -> str:
     for layer in layers:
         params = [p for p in m.params if p_layer[p.name] == layer]
         out += _layer_section(m, layer, params, tex)
+        if layer == "symptoms" and "MADRS_item1" in m.outputs:
+            out += items_markdown()
     unused = [p for p in m.params if p_layer[p.name] is None]
     if unused:
         out += ["## Parameters outside the equations", "",

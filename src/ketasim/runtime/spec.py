@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from ketasim.layers.symptoms.scales import DEPRESSION_SCALES, SCALES
+from ketasim.layers.symptoms.scales import DEPRESSION_SCALES, ITEM_MEASURES, SCALES
 from ketasim.model.errors import UserError, yaml_error_parts
 from ketasim.model.species import SPECIES
 from ketasim.runtime import limits as lim
@@ -62,7 +62,7 @@ LAYERS = ("all", "exposure")
 _ANALYTES = ("ketamine", "s_ketamine", "r_ketamine", "norketamine", "hnk", "2r6r_hnk", "dhnk")
 CONCENTRATION_MEASURES = tuple(f"{site}_{a}" for site in ("plasma", "brain") for a in _ANALYTES)
 #: rated scores (whole numbers on the scale's range) and vital signs
-SCORE_MEASURES = ("MADRS", "HDRS17", "HAMD6", "BDI", "CADSS", "suicidal_ideation")
+SCORE_MEASURES = ("MADRS", "HDRS17", "HAMD6", "BDI", "CADSS", "suicidal_ideation", *ITEM_MEASURES, "QIDS_SR16")
 VITAL_MEASURES = ("SBP", "DBP")
 MEASURES = SCORE_MEASURES + VITAL_MEASURES + CONCENTRATION_MEASURES
 

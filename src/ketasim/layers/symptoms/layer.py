@@ -9,13 +9,15 @@ MADRS = MADRS0 x (1 - placebo) x (1 - antidepressant_effect).
   sedation: unblinding), so active placebo and ketamine raise it, saline and memantine do not.
 CADSS follows GluN2C-weighted NMDAR engagement through a short lag, with tolerance; pressure
 follows unbound effect-site ketamine through a lag (S more pressor than R).
-Other scales come from MADRS through ketasim.layers.symptoms.scales (published linking).
+MADRS items (MADRS_item1..10) share the MADRS latent with their own dynamics, and HDRS17,
+HAMD6, BDI, QIDS_SR16 and suicidal_ideation are read from them: ketasim.layers.symptoms.items
+(item lets mi_x{i}, mi_c{i}, mi_{i}, i = 1..10, are built there).
 """
 
 from __future__ import annotations
 
+from ketasim.layers.symptoms.items import add_items
 from ketasim.layers.symptoms.parameters import parameter_table
-from ketasim.layers.symptoms.scales import SCALES
 from ketasim.layers.targets.mechanisms import loss
 from ketasim.model.description import ModelBuilder
 from ketasim.model.motifs import pos
@@ -64,12 +66,11 @@ def add_symptoms(b: ModelBuilder, species: str, hypothesis: str, families: set[s
     b.rate("bp_e", "(C_sym - bp_e)/tau_bp")
     b.let("d_sbp", f"bp_max*bp_e**n_bp/(bp_e**n_bp + bp50**n_bp){loss(b, 'drug_alpha2')}", "mmHg", "SBP rise")
     b.output("MADRS", "madrs", "points", "MADRS (continuous; the rater rounds it)")
-    for name in ("HDRS17", "HAMD6", "BDI", "suicidal_ideation"):
-        sc = SCALES[name]
-        b.output(name, f"{sc.slope!r}*madrs + {sc.intercept!r}", "points", f"{sc.description} (from MADRS)")
+    add_items(b)
     b.output("CADSS", "cadss", "points", "dissociation (CADSS, 0-92)")
     b.output("SBP", "SBP0 + d_sbp - mdz_bp*mdz_occ", "mmHg", "systolic blood pressure")
     b.output("DBP", "DBP0 + dbp_ratio*(d_sbp - mdz_bp*mdz_occ)", "mmHg", "diastolic blood pressure")
     b.output("sedation", "sedation", "dimensionless", "sedation (0..1)")
     b.output("antidepressant_effect", "ad", "dimensionless", "fraction of baseline severity removed by drug")
     b.output("placebo_effect", "placebo", "dimensionless", "fraction of severity removed by placebo")
+

@@ -93,4 +93,44 @@ def parameter_table() -> list[Param]:
           "DBP rise relative to SBP rise"),
         A("mdz_bp", 5.0, "mmHg", 0.0, 10.0, "benzodiazepine sedation lowers pressure slightly (assumed)",
           "SBP fall at full benzodiazepine occupancy"),
+        *item_parameters(),  # last: their random effects are drawn after every other parameter's
+    ]
+
+
+#: typical baseline MADRS item profile of a TRD population (points, total 36), items 1..10
+ITEM_PROFILE = (4.0, 4.5, 3.7, 3.4, 2.4, 3.9, 4.1, 4.3, 3.8, 1.9)
+_PROFILE_SRC = ("assumed typical TRD baseline item means (core items 3.8-4.5, inner tension and sleep 3.4-3.7, "
+                "appetite about 2.4, suicidal thoughts about 2 in trials that do not select for suicidality); "
+                "range +-1 point; no item-level TRD table located")
+#: between-patient SD (log scale) of the baseline item profile for the items that vary most between patients
+_ITEM_IIV = {3: 0.3, 4: 0.4, 5: 0.5, 10: 0.8}
+
+
+def item_parameters() -> list[Param]:
+    """MADRS item profile and the item dynamics (docs/model.md, layer symptoms)."""
+    rows = [A(f"mi_w{i}", w, "dimensionless", max(w - 1.0, 0.3), w + 1.0, _PROFILE_SRC,
+              f"typical baseline weight of MADRS item {i} (points of a 36-point total)",
+              **({"iiv": _ITEM_IIV[i], "iiv_source": "A: items vary between patients (item 10 from 0 to 6 at "
+                  "entry; tension, sleep and appetite by subtype), SD(log) range 0.2-1.0"} if i in _ITEM_IIV else {}))
+            for i, w in enumerate(ITEM_PROFILE, start=1)]
+    return rows + [
+        A("s_si", 1.3, "dimensionless", 1.0, 2.0, "Wilkinson et al. 2018, Am J Psychiatry 175:150 (IPD meta-analysis: "
+          "SI item effect at day 1 at least as large as the total's, relative to baseline); value assumed",
+          "sensitivity of the suicidal-thoughts item to the drug effect (exponent of 1 - ad)"),
+        A("g_si_q", 0.5, "dimensionless", 0.0, 0.9, "Ballard et al. 2014, J Psychiatr Res 58:161 (anti-SI effect of "
+          "ketamine partly independent of depressive symptoms); mechanism (fast AMPAR potentiation) assumed",
+          "extra relief of suicidal thoughts per unit fast potentiation q (hours; in patients with a deficit)"),
+        A("g_si_x", 0.15, "dimensionless", 0.0, 0.4, "assumed: the perceptible experience (and its expectancy) "
+          "eases suicidal thoughts transiently, also after an active placebo",
+          "extra relief of suicidal thoughts per unit remembered perceptible experience X_perc"),
+        A("s_anh", 1.3, "dimensionless", 1.0, 1.8, "Lally et al. 2014, Transl Psychiatry 4:e469 (anti-anhedonic "
+          "effect of ketamine within hours, independent of other symptoms); value assumed",
+          "sensitivity of the inability-to-feel item to the synaptic route (exponent of 1 - ad)"),
+        A("g_anx_bz", 0.4, "dimensionless", 0.1, 0.8, "benzodiazepines are anxiolytic within the hour "
+          "(pharmacology); value assumed", "inner-tension relief at full benzodiazepine occupancy"),
+        A("tau_sleep", 2.0, "h", 0.5, 6.0, "Duncan et al. 2013, Int J Neuropsychopharmacol 16:301 (slow-wave "
+          "activity rises the first night after ketamine, with BDNF); rate assumed",
+          "time constant with which the sleep item follows the drug effect during the sleep period"),
+        A("tau_app", 3.0, "d", 1.0, 7.0, "assumed: appetite and weight items improve later than mood items "
+          "(neurovegetative lag)", "lag of the appetite item behind the drug effect"),
     ]

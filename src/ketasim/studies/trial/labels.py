@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ketasim.layers.symptoms.scales import DEPRESSION_SCALES
+from ketasim.layers.symptoms.scales import DEPRESSION_SCALES, ITEM_MEASURES
 from ketasim.runtime.spec import Endpoint
 from ketasim.studies.trial.measures import measure_label
 
@@ -56,7 +56,7 @@ def sign_convention(e: Endpoint, a: str, b: str) -> str:
         return f"positive: more {_RESPONSE[e.kind]} with {a}"
     if e.kind == "time_to_relapse":
         return f"positive: later relapse with {a}"
-    if e.measure in DEPRESSION_SCALES + ("suicidal_ideation",):
+    if e.measure in DEPRESSION_SCALES + ITEM_MEASURES + ("suicidal_ideation",):
         if e.kind in ("change", "percent_change"):
             return f"negative: larger improvement with {a}"
         if e.kind == "value":

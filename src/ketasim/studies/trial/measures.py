@@ -1,10 +1,15 @@
 """Measures: which model outputs a trial can report, and what a rater records from them.
 
 Concentration measures (ng/mL) are model outputs of the same name (`plasma_ketamine`, ...).
-Scores (MADRS, HDRS17, HAMD6, BDI, CADSS, suicidal_ideation) are continuous model outputs that
-a rater records as bounded whole numbers with rater noise (ketasim.layers.symptoms.scales); SBP/DBP are model
-outputs in mmHg, read as whole mmHg (no extra noise). At time zero the baseline scale shows the
-baseline score drawn for the patient (what was written at entry).
+Scores (MADRS, HDRS17, HAMD6, BDI, QIDS_SR16, CADSS) are continuous model outputs that a rater
+records as bounded whole numbers with rater noise (ketasim.layers.symptoms.scales); HDRS17, HAMD6,
+BDI and QIDS_SR16 also carry the patient's between-scale discordance (drawn once per patient;
+none on the baseline scale, whose entry score defines the patient's severity).
+The MADRS items MADRS_item1..10 are ten whole numbers 0-6 that sum to the recorded MADRS total
+(scales.record_items); suicidal_ideation is the recorded item 10. SBP/DBP are model outputs in
+mmHg, read as whole mmHg (no extra noise). At time zero the baseline scale shows the baseline
+score drawn for the patient (what was written at entry). The rater stream of the original scales
+(`Patient.rater_rng`) draws as before; items, QIDS-SR16 and discordance use `Patient.item_rng`.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ketasim.layers.exposure.comparators import LIBRARY
-from ketasim.layers.symptoms.scales import SCALES
+from ketasim.layers.symptoms.scales import ITEM_MEASURES, MADRS_ITEMS, SCALES, record_items
 from ketasim.model.description import Model
 from ketasim.model.errors import UserError
 from ketasim.runtime.spec import CONCENTRATION_MEASURES, MEASURES, SCORE_MEASURES, VITAL_MEASURES, TrialSpec
@@ -33,6 +38,8 @@ _LABELS = {
     "BDI": "BDI total score (0-63)",
     "CADSS": "CADSS dissociation score (0-92)",
     "suicidal_ideation": "suicidal thoughts, MADRS item 10 (0-6)",
+    "QIDS_SR16": "QIDS-SR16 total score (0-27)",
+    **{m: f"MADRS item {i + 1}, {MADRS_ITEMS[i]} (0-6)" for i, m in enumerate(ITEM_MEASURES)},
     "SBP": "systolic blood pressure",
     "DBP": "diastolic blood pressure",
 }
@@ -85,21 +92,44 @@ def check_available(spec: TrialSpec, available: list[str]) -> None:
                         f"available: {', '.join(available) or 'none'}")
 
 
+#: recorded through the second rater stream (the first keeps its draws for the original scales)
+_SECOND_STREAM = ("QIDS_SR16",)
+_FROM_ITEMS = (*ITEM_MEASURES, "suicidal_ideation")
+
+
+def _score(patient: Patient, m: str, v: np.ndarray, rng: np.random.Generator,
+           item_rng: np.random.Generator) -> np.ndarray:
+    """One scale as recorded: latent + the patient's scale discordance + visit noise, whole and bounded."""
+    scale = SCALES[m]
+    if scale.patient_sd > 0:  # drawn for every patient (fixed order); not on the scale that defined severity
+        b = item_rng.normal(0.0, scale.patient_sd)
+        v = v + (0.0 if m == patient.baseline_scale else b)
+    rec = scale.record(v, item_rng if m in _SECOND_STREAM else rng)
+    if m == patient.baseline_scale:
+        rec[0] = patient.baseline_score  # grid starts at time zero
+    return rec
+
+
 def record(patient: Patient, outputs: dict[str, np.ndarray], measures: list[str]) -> dict[str, np.ndarray]:
     """What is written down for one patient at every grid time, measure by measure."""
-    rng = patient.rater_rng()
+    rng, item_rng = patient.rater_rng(), patient.item_rng()
     out: dict[str, np.ndarray] = {}
     for m in sorted(measures):  # fixed order of rater draws
         v = np.asarray(outputs[m], dtype=float)
+        if m in _FROM_ITEMS:
+            continue
         if m in SCALES:
-            rec = SCALES[m].record(v, rng)
-            if m == patient.baseline_scale:
-                rec[0] = patient.baseline_score  # grid starts at time zero
-            out[m] = rec
+            out[m] = _score(patient, m, v, rng, item_rng)
         elif m in VITAL_MEASURES:
             out[m] = np.rint(v)
         else:
             out[m] = v
+    if any(m in _FROM_ITEMS for m in measures):
+        total = out["MADRS"] if "MADRS" in out else _score(patient, "MADRS", outputs["MADRS"], item_rng, item_rng)
+        latent = np.column_stack([np.asarray(outputs[m], dtype=float) for m in ITEM_MEASURES])
+        items = record_items(latent, total, item_rng)
+        out.update({m: items[:, i] for i, m in enumerate(ITEM_MEASURES)})
+        out["suicidal_ideation"] = items[:, -1]
     return {m: out[m] for m in measures}
 
 

@@ -81,6 +81,10 @@ class Patient:
         """The stream of this patient's rater noise (independent of the model's size)."""
         return np.random.default_rng(self.rater_seed)
 
+    def item_rng(self) -> np.random.Generator:
+        """A second rater stream (MADRS items, QIDS-SR16, scale discordance): the first one's draws are unchanged."""
+        return np.random.default_rng([self.rater_seed, 1])
+
 
 def draw_covariates(population, rng: np.random.Generator) -> tuple[dict[str, float | str], dict[str, float], float]:
     """Draw one patient's covariates: (table columns, model covariates, recorded baseline score)."""
