@@ -68,9 +68,9 @@ def _glutamate(ctx: Context, target: Target) -> Outcome:
 
 @evaluator("bio-insula-dmn-connectivity")
 def _connectivity(ctx: Context, target: Target) -> Outcome:
-    """Recovery toward healthy (1) of insula-DMN connectivity, or synaptic_efficacy as its proxy."""
+    """Recovery toward healthy (1) of insula-DMN connectivity (the circuit's long-range AMPAR coupling)."""
     sim = typical(ctx, [standard()], grid((0.0, 24.0, 25), (24.0, 14 * 24.0, 27), extra=[48.0, 240.0]))
-    name = "insula_dmn_connectivity" if sim.has("insula_dmn_connectivity") else "synaptic_efficacy"
+    name = "insula_dmn_connectivity"
     y = sim.out(name)
     v0 = float(y[0])
     c = Checks()

@@ -8,6 +8,7 @@ the clinical targets) are simulated once.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -249,12 +250,21 @@ def to_internal(model: Model, values: Mapping[str, float], strict: bool) -> dict
 
 
 class Context:
-    """Hypothesis, seed and caches of one validate run."""
+    """Hypothesis, seed, parameter values and caches of one validate run.
 
-    def __init__(self, hypothesis: str = "default", n_patients: int = 60, seed: int = 20240611) -> None:
+    `params` (published units) replace the defaults of every model the run builds, so typical
+    subjects, baths and virtual populations alike carry them while the evaluators stay unchanged:
+    this is how a mutation test gives an evaluator a documented wrong value. A name no model of
+    the run has is ignored by that model (it may belong to another species or layer set); a name
+    written `species:name` (`mouse:CL_K_S`) acts on that species' models only.
+    """
+
+    def __init__(self, hypothesis: str = "default", n_patients: int = 60, seed: int = 20240611,
+                 params: Mapping[str, float] | None = None) -> None:
         self.hypothesis = hypothesis
         self.n_patients = int(n_patients)
         self.seed = int(seed)
+        self.params = {k: float(v) for k, v in (params or {}).items()}
         self._runs: dict[Any, Sim] = {}
         self._failed: dict[Any, Exception] = {}
         self.memo: dict[Any, Any] = {}
@@ -268,7 +278,9 @@ class Context:
     # models ------------------------------------------------------------------------------
     def model(self, species: str, pairs: frozenset[tuple[str, str]], layers: str = "all") -> Model:
         hyp = self.hypothesis if layers == "all" else "default"
-        return build_model(species, pairs, hyp, layers)
+        own = {k.partition(":")[2] or k: v for k, v in self.params.items()
+               if ":" not in k or k.startswith(species + ":")}
+        return with_defaults(build_model(species, pairs, hyp, layers), own)
 
     # one subject -------------------------------------------------------------------------
     def run(
@@ -385,6 +397,23 @@ class Context:
         if key not in self.memo:
             self.memo[key] = make()
         return self.memo[key]
+
+
+_MUTANTS: dict[Any, Model] = {}
+
+
+def with_defaults(model: Model, values: Mapping[str, float]) -> Model:
+    """`model` with the defaults of the named parameters replaced (published units; cached)."""
+    own = tuple(sorted((k, float(v)) for k, v in values.items() if k in model.param_index))
+    if not own:
+        return model
+    key = (id(model), own)
+    if key not in _MUTANTS:
+        new = dict(own)
+        params = [dataclasses.replace(p, value=new[p.name]) if p.name in new else p for p in model.params]
+        _MUTANTS[key] = dataclasses.replace(model, params=params)
+        _MUTANTS[(id(model), "base")] = model  # keeps the base alive so its id is not reused
+    return _MUTANTS[key]
 
 
 def events_for(doses: Sequence[Dose], weight_kg: float) -> list[DoseEvent]:
