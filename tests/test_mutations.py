@@ -67,8 +67,8 @@ MUTATIONS: dict[str, Mutation] = {
     # ------------------------------------------------------------------------------- circuit
     "circ-glutamate-inverted-u": Mutation({"g_anaes": 0.0}, "no anaesthetic suppression: glutamate rises at "
                                           "200 mg/kg as well"),
-    "circ-interneuron-first": Mutation({"tau_int": 60.0}, "interneuron rate time constant 30-fold too slow: "
-                                       "interneurons fall after pyramidal cells rise"),
+    "circ-interneuron-first": Mutation(NO_DISINHIBITION, "interneurons barely driven by NMDARs (no "
+                                       "disinhibition): no real interneuron fall before the pyramidal rise"),
     "circ-il-pfc-necessity": Mutation(NO_DISINHIBITION, "interneurons barely driven by NMDARs (no disinhibition): "
                                       "no control effect to abolish"),
     "circ-eeg-by-dose": Mutation({"D50_anaes": 0.05}, "anaesthetic threshold 5-fold too low: slow waves at the "
@@ -77,8 +77,8 @@ MUTATIONS: dict[str, Mutation] = {
                                      "open: ketamine cannot reach them within 1 h"),
     # ---------------------------------------------------------------------------- signalling
     "sig-mtorc1-timecourse": Mutation({"tau_mtor": 300.0}, "mTORC1 time constant 10-fold too slow: peak after 1 h"),
-    "sig-rapamycin-central-block": Mutation({"g_mecp2_prot": 3.0, "k_ins": 18.0}, "synaptic-protein synthesis "
-                                            "sustained by MeCP2 25-fold too strongly: growth bypasses mTORC1"),
+    "sig-rapamycin-central-block": Mutation({"hyp_trkb": 1.0, "g_td": 30.0}, "drug-bound TrkB drives AMPAR "
+                                            "insertion 10-fold too strongly: strengthening bypasses mTORC1"),
     "sig-eef2-bdnf": Mutation({"tau_eef2": 150.0, "tau_bdnf": 750.0}, "eEF2 and BDNF 10-fold too slow: "
                               "p-eEF2 minimum and BDNF rise after 1 h"),
     "sig-ampar-required": Mutation({"g_ampa": 0.0}, "pyramidal drive independent of AMPARs: NBQX cannot abolish "
@@ -87,7 +87,7 @@ MUTATIONS: dict[str, Mutation] = {
                                    probe="ketamine_nbqx"),
     "sig-erk-trkb-dose": Mutation({"erk_basal": 0.9}, "ERK almost entirely activity-independent",
                                   exempt=FAILING_TODAY, probe="p_erk_change_sub"),
-    "sig-gsk3-knockin": Mutation({"g_gsk_q": 0.0}, "potentiation decay independent of GSK3",
+    "sig-gsk3-knockin": Mutation({"k_ins": 0.18}, "AMPAR insertion 10-fold too slow",
                                  exempt=FAILING_TODAY, probe="knockin"),
     "sig-mecp2-prolongation": Mutation({"g_mec": 0.0, "g_mecp2_prot": 0.0}, "MeCP2-P neither protects new spines "
                                        "nor sustains synthesis: the knock-in loses nothing at 3 d"),
@@ -101,18 +101,18 @@ MUTATIONS: dict[str, Mutation] = {
     # ----------------------------------------------------------------------------- biomarker
     "bio-plasma-bdnf-4h": Mutation({"g_rel": 0.0, "g_bdnf_tl": 0.0, "hyp_disinh": 0.0}, "no activity-dependent "
                                    "BDNF release nor synthesis: BDNF flat at 4 h"),
-    "bio-evoked-gamma-responders": Mutation({"g_ampa": 0.0}, "AMPAR-mediated synaptic drive plays no part in the "
-                                            "evoked pyramidal response: responders' stronger synapses do not show"),
-    "bio-swa-first-night": Mutation({"sleep_mid": 5.0}, "sleep period placed 12 h off (clock in the wrong phase): "
-                                    "the 12-20 h window is daytime"),
-    "bio-glutamate-transient": Mutation({"tau_glu": 600.0}, "glutamate time constant 60-fold too slow: peak "
-                                        "after 2 h"),
+    "bio-evoked-gamma-responders": Mutation({"k_form": 0.0, "tau_q": 0.1}, "no spine regrowth and AMPAR "
+                                            "potentiation lost within minutes: no stronger synapses to evoke gamma"),
+    "bio-swa-first-night": Mutation({"g_swa_night": -1.0}, "sign error: sleep pressure lowers slow-wave activity"),
+    "bio-glutamate-transient": Mutation({"g_inh": 4.0}, "disinhibition gain 4.5-fold too small: no glutamate "
+                                        "rise"),
     "bio-insula-dmn-connectivity": Mutation({"k_elim_new": 0.08}, "new spines 10-fold too long-lived: "
                                             "connectivity not reverted by day 10"),
     "bio-hnk-not-predictive": Mutation({"CL_HNK": 5.0}, "HNK clearance 10-fold too low",
                                        exempt=FAILING_TODAY, probe="hnk_230min_mean"),
     # ------------------------------------------------------------------------------ clinical
-    "clin-onset": Mutation({"k_ins": 0.018}, "AMPAR insertion 100-fold too slow: separation only after 4 h"),
+    "clin-onset": Mutation({"k_ins": 0.018, "cad_ref": 1000.0, "sed_ref": 100.0}, "AMPAR insertion 100-fold too "
+                           "slow and the drug imperceptible: separation only after 4 h"),
     "clin-peak-effect-size": Mutation({"e_max": 0.2}, "maximal relief per repaired deficit 4-fold too small"),
     "clin-single-dose-duration": Mutation({"k_elim_new": 0.08}, "new spines 10-fold too long-lived: superiority "
                                           "lasts beyond day 14"),

@@ -8,7 +8,6 @@ the clinical targets) are simulated once.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -252,8 +251,8 @@ def to_internal(model: Model, values: Mapping[str, float], strict: bool) -> dict
 class Context:
     """Hypothesis, seed, parameter values and caches of one validate run.
 
-    `params` (published units) replace the defaults of every model the run builds, so typical
-    subjects, baths and virtual populations alike carry them while the evaluators stay unchanged:
+    `params` (published units) replace the typical values of every model the run simulates, so
+    typical subjects, baths and virtual populations alike carry them while the evaluators stay unchanged:
     this is how a mutation test gives an evaluator a documented wrong value. A name no model of
     the run has is ignored by that model (it may belong to another species or layer set); a name
     written `species:name` (`mouse:CL_K_S`) acts on that species' models only.
@@ -278,9 +277,16 @@ class Context:
     # models ------------------------------------------------------------------------------
     def model(self, species: str, pairs: frozenset[tuple[str, str]], layers: str = "all") -> Model:
         hyp = self.hypothesis if layers == "all" else "default"
+        return build_model(species, pairs, hyp, layers)
+
+    def typical(self, model: Model, species: str) -> dict[str, float]:
+        """This run's parameter values that `model` (of `species`) has, in internal units.
+
+        They replace the typical values in the parameter vector (the compiled model is shared).
+        """
         own = {k.partition(":")[2] or k: v for k, v in self.params.items()
                if ":" not in k or k.startswith(species + ":")}
-        return with_defaults(build_model(species, pairs, hyp, layers), own)
+        return to_internal(model, own, strict=False)
 
     # one subject -------------------------------------------------------------------------
     def run(
@@ -311,7 +317,8 @@ class Context:
             raise self._failed[key]
         try:
             model = self.model(species, drugs_routes(doses, extra_drugs), layers)
-            values = {**to_internal(model, covariates, strict=False), **to_internal(model, overrides, strict=True)}
+            values = {**self.typical(model, species), **to_internal(model, covariates, strict=False),
+                      **to_internal(model, overrides, strict=True)}
             params = np.array(model.with_params(**values))
             weight = covariates.get("WT", REFERENCE_WEIGHT_KG[species])
             events = events_for(doses, weight)
@@ -353,7 +360,7 @@ class Context:
             return self.memo[key]
         pairs = frozenset((d, "iv") for d in drugs)
         model = self.model(species, pairs)
-        values = to_internal(model, overrides, strict=True)
+        values = {**self.typical(model, species), **to_internal(model, overrides, strict=True)}
         clamp_states: list[int] = []
         x_set: dict[int, float] = {}
         for analyte, c in conc_um.items():
@@ -363,7 +370,7 @@ class Context:
             values[ke0] = 0.0
             idx = model.state_index[state]
             clamp_states.append(idx)
-            x_set[idx] = float(c) / model.param(fu).internal_value
+            x_set[idx] = float(c) / values.get(fu, model.param(fu).internal_value)
         p = np.array(model.with_params(**values))
         cm = compile_model(model)
         x0 = np.asarray(cm.initial(p), float)
@@ -397,23 +404,6 @@ class Context:
         if key not in self.memo:
             self.memo[key] = make()
         return self.memo[key]
-
-
-_MUTANTS: dict[Any, Model] = {}
-
-
-def with_defaults(model: Model, values: Mapping[str, float]) -> Model:
-    """`model` with the defaults of the named parameters replaced (published units; cached)."""
-    own = tuple(sorted((k, float(v)) for k, v in values.items() if k in model.param_index))
-    if not own:
-        return model
-    key = (id(model), own)
-    if key not in _MUTANTS:
-        new = dict(own)
-        params = [dataclasses.replace(p, value=new[p.name]) if p.name in new else p for p in model.params]
-        _MUTANTS[key] = dataclasses.replace(model, params=params)
-        _MUTANTS[(id(model), "base")] = model  # keeps the base alive so its id is not reused
-    return _MUTANTS[key]
 
 
 def events_for(doses: Sequence[Dose], weight_kg: float) -> list[DoseEvent]:
