@@ -5,14 +5,27 @@ Values are in published units and replace the parameters' defaults in every mode
 context builds (`Context(params=...)`); `species:name` acts on that species only. Targets that
 fail with the default model today carry an `exempt` reason instead: their mutation must still
 change the evaluator's measured value (`probe` names the simulated quantity compared).
-`cheap` marks the entries run by tests/test_mutations.py inside the test suite; the others are
-run by `scripts/mutation_check.py` with the scorecard's own population sizes (docs/validation.md,
-"Mutation coverage"), because their evaluators simulate multi-week trials or large populations.
+IN_SUITE names the entries this module runs (typical subjects and baths: a few seconds each);
+every entry, these included, is run by `scripts/mutation_check.py` with the scorecard's own
+population sizes (docs/validation.md, "Mutation coverage"): the population targets simulate 60
+virtual patients per arm (and multi-week trials), too slow for the test suite. Entries with
+`where` = tests/test_testset.py are also run there.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ketasim.runtime.build import build_model
+from ketasim.studies.validation import evaluators as _registered  # noqa: F401
+from ketasim.studies.validation.core import Context
+from ketasim.studies.validation.scorecard import evaluate
+from ketasim.studies.validation.targets import load_targets, target_by_id
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -23,8 +36,7 @@ class Mutation:
     reason: str
     exempt: str = ""
     probe: str = ""
-    cheap: bool = True
-    where: str = field(default="tests/test_mutations.py")
+    where: str = "tests/test_mutations.py"
 
 
 KI_WEAK = {"Ki_K_S": 30.0, "Ki_K_R": 140.0}
@@ -54,7 +66,7 @@ MUTATIONS: dict[str, Mutation] = {
     "pk-mouse-halflife": Mutation({"mouse:CL_K_S": 0.034, "mouse:CL_K_R": 0.031}, "human clearance scaled to the "
                                   "mouse by body weight without allometry: half-life about 7-fold too long"),
     "pk-mouse-brain-occupancy": Mutation({"mouse:Kp_K": 0.65}, "brain:plasma ratio 10-fold too low",
-                                         exempt=FAILING_TODAY, probe="ketamine_60min_pct_of_peak"),
+                                         exempt=FAILING_TODAY, probe="ketamine_60min"),
     # ------------------------------------------------------------------------------- targets
     "tgt-hnk-no-nmdar-block": Mutation({"IC50_HNK_R": 0.46}, "(2R,6R)-HNK given ketamine's potency (100-fold too "
                                        "potent): blocks NMDARs at patient levels"),
@@ -67,8 +79,8 @@ MUTATIONS: dict[str, Mutation] = {
     # ------------------------------------------------------------------------------- circuit
     "circ-glutamate-inverted-u": Mutation({"g_anaes": 0.0}, "no anaesthetic suppression: glutamate rises at "
                                           "200 mg/kg as well"),
-    "circ-interneuron-first": Mutation(NO_DISINHIBITION, "interneurons barely driven by NMDARs (no "
-                                       "disinhibition): no real interneuron fall before the pyramidal rise"),
+    "circ-interneuron-first": Mutation({"g_inh": 0.0}, "no gain of disinhibition on pyramidal drive: pyramidal "
+                                       "cells do not rise after the interneurons fall"),
     "circ-il-pfc-necessity": Mutation(NO_DISINHIBITION, "interneurons barely driven by NMDARs (no disinhibition): "
                                       "no control effect to abolish"),
     "circ-eeg-by-dose": Mutation({"D50_anaes": 0.05}, "anaesthetic threshold 5-fold too low: slow waves at the "
@@ -88,7 +100,7 @@ MUTATIONS: dict[str, Mutation] = {
     "sig-erk-trkb-dose": Mutation({"erk_basal": 0.9}, "ERK almost entirely activity-independent",
                                   exempt=FAILING_TODAY, probe="p_erk_change_sub"),
     "sig-gsk3-knockin": Mutation({"k_ins": 0.18}, "AMPAR insertion 10-fold too slow",
-                                 exempt=FAILING_TODAY, probe="knockin"),
+                                 exempt=FAILING_TODAY, probe="effect_wt"),
     "sig-mecp2-prolongation": Mutation({"g_mec": 0.0, "g_mecp2_prot": 0.0}, "MeCP2-P neither protects new spines "
                                        "nor sustains synthesis: the knock-in loses nothing at 3 d"),
     # ------------------------------------------------------------------------------- synapse
@@ -104,8 +116,8 @@ MUTATIONS: dict[str, Mutation] = {
     "bio-evoked-gamma-responders": Mutation({"k_form": 0.0, "tau_q": 0.1}, "no spine regrowth and AMPAR "
                                             "potentiation lost within minutes: no stronger synapses to evoke gamma"),
     "bio-swa-first-night": Mutation({"g_swa_night": -1.0}, "sign error: sleep pressure lowers slow-wave activity"),
-    "bio-glutamate-transient": Mutation({"g_inh": 4.0}, "disinhibition gain 4.5-fold too small: no glutamate "
-                                        "rise"),
+    "bio-glutamate-transient": Mutation({"g_inh": 0.0}, "no gain of disinhibition on pyramidal drive: no "
+                                        "glutamate surge"),
     "bio-insula-dmn-connectivity": Mutation({"k_elim_new": 0.08}, "new spines 10-fold too long-lived: "
                                             "connectivity not reverted by day 10"),
     "bio-hnk-not-predictive": Mutation({"CL_HNK": 5.0}, "HNK clearance 10-fold too low",
@@ -121,7 +133,7 @@ MUTATIONS: dict[str, Mutation] = {
     "clin-pooled-response-timecourse": Mutation({"e_max": 0.2}, "maximal relief 4-fold too small"),
     "clin-bipolar-shorter": Mutation({"f_bipolar": 0.0}, "no faster spine loss in bipolar depression"),
     "clin-six-infusion-course": Mutation({"k_st_loss": 0.0, "k_elim_new": 0.08}, "consolidated spines never lost "
-                                         "and new ones 10-fold too stable: no relapse within 28 d", cheap=False),
+                                         "and new ones 10-fold too stable: no relapse within 28 d"),
     "clin-cadss-timecourse": Mutation({"tau_cad": 60.0}, "dissociation lag 15-fold too long: CADSS peaks late"),
     "clin-dissociation-concentration": Mutation({"cad50": 0.03}, "half-maximal engagement 10-fold too low: CADSS "
                                                 "saturates at 150-200 ng/mL"),
@@ -130,13 +142,13 @@ MUTATIONS: dict[str, Mutation] = {
     "clin-blood-pressure-transient": Mutation({"bp50": 0.045}, "pressor EC50 10-fold too low: SBP rise above "
                                               "25 mmHg"),
     "clin-memantine-negative": Mutation({"tau_adapt": 2400.0}, "no adaptation of interneurons to sustained block: "
-                                        "memantine disinhibits like ketamine", cheap=False),
+                                        "memantine disinhibits like ketamine"),
     "clin-anaesthetic-dose-negative": Mutation({"g_anaes": 0.0}, "no anaesthetic suppression: the 2 mg/kg bolus "
                                                "excites and helps more than 0.5 mg/kg"),
     "clin-ssri-slow-onset": Mutation({"tau_ssri": 2.8}, "SSRI adaptation 10-fold too fast",
-                                     exempt=FAILING_TODAY, probe="median_weeks_to_response", cheap=False),
-    "clin-lithium-no-prolongation": Mutation({"g_gsk_q": 6.0}, "potentiation decay 6-fold more GSK3-dependent: "
-                                             "lithium prolongs the effect"),
+                                     exempt=FAILING_TODAY, probe="time_to_response_weeks"),
+    "clin-lithium-no-prolongation": Mutation({"hyp_gsk3": 1.0}, "strengthening gated by remembered GSK3 "
+                                             "inhibition: lithium's GSK3 inhibition prolongs the effect"),
     "clin-naltrexone-contested": Mutation({"hyp_opioid": 0.0, "Ki_K_S": 3.0}, "S-ketamine affinity 10-fold "
                                           "too weak", exempt="fails with the default model since its rule no longer "
                                           "depends on the hypothesis: naltrexone does not blunt the default variant",
@@ -145,44 +157,42 @@ MUTATIONS: dict[str, Mutation] = {
                                                  "arketamine dissociates like esketamine"),
     # ---------------------------------------------------------------------------- test set
     "test-clin-fava-low-dose": Mutation(KI_WEAK, "channel-site Ki 100-fold too weak", exempt=FAILING_TODAY,
-                                        probe="d_0.1", cheap=False),
+                                        probe="d_0.1"),
     "test-clin-fava-dose-pattern": Mutation(KI_WEAK, "channel-site Ki 100-fold too weak: no dose separates",
-                                            cheap=False, where="tests/test_testset.py"),
+                                            where="tests/test_testset.py"),
     "test-clin-lapidus-intranasal": Mutation(KI_WEAK, "channel-site Ki 100-fold too weak", exempt=FAILING_TODAY,
-                                             probe="difference", cheap=False),
-    "test-clin-daly-esketamine-2h": Mutation({"Ki_K_S": 30.0}, "S-ketamine Ki 100-fold too weak: no 2-h effect",
-                                             cheap=False),
-    "test-clin-daly-esketamine-24h": Mutation({"Ki_K_S": 30.0}, "S-ketamine Ki 100-fold too weak", cheap=False,
+                                             probe="difference"),
+    "test-clin-daly-esketamine-2h": Mutation({"Ki_K_S": 30.0}, "S-ketamine Ki 100-fold too weak: no 2-h effect"),
+    "test-clin-daly-esketamine-24h": Mutation({"Ki_K_S": 30.0}, "S-ketamine Ki 100-fold too weak",
                                               where="tests/test_testset.py"),
     "test-clin-daly-esketamine-day8": Mutation({"Ki_K_S": 30.0}, "S-ketamine Ki 100-fold too weak: no dose-"
-                                               "response at day 8", cheap=False),
+                                               "response at day 8"),
     "test-clin-transform1": Mutation({"Ki_K_S": 30.0}, "S-ketamine Ki 100-fold too weak", exempt=FAILING_TODAY,
-                                     probe="responders_56mg", cheap=False),
+                                     probe="responders_56mg"),
     "test-clin-transform2": Mutation({"Ki_K_S": 30.0}, "S-ketamine Ki 100-fold too weak", exempt=FAILING_TODAY,
-                                     probe="madrs_difference", cheap=False),
+                                     probe="madrs_difference"),
     "test-clin-transform3-elderly": Mutation({"Ki_K_S": 30.0}, "S-ketamine Ki 100-fold too weak",
-                                             exempt=FAILING_TODAY, probe="madrs_difference", cheap=False),
+                                             exempt=FAILING_TODAY, probe="madrs_difference"),
     "test-clin-esketamine-japan": Mutation({"Ki_K_S": 30.0}, "S-ketamine Ki 100-fold too weak",
-                                           exempt=FAILING_TODAY, probe="difference_84mg", cheap=False),
+                                           exempt=FAILING_TODAY, probe="difference_84mg"),
     "test-clin-sustain1-relapse": Mutation({"k_st_loss": 2.0}, "consolidated spines lost 100-fold too fast",
-                                           exempt=FAILING_TODAY, probe="relapse_stopped", cheap=False),
+                                           exempt=FAILING_TODAY, probe="relapse_stopped"),
     "test-clin-singh-frequency": Mutation(KI_WEAK, "channel-site Ki 100-fold too weak", exempt=FAILING_TODAY,
-                                          probe="change_twice", cheap=False),
+                                          probe="change_twice"),
     "test-clin-canuso-suicidal": Mutation({"Ki_K_S": 30.0}, "S-ketamine Ki 100-fold too weak",
-                                          exempt=FAILING_TODAY, probe="difference_4h", cheap=False),
+                                          exempt=FAILING_TODAY, probe="difference_4h"),
     "test-clin-aspire1": Mutation({"Ki_K_S": 30.0}, "S-ketamine Ki 100-fold too weak", exempt=FAILING_TODAY,
-                                  probe="difference_24h", cheap=False),
-    "test-clin-grunebaum-suicidal-ideation": Mutation(KI_WEAK, "channel-site Ki 100-fold too weak", cheap=False,
+                                  probe="difference_24h"),
+    "test-clin-grunebaum-suicidal-ideation": Mutation(KI_WEAK, "channel-site Ki 100-fold too weak",
                                                       where="tests/test_testset.py"),
     "test-clin-leal-arketamine": Mutation({"Ki_K_R": 140.0}, "R-ketamine Ki 100-fold too weak",
-                                          exempt=FAILING_TODAY, probe="change", cheap=False),
+                                          exempt=FAILING_TODAY, probe="change"),
     "test-clin-domany-oral": Mutation(KI_WEAK, "channel-site Ki 100-fold too weak", exempt=FAILING_TODAY,
-                                      probe="change_ketamine", cheap=False),
+                                      probe="change_ketamine"),
     "test-clin-lanicemine-adjunctive": Mutation({"Ki_LAN": 0.025, "f_trap_LAN": 0.86}, "lanicemine 100-fold too "
-                                                "potent and trapped like ketamine: it separates from placebo",
-                                                cheap=False),
+                                                "potent and trapped like ketamine: it separates from placebo"),
     "test-clin-traxoprodil": Mutation({"Ki_TRX": 1.0}, "traxoprodil 100-fold too weak", exempt=FAILING_TODAY,
-                                      probe="difference", cheap=False),
+                                      probe="difference"),
     "test-pk-oral-25mg": Mutation({"F_oral_S": 0.5, "F_oral_R": 0.5}, "oral first pass ignored",
                                   exempt=FAILING_TODAY, probe="ketamine_cmax"),
     "test-pk-sublingual-25mg": Mutation({"Fsl_mucosal": 0.9}, "sublingual dose absorbed entirely through the mucosa",
@@ -190,6 +200,12 @@ MUTATIONS: dict[str, Mutation] = {
     "test-pk-oral-norketamine-auc": Mutation({"fm_fp": 0.1}, "first-pass extraction leaves the liver mostly as "
                                              "something other than norketamine", exempt=FAILING_TODAY,
                                              probe="auc_s"),
+    "test-clin-murrough-outcome-spread": Mutation({"e_max": 2.0}, "relief per repaired deficit 2.7-fold too large: "
+                                                  "the ketamine arm's outcomes spread too widely"),
+    "test-clin-daly-outcome-spread": Mutation({"e_max": 2.0}, "relief per repaired deficit 2.7-fold too large: "
+                                              "the esketamine arms' outcomes spread too widely"),
+    "test-clin-midazolam-remission-24h": Mutation({"pl_fast": 0.95}, "expectancy response 5-fold too large: most "
+                                                  "midazolam patients remit"),
 }
 
 #: targets no parameter can act on: the drug is not in the model, so the evaluator reports
@@ -203,5 +219,65 @@ NOT_SIMULABLE = {
 
 
 def probe_value(m: Mutation, simulated: dict) -> object:
-    """The simulated quantity an exempt entry compares (None when absent)."""
-    return simulated.get(m.probe) if m.probe else None
+    """The simulated quantity an exempt entry compares (every simulated number when it has no such key)."""
+    if m.probe and m.probe in simulated:
+        return simulated[m.probe]
+    return repr(sorted(simulated.items()))
+
+
+#: entries run inside the test suite (typical-subject and bath evaluators; about 1-3 CPU-s each)
+IN_SUITE = (
+    "pk-hum-ket-halflives", "pk-hum-ket-cmax-standard", "pk-hum-ket-clearance", "pk-hum-metabolite-tmax",
+    "pk-hum-hnk-persistence", "pk-hum-enantiomer-clearance", "pk-2r6r-hnk-origin", "pk-hum-oral-bioavailability",
+    "pk-hum-intranasal-esketamine", "pk-mouse-halflife", "circ-interneuron-first", "sig-mtorc1-timecourse",
+    "sig-mecp2-prolongation", "sig-gsk3-knockin", "syn-spines-24h", "syn-persistence", "syn-onset-precedes-spines",
+    "bio-plasma-bdnf-4h", "bio-glutamate-transient", "bio-insula-dmn-connectivity", "clin-cadss-timecourse",
+    "clin-naltrexone-contested", "test-pk-oral-25mg", "test-pk-sublingual-25mg", "test-pk-oral-norketamine-auc",
+)
+
+
+def test_every_scored_target_has_a_mutation_or_cannot_be_simulated() -> None:
+    """The table is exhaustive: every scored target (training and test) has an entry or is not simulable."""
+    scored = {t.id for t in load_targets() if t.scored}
+    assert set(MUTATIONS) | set(NOT_SIMULABLE) == scored
+    assert not set(MUTATIONS) & set(NOT_SIMULABLE)
+    assert set(IN_SUITE) <= set(MUTATIONS)
+    for tid, m in MUTATIONS.items():
+        assert m.params and m.reason, tid
+        assert Path(ROOT / m.where).exists(), tid
+
+
+def test_mutations_name_parameters_of_the_model() -> None:
+    """A misspelt name would silently leave the model unchanged."""
+    names = {p.name for sp in ("human", "mouse", "rat") for p in build_model(sp).params}
+    for tid, m in MUTATIONS.items():
+        for key in m.params:
+            assert (key.partition(":")[2] or key) in names, (tid, key)
+
+
+def test_not_simulable_targets_say_so() -> None:
+    ctx = Context(n_patients=4)
+    for tid in NOT_SIMULABLE:
+        r = evaluate(ctx, target_by_id(tid))
+        assert not r.passed and "not simulable" in r.detail, tid
+
+
+@pytest.fixture(scope="module")
+def default_context() -> Context:
+    return Context()
+
+
+@pytest.mark.parametrize("target_id", IN_SUITE)
+def test_documented_wrong_value_fails_the_evaluator(target_id: str, default_context: Context) -> None:
+    """The default passes (or, for an exempt target, the mutation moves what it measures) and the mutant fails."""
+    m = MUTATIONS[target_id]
+    target = target_by_id(target_id)
+    ok = evaluate(default_context, target)
+    bad = evaluate(Context(params=m.params), target)
+    assert not bad.passed, (target_id, m.reason, bad.detail)
+    assert bad.simulated, (target_id, bad.detail)  # failed by its rule, not by an error
+    if m.exempt:
+        assert not ok.passed, f"{target_id} passes now: remove its exemption"
+        assert probe_value(m, ok.simulated) != probe_value(m, bad.simulated), target_id
+    else:
+        assert ok.passed, (target_id, ok.detail)
