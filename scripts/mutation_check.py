@@ -38,7 +38,7 @@ def main() -> None:
     mutants: dict[tuple, Context] = {}
     rows = []
     for t in load_targets():
-        if not t.scored or t.id not in MUTATIONS or not fnmatch.fnmatch(t.id, args.only):
+        if not t.scored or t.id not in MUTATIONS or not any(fnmatch.fnmatch(t.id, p) for p in args.only.split(",")):
             continue
         m = MUTATIONS[t.id]
         key = tuple(sorted(m.params.items()))
@@ -53,7 +53,8 @@ def main() -> None:
         rows.append({"id": t.id, "use": t.use, "params": m.params, "reason": m.reason, "exempt": m.exempt,
                      "default_passed": d.passed, "mutant_passed": x.passed, "probe": m.probe,
                      "probe_default": pd, "probe_mutant": px, "covered": ok, "default_s": round(t1 - t0, 2),
-                     "mutant_s": round(t2 - t1, 2), "mutant_detail": x.detail[:300]})
+                     "mutant_s": round(t2 - t1, 2), "default_simulated": d.simulated,
+                     "mutant_simulated": x.simulated, "mutant_detail": x.detail[:300]})
         print(f"{t.id}: default {'PASS' if d.passed else 'FAIL'}, mutant {'PASS' if x.passed else 'FAIL'}"
               f"{' (exempt)' if m.exempt else ''} -> {'covered' if ok else 'NOT COVERED'}"
               f" [{t1 - t0:.1f}+{t2 - t1:.1f} s] {x.detail[:160]}", flush=True)
