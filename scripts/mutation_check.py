@@ -49,7 +49,7 @@ def main() -> None:
         x = evaluate(ctx, t)
         t2 = time.perf_counter()
         pd, px = probe_value(m, d.simulated), probe_value(m, x.simulated)
-        ok = (not x.passed) and (d.passed if not m.exempt else pd != px)
+        ok = (pd != px) if m.exempt else (d.passed and not x.passed)
         rows.append({"id": t.id, "use": t.use, "params": m.params, "reason": m.reason, "exempt": m.exempt,
                      "default_passed": d.passed, "mutant_passed": x.passed, "probe": m.probe,
                      "probe_default": pd, "probe_mutant": px, "covered": ok, "default_s": round(t1 - t0, 2),

@@ -3,8 +3,8 @@ parameter value (a plausible mistake) that must make its evaluator fail while th
 
 Values are in published units and replace the parameters' defaults in every model the validate
 context builds (`Context(params=...)`); `species:name` acts on that species only. Targets that
-fail with the default model today carry an `exempt` reason instead: their mutation must still
-change the evaluator's measured value (`probe` names the simulated quantity compared).
+fail with the default model today carry an `exempt` reason instead: their mutation must change
+the evaluator's measured value (`probe` names the simulated quantity compared; it may even pass).
 IN_SUITE names the entries this module runs (typical subjects and baths: a few seconds each);
 every entry, these included, is run by `scripts/mutation_check.py` with the scorecard's own
 population sizes (docs/validation.md, "Mutation coverage"): the population targets simulate 60
@@ -69,8 +69,8 @@ MUTATIONS: dict[str, Mutation] = {
                                          "to the mouse by body weight without allometry",
                                          exempt=FAILING_TODAY, probe="ketamine_60min"),
     # ------------------------------------------------------------------------------- targets
-    "tgt-hnk-no-nmdar-block": Mutation({"IC50_HNK_R": 0.46}, "(2R,6R)-HNK given ketamine's potency (100-fold too "
-                                       "potent): blocks NMDARs at patient levels"),
+    "tgt-hnk-no-nmdar-block": Mutation({"IC50_HNK_R": 0.046}, "(2R,6R)-HNK IC50 entered in nM as uM (46 nM "
+                                       "instead of 46 uM): blocks NMDARs at patient levels"),
     "tgt-resting-minis-ketamine-vs-memantine": Mutation({"mg_rest_mem": 0.0, "Ki_MEM": 0.085},
                                                         "memantine 10-fold too potent and without Mg2+ competition "
                                                         "at rest: blocks minis like ketamine"),
@@ -201,10 +201,10 @@ MUTATIONS: dict[str, Mutation] = {
     "test-pk-oral-norketamine-auc": Mutation({"fm_fp": 0.1}, "first-pass extraction leaves the liver mostly as "
                                              "something other than norketamine", exempt=FAILING_TODAY,
                                              probe="auc_s"),
-    "test-clin-murrough-outcome-spread": Mutation({"e_max": 2.0}, "relief per repaired deficit 2.7-fold too large: "
-                                                  "the ketamine arm's outcomes spread too widely"),
-    "test-clin-daly-outcome-spread": Mutation({"e_max": 2.0}, "relief per repaired deficit 2.7-fold too large: "
-                                              "the esketamine arms' outcomes spread too widely"),
+    "test-clin-murrough-outcome-spread": Mutation({"pl_gain": 20.0}, "placebo responsiveness 20-fold too large: "
+                                                  "every patient's placebo response saturates, outcomes too alike"),
+    "test-clin-daly-outcome-spread": Mutation({"pl_gain": 20.0}, "placebo responsiveness 20-fold too large: "
+                                              "every patient's placebo response saturates, outcomes too alike"),
     "test-clin-midazolam-remission-24h": Mutation({"pl_fast": 0.95}, "expectancy response 5-fold too large: most "
                                                   "midazolam patients remit"),
 }
@@ -230,7 +230,8 @@ def probe_value(m: Mutation, simulated: dict) -> object:
 IN_SUITE = (
     "pk-hum-ket-halflives", "pk-hum-ket-cmax-standard", "pk-hum-ket-clearance", "pk-hum-metabolite-tmax",
     "pk-hum-hnk-persistence", "pk-hum-enantiomer-clearance", "pk-2r6r-hnk-origin", "pk-hum-oral-bioavailability",
-    "pk-hum-intranasal-esketamine", "pk-mouse-halflife", "circ-interneuron-first", "sig-mtorc1-timecourse",
+    "pk-hum-intranasal-esketamine", "pk-mouse-halflife", "tgt-hnk-no-nmdar-block", "tgt-hcn1-anaesthetic-only",
+    "tgt-lhb-trapping-duration", "circ-interneuron-first", "sig-mtorc1-timecourse",
     "sig-mecp2-prolongation", "sig-gsk3-knockin", "syn-spines-24h", "syn-persistence", "syn-onset-precedes-spines",
     "bio-plasma-bdnf-4h", "bio-glutamate-transient", "bio-insula-dmn-connectivity", "clin-cadss-timecourse",
     "clin-naltrexone-contested", "test-pk-oral-25mg", "test-pk-sublingual-25mg", "test-pk-oral-norketamine-auc",
@@ -270,15 +271,15 @@ def default_context() -> Context:
 
 @pytest.mark.parametrize("target_id", IN_SUITE)
 def test_documented_wrong_value_fails_the_evaluator(target_id: str, default_context: Context) -> None:
-    """The default passes (or, for an exempt target, the mutation moves what it measures) and the mutant fails."""
+    """The default passes and the mutant fails (an exempt target: the mutation moves what it measures)."""
     m = MUTATIONS[target_id]
     target = target_by_id(target_id)
     ok = evaluate(default_context, target)
     bad = evaluate(Context(params=m.params), target)
-    assert not bad.passed, (target_id, m.reason, bad.detail)
     assert bad.simulated, (target_id, bad.detail)  # failed by its rule, not by an error
-    if m.exempt:
+    if m.exempt:  # fails today: the mutation must move what it measures
         assert not ok.passed, f"{target_id} passes now: remove its exemption"
         assert probe_value(m, ok.simulated) != probe_value(m, bad.simulated), target_id
     else:
         assert ok.passed, (target_id, ok.detail)
+        assert not bad.passed, (target_id, m.reason, bad.detail)
