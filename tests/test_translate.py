@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from ketasim.apps.cli.main import main
 from ketasim.model.errors import UserError
-from ketasim.studies.translate import Regimen, profile_metrics, profiles, translate
+from ketasim.studies.translate import POOR_FACTOR, Regimen, Translation, profile_metrics, profiles, table, translate
 
 
 def test_same_species_same_route_recovers_the_dose() -> None:
@@ -67,3 +68,33 @@ def test_cli_writes_json_and_figure(tmp_path, capsys) -> None:
     assert ex.value.code == 0
     assert (out / "translate.json").exists() and (out / "translate.png").exists()
     assert "mismatch" in capsys.readouterr().out
+
+
+def _translation(target: Regimen, ratios: dict[str, float], anaes: float | None) -> Translation:
+    src = {k: 1.0 for k in ratios}
+    t = np.zeros(2)
+    return Translation(Regimen("mouse", "ip", 10.0), target, 4.0, src, dict(ratios), t, {}, {}, 0, anaes)
+
+
+def test_translate_warns_of_a_poor_match_and_of_the_anaesthetic_range() -> None:
+    """The mouse 10 mg/kg IP -> human IV case of issue 12 (block AUC +235%, 1.03 mg/kg over 1 min)."""
+    tr = _translation(Regimen("human", "iv", 1.03, 1 / 60),
+                      {"AUC Cu_K": 0.717, "peak Cu_K": 0.396, "AUC nmdar_block_int": 3.35,
+                       "peak nmdar_block_int": 1.76}, anaes=0.27)
+    assert tr.poorly_matched == ["peak Cu_K", "AUC nmdar_block_int", "peak nmdar_block_int"]
+    poor, anaesthetic = tr.warnings
+    assert poor.startswith("poor match: 3 of 4 metrics") and "AUC nmdar_block_int +235%" in poor
+    assert "anaesthetic state peaks at 0.27" in anaesthetic and "induction dose" in anaesthetic
+    data = tr.to_json()
+    assert data["warnings"] == tr.warnings and data["anaesthetic"] and data["poor_factor"] == POOR_FACTOR
+    assert table(tr).splitlines()[-2:] == [f"WARNING: {w}" for w in tr.warnings]
+
+
+def test_translate_is_silent_for_a_close_sub_anaesthetic_match() -> None:
+    tr = _translation(Regimen("human", "iv", 0.5, 40 / 60), {"AUC Cu_K": 1.2, "peak Cu_K": 0.8}, anaes=0.0)
+    assert tr.warnings == [] and not tr.to_json()["anaesthetic"]
+    assert "WARNING" not in table(tr)
+    # the label rule alone (exposure layers: no circuit, no anaesthetic state) still flags an IV bolus
+    bolus = _translation(Regimen("human", "iv", 2.0, 1 / 60), {"AUC Cu_K": 1.0}, anaes=None)
+    assert len(bolus.anaesthetic) == 1 and "induction dose" in bolus.warnings[0]
+    assert _translation(Regimen("human", "iv", 2.0, 40 / 60), {"AUC Cu_K": 1.0}, anaes=None).warnings == []

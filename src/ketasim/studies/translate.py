@@ -29,6 +29,14 @@ DEFAULT_MATCH = ("Cu_K", "nmdar_block_int")
 #: sums of lets that can be named as one quantity
 SUMS = {"Cu_K": ("Cu_K_S", "Cu_K_R"), "Cu_NK": ("Cu_NK_S", "Cu_NK_R"), "Cu_HNK": ("Cu_HNK_S", "Cu_HNK_R")}
 POINTS_PER_H = 120
+#: a matched metric is poorly matched when target/source lies outside [1/POOR_FACTOR, POOR_FACTOR]
+POOR_FACTOR = 1.5
+#: peak of the circuit's anaesthetic state (`anaes`, 0..1) from which a regimen is called anaesthetic:
+#: the onset of the transition whose midpoint circ-eeg-by-dose requires only at anaesthetic doses
+ANAES_ONSET = 0.1
+#: labelled IV induction dose of racemic ketamine (1-4.5 mg/kg IV; Ketalar label) and the bolus length
+#: (min) below which a human IV dose of at least that size is an induction dose
+INDUCTION_MG_PER_KG, BOLUS_MAX_MIN = 1.0, 5.0
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,40 @@ class Translation:
     source_series: dict[str, np.ndarray] = field(repr=False)
     target_series: dict[str, np.ndarray] = field(repr=False)
     evaluations: int = 0
+    target_anaes_peak: float | None = None
+
+    @property
+    def poorly_matched(self) -> list[str]:
+        """Matched metrics whose target/source ratio lies outside [1/POOR_FACTOR, POOR_FACTOR]."""
+        return [k for k, v in self.source_metrics.items()
+                if not abs(math.log(max(self.target_metrics[k], 1e-300) / v)) <= math.log(POOR_FACTOR)]
+
+    @property
+    def anaesthetic(self) -> list[str]:
+        """Why the proposed regimen lies in the anaesthetic range (empty when it does not)."""
+        why = []
+        if self.target_anaes_peak is not None and self.target_anaes_peak >= ANAES_ONSET:
+            why.append(f"the model's anaesthetic state peaks at {self.target_anaes_peak:.2f} (>= {ANAES_ONSET:g})")
+        t = self.target
+        if (t.species == "human" and t.drug == "ketamine" and t.route == "iv"
+                and t.duration_h * 60 <= BOLUS_MAX_MIN and t.mg_per_kg >= INDUCTION_MG_PER_KG):
+            why.append(f"{t.mg_per_kg:.3g} mg/kg IV over <= {BOLUS_MAX_MIN:g} min is an induction dose "
+                       f"(label: {INDUCTION_MG_PER_KG:g}-4.5 mg/kg)")
+        return why
+
+    @property
+    def warnings(self) -> list[str]:
+        """Plain-language warnings about the proposed regimen (empty when none applies)."""
+        out = []
+        if self.poorly_matched:
+            worst = max(self.poorly_matched, key=lambda k: abs(math.log(max(self.target_metrics[k], 1e-300)
+                                                                        / self.source_metrics[k])))
+            out.append(f"poor match: {len(self.poorly_matched)} of {len(self.source_metrics)} metrics differ by more "
+                       f"than a factor {POOR_FACTOR:g} ({worst} {self.mismatch[worst]:+.0%}); no regimen of this "
+                       "route reproduces the source profile")
+        if self.anaesthetic:
+            out.append("anaesthetic range: " + "; ".join(self.anaesthetic) + "; not a sub-anaesthetic regimen")
+        return out
 
     @property
     def mismatch(self) -> dict[str, float]:
@@ -81,7 +123,10 @@ class Translation:
                            "mg": self.target.mg_per_kg * WEIGHT[self.target.species]},
                 "window_h": self.window_h, "source_metrics": self.source_metrics,
                 "target_metrics": self.target_metrics, "mismatch": self.mismatch,
-                "rms_log_mismatch": self.rms_log_mismatch, "evaluations": self.evaluations}
+                "rms_log_mismatch": self.rms_log_mismatch, "evaluations": self.evaluations,
+                "poorly_matched": self.poorly_matched, "poor_factor": POOR_FACTOR,
+                "target_anaes_peak": self.target_anaes_peak, "anaesthetic": bool(self.anaesthetic),
+                "warnings": self.warnings}
 
 
 def model_for(species: str, drug: str, route: str, layers: str) -> Model:
@@ -205,7 +250,17 @@ def translate(source: Regimen, species: str, route: str, match: Sequence[str] = 
     if progress:
         progress(f"Nelder-Mead: {opt.nfev} evaluations, loss {opt.fun:.3g}")
     t, (s_tgt,) = profiles([target], match, window_h, layers)
-    return Translation(source, target, window_h, ref, profile_metrics(t, s_tgt), t, s_src, s_tgt, n_eval + 1)
+    return Translation(source, target, window_h, ref, profile_metrics(t, s_tgt), t, s_src, s_tgt, n_eval + 1,
+                       anaes_peak(target, window_h, layers))
+
+
+def anaes_peak(regimen: Regimen, window_h: float, layers: str) -> float | None:
+    """Peak of the circuit's anaesthetic state under `regimen` (None when the layers lack the circuit)."""
+    model = model_for(regimen.species, regimen.drug, regimen.route, layers)
+    if "anaes" not in {let.name for let in model.lets}:
+        return None
+    _, (s,) = profiles([regimen], ("anaes",), window_h, layers)
+    return float(np.max(s["anaes"]))
 
 
 def table(tr: Translation) -> str:
@@ -215,6 +270,7 @@ def table(tr: Translation) -> str:
              f"{'metric':<28} {'source':>11} {'target':>11} {'mismatch':>9}"]
     for k, v in tr.source_metrics.items():
         lines.append(f"{k:<28} {v:11.4g} {tr.target_metrics[k]:11.4g} {tr.mismatch[k]:+9.1%}")
+    lines.extend(f"WARNING: {w}" for w in tr.warnings)
     return "\n".join(lines)
 
 

@@ -63,14 +63,33 @@ def add_circuit(b: ModelBuilder, species: str, hypothesis: str, families: set[st
     b.output("interneuron_rate", "r_int", "dimensionless", "interneuron firing relative to baseline")
     b.output("pyramidal_rate", "r_pyr", "dimensionless", "pyramidal firing relative to baseline")
     b.output("glutamate", "glu", "percent", "extracellular glutamate, % of baseline")
-    b.output("gamma_power", forward_expr(b, "r_pyr*(1 - sws)*efficacy/(1 - deficit)", ("efficacy",)),  # type: ignore[arg-type]
-             "dimensionless", "gamma power relative to rest (evoked responses also scale with synaptic efficacy)")
-    # next-night SWA rises with recent excitation and with synaptic potentiation (Duncan 2013)
-    swa = forward_expr(b, "sws + g_swa_night*night*(exc + efficacy/(1 - deficit) - 1)", ("efficacy",))
-    b.output("slow_wave_index", swa, "dimensionless",  # type: ignore[arg-type]
-             "slow-wave EEG index: anaesthetic slow waves plus the drug-induced rise of sleep slow-wave activity")
+    _biomarkers(b)
     b.output("lhb_burst_fraction", "lhb_burst", "dimensionless", "fraction of LHb neurons bursting")
     b.output("excitation_index", "exc", "dimensionless", "recent excess cortical excitation (sleep module)")
+
+
+def _biomarkers(b: ModelBuilder) -> None:
+    """EEG and connectivity readouts from the circuit's own physiology (outputs only: no state sees them).
+
+    Synaptic strength acts only through its physical effect on the circuit: the AMPAR-mediated
+    drive of pyramidal synapses, spines x AMPAR content per spine = S (1 + q) (healthy = 1), which
+    sets the size of an evoked pyramidal response and the long-range coupling between areas.
+    """
+    later = ("S", "q", "S_base")
+    # evoked gamma (PING): pyramidal drive through AMPAR synapses (relative to the patient's own
+    # resting drive) times the E/I balance (1 at rest, > 1 when disinhibited), lost in anaesthesia
+    gamma = "r_pyr_pos*S*(1 + q)/S_base*2*r_pyr_pos/(r_pyr_pos + inhib)*(1 - anaes)"
+    b.output("gamma_power", forward_expr(b, gamma, later), "dimensionless",  # type: ignore[arg-type]
+             "gamma power relative to rest: evoked pyramidal drive through AMPAR synapses x E/I balance")
+    # slow waves: anaesthetic slow waves, plus next-sleep SWA from a Borbely process S charged by
+    # prior waking excitation (exc, tau_exc) and scaled by synaptic strength (Tononi & Cirelli;
+    # Duncan et al. 2013: first-night SWA rises after ketamine and tracks BDNF and response)
+    swa = "sws + g_swa_night*night*((1 + exc)*S*(1 + q)/S_base - 1)"
+    b.output("slow_wave_index", forward_expr(b, swa, later), "dimensionless",  # type: ignore[arg-type]
+             "slow-wave EEG index: anaesthetic slow waves plus sleep SWA from prior excitation and synaptic strength")
+    # insula-DMN functional coupling: long-range AMPAR drive relative to healthy, lost in anaesthesia
+    b.output("insula_dmn_connectivity", forward_expr(b, "S*(1 + q)*(1 - anaes)", later),  # type: ignore[arg-type]
+             "dimensionless", "insula-DMN functional connectivity relative to healthy (long-range AMPAR coupling)")
 
 
 def _lhb(b: ModelBuilder) -> None:

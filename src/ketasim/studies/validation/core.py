@@ -249,15 +249,24 @@ def to_internal(model: Model, values: Mapping[str, float], strict: bool) -> dict
 
 
 class Context:
-    """Hypothesis, seed and caches of one validate run."""
+    """Hypothesis, seed, parameter values and caches of one validate run.
+
+    `params` (published units) replace the typical values of every model the run simulates, so
+    typical subjects, baths and virtual populations alike carry them while the evaluators stay unchanged:
+    this is how a mutation test gives an evaluator a documented wrong value. A name no model of
+    the run has is ignored by that model (it may belong to another species or layer set); a name
+    written `species:name` (`mouse:CL_K_S`) acts on that species' models only. `typical` (internal
+    units) are a posterior draw's typical values, applied to human models.
+    """
 
     def __init__(self, hypothesis: str = "default", n_patients: int = 60, seed: int = 20240611,
-                 typical: Mapping[str, float] | None = None) -> None:
+                 typical: Mapping[str, float] | None = None, params: Mapping[str, float] | None = None) -> None:
         self.hypothesis = hypothesis
         self.n_patients = int(n_patients)
         self.seed = int(seed)
         #: typical values (internal units) replacing the model's in every human model: a posterior draw
         self.typical: dict[str, float] = dict(typical or {})
+        self.params = {k: float(v) for k, v in (params or {}).items()}
         self._runs: dict[Any, Sim] = {}
         self._failed: dict[Any, Exception] = {}
         self.memo: dict[Any, Any] = {}
@@ -278,6 +287,16 @@ class Context:
         if model.meta.get("species") != "human":
             return {}
         return {k: v for k, v in self.typical.items() if k in model.param_index}
+
+    def values_for(self, model: Model, species: str) -> dict[str, float]:
+        """This run's parameter values that `model` (of `species`) has, in internal units.
+
+        Posterior typical values first, then the run's `params`; they replace the typical values in
+        the parameter vector (the compiled model is shared).
+        """
+        own = {k.partition(":")[2] or k: v for k, v in self.params.items()
+               if ":" not in k or k.startswith(species + ":")}
+        return {**self.typical_for(model), **to_internal(model, own, strict=False)}
 
     # one subject -------------------------------------------------------------------------
     def run(
@@ -308,7 +327,7 @@ class Context:
             raise self._failed[key]
         try:
             model = self.model(species, drugs_routes(doses, extra_drugs), layers)
-            values = {**self.typical_for(model), **to_internal(model, covariates, strict=False),
+            values = {**self.values_for(model, species), **to_internal(model, covariates, strict=False),
                       **to_internal(model, overrides, strict=True)}
             params = np.array(model.with_params(**values))
             weight = covariates.get("WT", REFERENCE_WEIGHT_KG[species])
@@ -351,7 +370,7 @@ class Context:
             return self.memo[key]
         pairs = frozenset((d, "iv") for d in drugs)
         model = self.model(species, pairs)
-        values = {**self.typical_for(model), **to_internal(model, overrides, strict=True)}
+        values = {**self.values_for(model, species), **to_internal(model, overrides, strict=True)}
         clamp_states: list[int] = []
         x_set: dict[int, float] = {}
         for analyte, c in conc_um.items():
@@ -361,7 +380,7 @@ class Context:
             values[ke0] = 0.0
             idx = model.state_index[state]
             clamp_states.append(idx)
-            x_set[idx] = float(c) / model.param(fu).internal_value
+            x_set[idx] = float(c) / values.get(fu, model.param(fu).internal_value)
         p = np.array(model.with_params(**values))
         cm = compile_model(model)
         x0 = np.asarray(cm.initial(p), float)

@@ -1,7 +1,7 @@
 """Import every evaluator module so that each target id is registered in core.EVALUATORS.
 
-testset_clinical, testset_esketamine, testset_mechanisms and testset_pk hold the evaluators of the held-out
-test targets (use: test).
+testset_clinical, testset_esketamine, testset_mechanisms, testset_pk and distribution hold the evaluators
+of the held-out test targets (use: test).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from ketasim.studies.validation import (  # noqa: F401
     biomarker,
     circuit,
     clinical,
+    distribution,
     pk,
     receptors,
     signalling,

@@ -274,7 +274,7 @@ def site_occupancy(sim: Sim) -> tuple[np.ndarray, str]:
     for analyte, name in SITE_ANALYTES.items():
         state, fu, _ = clamp_names(analyte)
         if state in m.state_index:
-            x = x + sim.state(state) * m.param(fu).internal_value / assay.ic50(name, "2A", 0.0)
+            x = x + sim.state(state) * sim.param(fu) / assay.ic50(name, "2A", 0.0)
     return x / (1.0 + x), "equilibrium site occupancy at unbound brain concentrations (assay IC50, 0 Mg2+)"
 
 

@@ -78,12 +78,13 @@ class Population:
         seed = stable_hash(ctx.seed, diagnosis)
         self.covariates: list[dict[str, float]] = []
         self.params: list[np.ndarray] = []
+        typical = ctx.values_for(self.model, "human")
         for i in range(n):
             rng = patient_rng(seed, i)
             cov = sample_covariates(diagnosis, rng)
             self.covariates.append(cov)
             self.params.append(individual_parameters(self.model, rng, to_internal(self.model, cov, strict=False),
-                                                     typical=ctx.typical_for(self.model)))
+                                                     typical=typical))
         self._arms: dict[Any, Arm] = {}
         self._failed: dict[Any, Exception] = {}
 

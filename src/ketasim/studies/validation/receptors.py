@@ -103,14 +103,13 @@ def clinical_unbound(ctx: Context) -> tuple[dict[str, float], float]:
     """Peak unbound brain S- and R-ketamine after the standard infusion, and steady-state unbound
     memantine at 20 mg/day (mean over day 28), both from the model's own pharmacokinetics."""
     ket = pk_run(ctx, "human", [standard()], grid((0.0, 3.0, 361)))
-    m = ket.model
-    cu_s = ket.state("Ce_K_S") * m.param("fu_K").internal_value
-    cu_r = ket.state("Ce_K_R") * m.param("fu_K").internal_value
+    cu_s = ket.state("Ce_K_S") * ket.param("fu_K")
+    cu_r = ket.state("Ce_K_R") * ket.param("fu_K")
     i = int(np.argmax(cu_s + cu_r))
     days = tuple(24.0 * d for d in range(28))
     mem = pk_run(ctx, "human", [Dose("memantine", "oral", days, amount_mg=20.0)],
                  grid((0.0, 26 * 24.0, 27), (27 * 24.0, 28 * 24.0, 49)))
-    cu_mem = mem.state("Ce_MEM") * mem.model.param("fu_MEM").internal_value
+    cu_mem = mem.state("Ce_MEM") * mem.param("fu_MEM")
     last = mem.t >= 27 * 24.0
     return {"K_S": float(cu_s[i]), "K_R": float(cu_r[i])}, float(np.mean(cu_mem[last]))
 
