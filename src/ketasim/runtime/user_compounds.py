@@ -15,7 +15,7 @@ from ketasim.model.description import Param
 from ketasim.model.errors import UserError
 
 #: codes of the built-in families (files cannot redefine them)
-BUILTIN_CODES = frozenset({"K", "MDZ", "MEM", "MK", "LAN", "TRX", "SSRI"})
+BUILTIN_CODES = frozenset({"K", "MDZ", "MEM", "MK", "LAN", "TRX", "SSRI", "ESC", "SER", "VEN", "NOR"})
 
 
 def _param(name: str, q: Quantity, description: str, fallback_range: tuple[float, float]) -> Param:
@@ -53,9 +53,9 @@ def register_compound(c: Compound) -> str:
     if c.code in BUILTIN_CODES:
         raise UserError(f"{c.name}: code", f"code {c.code!r} belongs to a built-in drug; choose another")
     t = c.targets
-    if t.glun2b_nam or t.sert or t.trkb or t.gabaa:
-        raise UserError(f"{c.name}: targets", "new compounds support nmdar_channel targets only; remove "
-                                              "glun2b_nam, sert, trkb and gabaa")
+    if t.glun2b_nam or t.trkb or t.gabaa:
+        raise UserError(f"{c.name}: targets", "new compounds support nmdar_channel, sert and net targets only; "
+                                              "remove glun2b_nam, trkb and gabaa")
     existing = comparators.LIBRARY.get(c.name)
     if existing is not None and comparators.COMPOUNDS.get(c.name) == c:
         return c.name  # the same file again

@@ -45,7 +45,10 @@ def add_symptoms(b: ModelBuilder, species: str, hypothesis: str, families: set[s
     b.rate("o_fast", "(1 - o_fast)/tau_pl_fast")
     b.state("o_slow", "dimensionless", "slow non-specific improvement since time zero", 0.0)
     b.rate("o_slow", "(1 - o_slow)/tau_pl_slow")
-    b.let("placebo", "1 - exp(-PLACEBO_RESP*pl_gain*(pl_fast*o_fast*(pl_q0 + X_perc) + pl_slow*o_slow))",
+    slow = "pl_slow*o_slow"
+    if "mono_course" in b.states:  # a monoaminergic course after failed ones: less non-specific gain
+        slow = "pl_slow*o_slow*(1 - mono_course*(1 - course_resp))"
+    b.let("placebo", f"1 - exp(-PLACEBO_RESP*pl_gain*(pl_fast*o_fast*(pl_q0 + X_perc) + {slow}))",
           "dimensionless", "fraction of severity removed by the shared placebo component")
     # antidepressant effect
     b.let("ad_syn", "(efficacy - (1 - deficit))/(deficit + spine_headroom + 0.001)", "dimensionless",

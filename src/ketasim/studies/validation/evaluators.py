@@ -6,6 +6,7 @@ testset_clinical, testset_esketamine and testset_pk hold the evaluators of the h
 from __future__ import annotations
 
 from ketasim.studies.validation import (  # noqa: F401
+    antidepressants,
     biomarker,
     circuit,
     clinical,
