@@ -20,7 +20,7 @@ Defaults (used when the spec leaves a field out; "A" = assumption with the state
 | synapse deficit SYN_DEFICIT | by diagnosis (trd 0.25, mdd 0.2, bipolar 0.2, healthy 0), SD 0.08, truncated 0-0.5 | A |
 | baseline SBP / DBP | 125 mmHg SD 12 (95-170) / 78 mmHg SD 8 (55-105) | adult population surveys (A) |
 | monoaminergic responsiveness ETA_MONO | normal, SD 2.5 (logit scale) | A (range 1-4; docs/antidepressants.md) |
-| prior failed adequate antidepressant trials | trd 2.5 SD 1 (2-8), mdd 0, bipolar 1 SD 1 (0-8), rounded | A; TRD = 2 or more (docs/antidepressants.md) |
+| prior failed antidepressant trials | trd 2.5 SD 1 (2-8), mdd 0, bipolar 1 SD 1 (0-8), rounded | A; TRD >= 2 |
 
 The baseline score is drawn on the spec's scale, truncated to the inclusion bounds and rounded
 to a whole number: it is what the rater wrote at time zero. The model's baseline severity
