@@ -7,6 +7,8 @@ MADRS = MADRS0 x (1 - placebo) x (1 - antidepressant_effect).
   shared by all arms: o_fast/o_slow rise from time zero (expectancy within hours; slower
   non-specific response over weeks); X remembers how perceptible the drug was (dissociation,
   sedation: unblinding), so active placebo and ketamine raise it, saline and memantine do not.
+  In arms taking a monoaminergic antidepressant the slow part is scaled by course_resp (its
+  share kept after prior failed trials; signalling/monoamines.py).
 CADSS follows GluN2C-weighted NMDAR engagement through a short lag, with tolerance; pressure
 follows unbound effect-site ketamine through a lag (S more pressor than R).
 Other scales come from MADRS through ketasim.layers.symptoms.scales (published linking).
