@@ -29,10 +29,12 @@ def list_cmd() -> None:
     """List the built-in compound files."""
     from ketasim.model.compounds.files import builtin_compounds, library_dir
 
-    click.echo(f"{'name':<12} {'code':<5} {'kind':<10} {'targets':<32} routes")
-    for c in builtin_compounds():
+    compounds = builtin_compounds()
+    w = max(12, *(len(c.name) for c in compounds))
+    click.echo(f"{'name':<{w}} {'code':<5} {'kind':<10} {'targets':<32} routes")
+    for c in compounds:
         kind = "reference" if c.reference_only else "model"
-        click.echo(f"{c.name:<12} {c.code:<5} {kind:<10} {_targets(c):<32} {', '.join(c.routes)}")
+        click.echo(f"{c.name:<{w}} {c.code:<5} {kind:<10} {_targets(c):<32} {', '.join(c.routes)}")
     click.echo(f"library: {library_dir()}", err=True)
 
 
