@@ -205,7 +205,7 @@ def _prior_failures(value: object, diagnosis: str, path: str) -> Distribution:
     if isinstance(value, bool) or not isinstance(value, (int, float, dict)):
         raise UserError(path, f"give a whole number (e.g. 2) or {{mean, sd, min, max}}, got {value!r}")
     if not isinstance(value, dict):
-        if value < 0 or value != int(value) or value > 20:
+        if not math.isfinite(value) or value < 0 or value > 20 or value != int(value):
             raise UserError(path, f"a number of failed trials is a whole number from 0 to 20, got {value!r}")
         return Distribution(float(value), 0.0, float(value), float(value))
     unknown = sorted(set(value) - {"mean", "sd", "min", "max"})
@@ -215,7 +215,7 @@ def _prior_failures(value: object, diagnosis: str, path: str) -> Distribution:
         raise UserError(f"{path}.mean", "required; add e.g. `mean: 2.5`")
     nums = {k: value[k] for k in ("mean", "sd", "min", "max") if k in value}
     for k, v in nums.items():
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 20:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and 0 <= v <= 20):
             raise UserError(f"{path}.{k}", f"must be a number from 0 to 20, got {v!r}")
     low, high = float(nums.get("min", 0.0)), float(nums.get("max", 20.0))
     if not low <= nums["mean"] <= high:
