@@ -92,9 +92,12 @@ def test_trd_responds_to_an_ssri_less_than_mdd_by_the_stard_margin() -> None:
 
 def test_mutation_without_resistance_fails_stard() -> None:
     """With no resistance (beta_res 0, rho_res 1: a prior failure changes nothing) every STAR*D level
-    responds like level 1, and the evaluator fails on the later levels and the margin."""
+    responds like level 1, and the evaluator fails on the later levels or the margin (the right values
+    pass it: `ketasim validate --only clin-stard-levels`, docs/antidepressants.md)."""
     target = target_by_id("clin-stard-levels")
     bad = stard_outcomes(Context(n_patients=30), overrides={"beta_res": 0.0, "rho_res": 1.0})
     checks = judge_stard(bad, target)
     assert not checks.passed
-    assert bad["response_level3"] > 0.3 and bad["response_level1"] - bad["response_level3"] < 0.15
+    failed = {label for label, ok, _ in checks.items if not ok}
+    assert failed & {"response_level3", "response_level4", "resistance margin"}, failed
+    assert bad["response_level3"] > target.value["response_level3"] + 0.05  # later levels respond too well
