@@ -284,3 +284,24 @@ def test_relapse_rule_and_duration() -> None:
     spec["endpoints"][3]["rule"] = {"score_at_least": 22}  # defaults: one visit, daily visits
     e = parse_spec(spec).endpoints[3]
     assert (e.consecutive, e.visit_interval_h) == (1, 24.0)
+
+
+def test_prior_failures_default_by_diagnosis_and_checked() -> None:
+    """population.prior_failures (Additions): a whole number or {mean, sd, min, max}; default by diagnosis."""
+    spec = base()
+    spec["population"]["diagnosis"] = "trd"
+    pf = parse_spec(spec).population.prior_failures
+    assert (pf.mean, pf.low) == (2.5, 2.0)  # TRD: 2 or more failed adequate trials
+    spec["population"]["diagnosis"] = "mdd"
+    assert parse_spec(spec).population.prior_failures.high == 0.0
+    spec["population"]["prior_failures"] = 3
+    assert parse_spec(spec).population.prior_failures.mean == 3.0
+    spec["population"]["prior_failures"] = {"mean": 2.5, "sd": 1, "min": 2, "max": 8}
+    assert parse_spec(spec).population.prior_failures.sd == 1.0
+    for bad, where in ((2.5, "prior_failures"), (-1, "prior_failures"), (float("nan"), "prior_failures"),
+                       ({"mean": 9, "max": 3}, "prior_failures.mean"), ({"sd": 1}, "prior_failures.mean"),
+                       ({"mean": 2, "k": 1}, "prior_failures.k")):
+        spec["population"]["prior_failures"] = bad
+        with pytest.raises(UserError) as exc:
+            parse_spec(spec)
+        assert exc.value.field == f"population.{where}", bad

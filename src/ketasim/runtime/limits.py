@@ -70,6 +70,15 @@ DOSE_BOUNDS: dict[str, DoseBound] = {
     "mk801": DoseBound({"iv": 0.5, "im": 0.5, "sc": 0.5, "oral": 0.5, "ip": 0.5}, 10.0,
                        "a rodent tool: behavioural doses 0.05-1 mg/kg, neurotoxic (Olney lesions) from "
                        "about 5 mg/kg; no human use"),
+    "escitalopram": DoseBound({"oral": 1.0}, 100.0,
+                              "label maximum 20 mg/day (0.3 mg/kg); rodent studies 5-20 mg/kg"),
+    "sertraline": DoseBound({"oral": 6.0}, 100.0,
+                            "label maximum 200 mg/day (3 mg/kg); rodent studies 10-40 mg/kg"),
+    "venlafaxine": DoseBound({"oral": 10.0}, 100.0,
+                             "label maximum 375 mg/day (5 mg/kg); rodent studies 10-50 mg/kg"),
+    "nortriptyline": DoseBound({"oral": 4.0}, 100.0,
+                               "label maximum 150 mg/day (2 mg/kg); overdose toxicity above about 10 mg/kg; "
+                               "rodent studies 5-20 mg/kg"),
     "ssri": DoseBound({"oral": 3.0}, 100.0,
                       "citalopram label maximum 40 mg/day (0.6 mg/kg); rodent studies 10-20 mg/kg"),
     "traxoprodil": DoseBound({"iv": 5.0, "im": 5.0, "sc": 5.0, "oral": 10.0, "ip": 5.0}, 100.0,

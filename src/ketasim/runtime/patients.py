@@ -34,6 +34,27 @@ DEFAULT_BASELINE: dict[str, tuple[float, float, float, float]] = {
 }
 
 
+#: diagnosis -> failed adequate antidepressant trials in the current episode (mean, sd, min, max),
+#: drawn as a rounded truncated normal (A): MDD trials enrol patients without a failed trial
+#: (STAR*D level 1); TRD means 2 or more (esketamine trials: about 60% had 2, the rest 3 or more)
+DEFAULT_PRIOR_FAILURES: dict[str, tuple[float, float, float, float]] = {
+    "trd": (2.5, 1.0, 2.0, 8.0),
+    "mdd": (0.0, 0.0, 0.0, 0.0),
+    "bipolar": (1.0, 1.0, 0.0, 8.0),
+    "healthy": (0.0, 0.0, 0.0, 0.0),
+}
+
+
+#: SD of ETA_MONO, the between-patient deviation of monoaminergic responsiveness (logit scale; A,
+#: range 1-4): wide, so that a minority responds well beyond placebo (Stone et al. 2022, BMJ)
+MONO_ETA_SD = 2.5
+
+
+def default_prior_failures(diagnosis: str) -> Distribution:
+    """Default distribution of prior failed adequate antidepressant trials for a diagnosis."""
+    return Distribution(*DEFAULT_PRIOR_FAILURES[diagnosis])
+
+
 def default_weight(species: str) -> Distribution:
     """Default body-weight distribution (kg) of a species."""
     return {

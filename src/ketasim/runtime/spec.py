@@ -12,7 +12,7 @@ ketasim.runtime.spec_schema, regimen items and covariates of step 2 in ketasim.r
 Extensions to the contract (allowed: "the project may add fields"):
 ``duration`` (trial length; default = the last endpoint time), ``hypothesis`` (model variant,
 default "default"), ``layers`` ("all" or "exposure"), ``salt`` on regimen items,
-``population.cyp2b6_pm_fraction`` / ``val66met_fraction``, ``min``/``max`` on weight and age,
+``population.cyp2b6_pm_fraction`` / ``val66met_fraction`` / ``prior_failures``, ``min``/``max`` on weight and age,
 ``consecutive`` and ``visit_interval`` on relapse endpoints, ``at`` (end of follow-up) on
 time_to_relapse, ``size`` on arms may be used for every arm (then population.size is optional).
 """
@@ -44,6 +44,7 @@ from ketasim.runtime.spec_items import (
     _fraction,
     _missing,
     _positive_time,
+    _prior_failures,
     _regimen_item,
     _relapse_rule,
     _time,
@@ -101,6 +102,8 @@ class Population:
     cyp2b6_pm_fraction: float
     val66met_fraction: float
     background: tuple[Dose, ...]
+    #: failed adequate antidepressant trials in the current episode (rounded truncated normal)
+    prior_failures: Distribution = Distribution(0.0, 0.0, 0.0, 0.0)
 
 
 @dataclass(frozen=True)
@@ -411,6 +414,7 @@ def _population(pop: Any, sizes: list[int], background: tuple[Dose, ...]) -> Pop
         cyp2b6_pm_fraction=_fraction(pop.cyp2b6_pm_fraction, "population.cyp2b6_pm_fraction", 0.1),
         val66met_fraction=_fraction(pop.val66met_fraction, "population.val66met_fraction", 0.35),
         background=background,
+        prior_failures=_prior_failures(pop.prior_failures, pop.diagnosis, "population.prior_failures"),
     )
 
 

@@ -15,7 +15,7 @@ from ketasim.model.compounds import get_drug
 from ketasim.model.errors import UserError
 from ketasim.model.units import parse_quantity, ureg
 from ketasim.runtime import limits as lim
-from ketasim.runtime.patients import DEFAULT_BASELINE, Distribution
+from ketasim.runtime.patients import DEFAULT_BASELINE, Distribution, default_prior_failures
 from ketasim.runtime.regimen import INHALED, PLACEBO, Dose, parse_inspired_fraction
 from ketasim.runtime.spec_schema import (
     BaselineModel,
@@ -260,3 +260,29 @@ def _visits(items: list[Any] | None, end_h: float) -> tuple[float, ...] | None:
         raise UserError("visits", f"a visit at {min(late):g} h is after the trial ends ({end_h:g} h); "
                                   "lengthen `duration` or end the visits earlier")
     return tuple(sorted(round(t, 6) for t in out))
+
+
+def _prior_failures(value: object, diagnosis: str, path: str) -> Distribution:
+    """Prior failed adequate antidepressant trials: a whole number or {mean, sd, min, max}."""
+    if value is None:
+        return default_prior_failures(diagnosis)
+    if isinstance(value, bool) or not isinstance(value, (int, float, dict)):
+        raise UserError(path, f"give a whole number (e.g. 2) or {{mean, sd, min, max}}, got {value!r}")
+    if not isinstance(value, dict):
+        if not math.isfinite(value) or value < 0 or value > 20 or value != int(value):
+            raise UserError(path, f"a number of failed trials is a whole number from 0 to 20, got {value!r}")
+        return Distribution(float(value), 0.0, float(value), float(value))
+    unknown = sorted(set(value) - {"mean", "sd", "min", "max"})
+    if unknown:
+        raise UserError(f"{path}.{unknown[0]}", "unknown field; allowed here: mean, sd, min, max")
+    if "mean" not in value:
+        raise UserError(f"{path}.mean", "required; add e.g. `mean: 2.5`")
+    nums = {k: value[k] for k in ("mean", "sd", "min", "max") if k in value}
+    for k, v in nums.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and 0 <= v <= 20):
+            raise UserError(f"{path}.{k}", f"must be a number from 0 to 20, got {v!r}")
+    low, high = float(nums.get("min", 0.0)), float(nums.get("max", 20.0))
+    if not low <= nums["mean"] <= high:
+        raise UserError(f"{path}.mean", f"the mean {nums['mean']!r} lies outside [min, max] = [{low:g}, {high:g}]")
+    return Distribution(float(nums["mean"]), float(nums.get("sd", 0.0)), low, high)
+

@@ -73,6 +73,7 @@ class PopulationModel(_Strict):
     female_fraction: float | None = None
     cyp2b6_pm_fraction: float | None = None
     val66met_fraction: float | None = None
+    prior_failures: Any = None  # a whole number, or {mean, sd, min, max}
     background: list[RegimenItemModel] = Field(default_factory=list)
 
 

@@ -6,8 +6,9 @@ effect site) and, when it blocks the NMDAR channel, a new channel group of the t
 table), so its block drives the circuit, synapses and symptoms like any other blocker.
 Its `mechanisms` (allosteric modulators, glycine-site agonists, receptor antagonists and
 potentiators, kinase inhibitors, ion-channel blockers) drive the model terms listed in
-ketasim.layers.targets.mechanisms through their occupancy (the coded GluN2B-NAM, SERT, TrkB and
-GABA-A blocks stay reserved for traxoprodil, the SSRI and midazolam).
+ketasim.layers.targets.mechanisms through their occupancy; SERT/NET affinities drive the
+monoaminergic route (ketasim.layers.targets.monoamines). The coded GluN2B-NAM, TrkB and GABA-A
+blocks stay reserved for traxoprodil and midazolam.
 """
 
 from __future__ import annotations
@@ -37,11 +38,11 @@ def register_compound(c: Compound) -> str:
     if c.code in builtin_codes():
         raise UserError(f"{c.name}: code", f"code {c.code!r} belongs to a built-in drug; choose another")
     t = c.targets
-    if t.glun2b_nam or t.sert or t.trkb or t.gabaa:
-        raise UserError(f"{c.name}: targets", "glun2b_nam, sert, trkb and gabaa are wired to built-in drugs; "
+    if t.glun2b_nam or t.trkb or t.gabaa:
+        raise UserError(f"{c.name}: targets", "glun2b_nam, trkb and gabaa are wired to built-in drugs; "
                                               "describe a new drug's actions under `mechanisms` (e.g. type "
-                                              "allosteric_modulator, target glun2b) and its channel block under "
-                                              "targets.nmdar_channel")
+                                              "allosteric_modulator, target glun2b), its channel block under "
+                                              "targets.nmdar_channel and transporter occupancy under sert/net")
     existing = comparators.LIBRARY.get(c.name)
     if existing is not None and comparators.COMPOUNDS.get(c.name) == c:
         return c.name  # the same file again

@@ -30,10 +30,12 @@ def list_cmd() -> None:
     """List the built-in compound files with their mechanisms and routes."""
     from ketasim.model.compounds.files import builtin_compounds, library_dir
 
-    click.echo(f"{'name':<27} {'code':<7} {'kind':<10} {'mechanism':<48} routes")
-    for c in builtin_compounds():
+    compounds = builtin_compounds()
+    w = max(27, *(len(c.name) for c in compounds))
+    click.echo(f"{'name':<{w}} {'code':<7} {'kind':<10} {'mechanism':<48} routes")
+    for c in compounds:
         kind = "reference" if c.reference_only else "model"
-        click.echo(f"{c.name:<27} {c.code:<7} {kind:<10} {_targets(c):<48} {', '.join(c.routes)}")
+        click.echo(f"{c.name:<{w}} {c.code:<7} {kind:<10} {_targets(c):<48} {', '.join(c.routes)}")
     click.echo(f"library: {library_dir()}", err=True)
 
 

@@ -13,11 +13,13 @@ slow changes of a chronic weak blocker (memantine) do not trigger it.
 BDNF -> TrkB -> ERK (also activity-dependent) and Akt (with mTORC1-S6K1 feedback) -> mTORC1
 (tau 20 min) -> synaptic proteins (tau 12 h; MeCP2-P keeps their synthesis up for days).
 Akt inhibits GSK3beta; TrkB drives MeCP2-P (days).
+Monoaminergic antidepressants: chronic adaptation over weeks (signalling/monoamines.py).
 Knockouts, rapamycin and knock-ins remove the drug-evoked change, not the baseline.
 """
 
 from __future__ import annotations
 
+from ketasim.layers.signalling.monoamines import add_monoamine_route
 from ketasim.layers.signalling.parameters import parameter_table
 from ketasim.layers.targets.mechanisms import effective, gain, loss
 from ketasim.model.description import ModelBuilder
@@ -47,13 +49,11 @@ def add_signalling(b: ModelBuilder, species: str, hypothesis: str, families: set
     b.let("stop", "pe_rest**(-g_el*hyp_rest)*pe_ext**(-g_el*hyp_extrasyn)", "dimensionless",
           "translation released from the eEF2 brake (variants)")
     b.state("bdnf", "dimensionless", "BDNF available at synapses (relative)", 1.0)
-    if "Cu_SSRI" in b.lets:
-        b.state("ssri_adapt", "dimensionless", "slow SSRI-induced neuroplastic adaptation (0..1)", 0.0)
-        b.rate("ssri_adapt", "(sert_occ - ssri_adapt)/tau_ssri")
-    else:
-        b.let("ssri_adapt", "0", "dimensionless", "SSRI adaptation (no SSRI in this regimen)")
-    b.let("trkb_raw", "bdnf*(1 + hyp_trkb*g_td*trkb_occ)*(1 + g_ssri*ssri_adapt)*(1 + hyp_encore*g_enc*sws)"
-          "*(1 + (hyp_sleep + hyp_encore)*g_swa*exc*night)", "dimensionless", "TrkB activation called for")
+    trkb = ("bdnf*(1 + hyp_trkb*g_td*trkb_occ)*(1 + hyp_encore*g_enc*sws)"
+            "*(1 + (hyp_sleep + hyp_encore)*g_swa*exc*night)")
+    if add_monoamine_route(b):  # chronic antidepressant: more BDNF for ketamine to release (assumed)
+        trkb = f"1 + ({trkb} - 1)*(1 + g_prime*mono_bdnf)"
+    b.let("trkb_raw", trkb, "dimensionless", "TrkB activation called for")
     b.let("p_trkb", "1 + (1 - trkb_ko)*(trkb_raw - 1)", "dimensionless", "TrkB phosphorylation")
     b.let("p_erk", "p_trkb**e_trkb*(erk_basal + (1 - erk_basal)*r_pyr_pos)**e_act", "dimensionless",
           "ERK phosphorylation (TrkB and activity-dependent)")

@@ -1,5 +1,5 @@
 """Signalling-layer parameters: BDNF release and translation, TrkB, ERK/Akt, mTORC1, eEF2,
-GSK3beta, synaptic-protein pool, MeCP2 phosphorylation, SSRI adaptation, switches and
+GSK3beta, synaptic-protein pool, MeCP2 phosphorylation, switches and
 perturbations. No human rate constants exist (parameters.md 11): time constants are rodent
 priors, gains are assumptions calibrated to calibration-targets.yaml.
 """
@@ -88,11 +88,6 @@ def parameter_table(species: str) -> list[Param]:
           "share of BDNF release that needs endogenous opioid signalling (opioid variant)"),
         A("g_td", 3.0, "dimensionless", 1.0, 10.0, "Casarotto et al. 2021 (allosteric potentiation; assumed)",
           "TrkB signalling gain per unit drug occupancy of TrkB (TrkB variant)"),
-        A("g_ssri", 0.06, "dimensionless", 0.02, 0.3, "calibrated: STAR*D mean time to response 5.7 weeks "
-          "(Trivedi 2006)",
-          "TrkB signalling gain of the adapted SSRI state"),
-        A("tau_ssri", 28.0, "d", 7.0, 56.0, "conventional antidepressants need weeks (Trivedi 2006)",
-          "time constant of SSRI-induced neuroplastic adaptation"),
         A("g_enc", 2.0, "dimensionless", 0.5, 5.0, "Kohtala et al. 2019 (TrkB up in rebound slow waves)",
           "TrkB activation per unit slow-wave index (ENCORE-D variant)"),
         A("g_swa", 1.0, "dimensionless", 0.2, 3.0, "Duncan et al. 2013 (next-night SWA tracks BDNF)",

@@ -7,6 +7,8 @@ MADRS = MADRS0 x (1 - placebo) x (1 - antidepressant_effect).
   shared by all arms: o_fast/o_slow rise from time zero (expectancy within hours; slower
   non-specific response over weeks); X remembers how perceptible the drug was (dissociation,
   sedation: unblinding), so active placebo and ketamine raise it, saline and memantine do not.
+  In arms taking a monoaminergic antidepressant the slow part is scaled by course_resp (its
+  share kept after prior failed trials; signalling/monoamines.py).
 CADSS follows GluN2C-weighted NMDAR engagement through a short lag, with tolerance; pressure
 follows unbound effect-site ketamine through a lag (S more pressor than R).
 MADRS items (MADRS_item1..10) share the MADRS latent with their own dynamics, and HDRS17,
@@ -48,7 +50,10 @@ def add_symptoms(b: ModelBuilder, species: str, hypothesis: str, families: set[s
     b.rate("o_fast", "(1 - o_fast)/tau_pl_fast")
     b.state("o_slow", "dimensionless", "slow non-specific improvement since time zero", 0.0)
     b.rate("o_slow", "(1 - o_slow)/tau_pl_slow")
-    b.let("placebo", "1 - exp(-PLACEBO_RESP*pl_gain*(pl_fast*o_fast*(pl_q0 + X_perc) + pl_slow*o_slow))",
+    slow = "pl_slow*o_slow"
+    if "mono_course" in b.states:  # a monoaminergic course after failed ones: less non-specific gain
+        slow = "pl_slow*o_slow*(1 - mono_course*(1 - course_resp))"
+    b.let("placebo", f"1 - exp(-PLACEBO_RESP*pl_gain*(pl_fast*o_fast*(pl_q0 + X_perc) + {slow}))",
           "dimensionless", "fraction of severity removed by the shared placebo component")
     # antidepressant effect
     b.let("ad_syn", "(efficacy - (1 - deficit))/(deficit + spine_headroom + 0.001)", "dimensionless",

@@ -29,7 +29,11 @@ def add_synapses(b: ModelBuilder, species: str, hypothesis: str, families: set[s
     b.state("S_new", "dimensionless", "new spines (fraction of healthy density)", 0.0)
     b.state("S_st", "dimensionless", "consolidated new spines (fraction of healthy density)", 0.0)
     b.state("q", "dimensionless", "potentiation of existing synapses (AMPAR insertion, 0..1)", 0.0)
-    b.let("S_base", "1 - deficit*(1 - hs)", "dimensionless", "spine set-point of the disease state")
+    if "mono_bdnf" in b.states:  # chronic antidepressant plasticity restores part of the deficit
+        b.let("S_base", "1 - deficit*(1 - hs)*(1 - g_mono_syn*mono_bdnf)", "dimensionless",
+              "spine set-point of the disease state (raised by chronic antidepressant adaptation)")
+    else:
+        b.let("S_base", "1 - deficit*(1 - hs)", "dimensionless", "spine set-point of the disease state")
     b.let("S", "S_base + S_new + S_st", "dimensionless", "spine density (fraction of healthy)")
     b.state("gsk_mem", "h", "remembered GSK3beta inhibition (Ser9 consequences, time-integrated)", 0.0)
     b.rate("gsk_mem", f"{pos('1/gsk3 - 1')} - gsk_mem/tau_gsk")

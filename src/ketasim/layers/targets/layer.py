@@ -44,6 +44,7 @@ Names (built per population and compound group below; the index lets a search fi
 from __future__ import annotations
 
 from ketasim.layers.targets.mechanisms import add_mechanisms, loss
+from ketasim.layers.targets.monoamines import add_monoamine_targets
 from ketasim.layers.targets.parameters import CHANNEL_GROUPS, GROUP_TABLE, POPULATIONS, SUBUNITS, parameter_table
 from ketasim.model.description import ModelBuilder
 from ketasim.model.motifs import forward_expr, hill, occupancy, perturbation, relative, switch
@@ -155,9 +156,7 @@ def _other_targets(b: ModelBuilder, has_trx: bool) -> None:
     b.let("trkb_occ", occupancy("X_trkb"), "dimensionless", "drug occupancy of the TrkB transmembrane site")
     b.let("hnk_pot", f"hyp_hnk_ampa*Emax_HNK_AMPA*{hill('pd_scale*Cu_HNK_R', 'EC50_HNK_AMPA')}",
           "dimensionless", "relative AMPAR potentiation by (2R,6R)-HNK (hypothesis-gated)")
-    if "Cu_SSRI" in b.lets:
-        b.let("sert_occ", hill("pd_scale*Cu_SSRI", "ssri_sert_ki"), "dimensionless",
-              "serotonin-transporter occupancy by the SSRI")
+    add_monoamine_targets(b)
     if not has_trx:
         nam = "drug_glun2b_inh" if "drug_glun2b_inh" in b.lets else "0"
         b.let("nam_occ", nam, "dimensionless", "GluN2B NAM occupancy (no coded NAM: compound-file NAMs' inhibition)")

@@ -136,8 +136,8 @@ def mechanism_summary(c: Compound) -> str:
     if c.targets.nmdar_channel is not None:
         parts.append("channel_blocker nmdar")
     coded = {"glun2b_nam": "allosteric_modulator glun2b", "sert": "transporter_inhibitor sert",
-             "trkb": "trkb_binding", "gabaa": "receptor_potentiator gabaa_bzd"}
-    parts += [v for k, v in coded.items() if getattr(c.targets, k) is not None]
+             "net": "transporter_inhibitor net", "trkb": "trkb_binding", "gabaa": "receptor_potentiator gabaa_bzd"}
+    parts += [v for k, v in coded.items() if getattr(c.targets, k, None) is not None]
     parts += [f"{m.type} {m.target}" for m in c.mechanisms]
     return "; ".join(parts)
 

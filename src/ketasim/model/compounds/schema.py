@@ -3,7 +3,7 @@
 A compound file holds one drug: identity (name, code, molar mass, salt, routes), PK (a
 two-compartment model with first-order absorption, unbound fraction and a brain effect site),
 targets (NMDAR channel block with its kinetics, trapping and subunit/Mg2+ profile; GluN2B NAM;
-SERT; TrkB; GABA-A) and metabolites. Every number is a `Quantity`: value, unit, source, flag
+SERT; NET; TrkB; GABA-A) and metabolites. Every number is a `Quantity`: value, unit, source, flag
 (P primary, T transcribed, S secondary, A assumption) and its uncertainty (low/high range, or a
 between-subject CV). `param` names the model parameter a built-in file mirrors (tests check
 that file and code agree).
@@ -219,6 +219,7 @@ class Targets(_Strict):
     nmdar_channel: ChannelBlock | None = None
     glun2b_nam: Affinity | None = None
     sert: Affinity | None = None
+    net: Affinity | None = None
     trkb: Affinity | None = None
     gabaa: Affinity | None = None
 

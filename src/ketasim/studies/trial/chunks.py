@@ -36,7 +36,8 @@ from ketasim.studies.trial.population import make_patient
 from ketasim.studies.trial.simulate import simulate_patients
 
 COVARIATE_COLUMNS = ("weight_kg", "age_year", "sex", "cyp2b6_pm", "val66met", "diagnosis", "baseline_scale",
-                     "baseline_score", "madrs0", "placebo_resp", "syn_deficit", "sbp0_mmhg", "dbp0_mmhg")
+                     "baseline_score", "madrs0", "placebo_resp", "syn_deficit", "sbp0_mmhg", "dbp0_mmhg",
+                     "prior_failures", "mono_eta")
 Block = list[tuple[int, str, tuple]]
 
 
@@ -61,7 +62,7 @@ def chunk_table(rows: list[dict[str, Any]], measures: list[str], failed: list[di
     fields = [pa.field("arm", pa.string()), pa.field("patient", pa.int64()), pa.field("time_h", pa.float64())]
     for c in COVARIATE_COLUMNS:
         kind = pa.string() if c in ("sex", "diagnosis", "baseline_scale") else (
-            pa.int64() if c in ("cyp2b6_pm", "val66met") else pa.float64())
+            pa.int64() if c in ("cyp2b6_pm", "val66met", "prior_failures") else pa.float64())
         fields.append(pa.field(c, kind))
     fields += [pa.field(m, pa.float64()) for m in measures]
     schema = pa.schema(fields, metadata={FAILED_KEY: json.dumps(failed).encode()})

@@ -19,6 +19,8 @@ Defaults (used when the spec leaves a field out; "A" = assumption with the state
 | placebo responsiveness PLACEBO_RESP | log-normal, median 1, SD(log) 0.4 | A (range 0.2-0.6) |
 | synapse deficit SYN_DEFICIT | by diagnosis (trd 0.25, mdd 0.2, bipolar 0.2, healthy 0), SD 0.08, truncated 0-0.5 | A |
 | baseline SBP / DBP | 125 mmHg SD 12 (95-170) / 78 mmHg SD 8 (55-105) | adult population surveys (A) |
+| monoaminergic responsiveness ETA_MONO | normal, SD 2.5 (logit scale) | A (range 1-4; docs/antidepressants.md) |
+| prior failed antidepressant trials | trd 2.5 SD 1 (2-8), mdd 0, bipolar 1 SD 1 (0-8), rounded | A; TRD >= 2 |
 
 The baseline score is drawn on the spec's scale, truncated to the inclusion bounds and rounded
 to a whole number: it is what the rater wrote at time zero. The model's baseline severity
@@ -37,6 +39,7 @@ from ketasim.layers.symptoms.scales import SCALES
 from ketasim.model.description import Model
 from ketasim.runtime.patients import (  # noqa: F401  (defaults re-exported)
     DEFAULT_BASELINE,
+    MONO_ETA_SD,
     default_age,
     default_weight,
     individual_parameters,
@@ -105,6 +108,9 @@ def draw_covariates(population, rng: np.random.Generator) -> tuple[dict[str, flo
     syn = truncated_normal(u[7], SYN_DEFICIT_TYPICAL[diag], SYN_DEFICIT_SD if diag != "healthy" else 0.0, 0.0, 0.5)
     sbp0 = truncated_normal(u[8], *SBP0)
     dbp0 = truncated_normal(u[9], *DBP0)
+    pf = population.prior_failures
+    failures = float(np.rint(truncated_normal(u[10], pf.mean, pf.sd, pf.low, pf.high)))
+    eta_mono = float(MONO_ETA_SD * ndtri(u[11]))
     table: dict[str, float | str] = {
         "weight_kg": weight,
         "age_year": age,
@@ -119,11 +125,14 @@ def draw_covariates(population, rng: np.random.Generator) -> tuple[dict[str, flo
         "syn_deficit": syn,
         "sbp0_mmhg": sbp0,
         "dbp0_mmhg": dbp0,
+        "prior_failures": int(failures),
+        "mono_eta": eta_mono,
     }
     model_cov = {
         "WT": weight, "FEMALE": female, "CYP2B6_PM": pm, "AGE": age, "MADRS0": madrs0,
         "DIAG_BIPOLAR": 1.0 if diag == "bipolar" else 0.0, "DIAG_HEALTHY": 1.0 if diag == "healthy" else 0.0,
         "PLACEBO_RESP": placebo, "SYN_DEFICIT": syn, "VAL66MET": met, "SBP0": sbp0, "DBP0": dbp0,
+        "PRIOR_FAILURES": failures, "ETA_MONO": eta_mono,
     }
     return table, model_cov, score
 

@@ -7,6 +7,7 @@ of the held-out test targets (use: test).
 from __future__ import annotations
 
 from ketasim.studies.validation import (  # noqa: F401
+    antidepressants,
     biomarker,
     circuit,
     clinical,

@@ -21,7 +21,7 @@ import numpy as np
 from ketasim.layers.symptoms.scales import SCALES
 from ketasim.model.errors import SolverError
 from ketasim.runtime.engines.fast import simulate_batch
-from ketasim.runtime.patients import individual_parameters, patient_rng
+from ketasim.runtime.patients import MONO_ETA_SD, default_prior_failures, individual_parameters, patient_rng
 from ketasim.runtime.regimen import Dose
 from ketasim.studies.validation.core import (
     Context,
@@ -41,6 +41,21 @@ DIAGNOSES: dict[str, dict[str, Any]] = {
 
 def _normal(rng: np.random.Generator, mean: float, sd: float, lo: float, hi: float) -> float:
     return float(np.clip(rng.normal(mean, sd), lo, hi))
+
+
+def prior_failures(diagnosis: str, seed: int, patient: int) -> float:
+    """Prior failed adequate antidepressant trials of one patient, from its own stream (so the other
+    covariates and random effects are those they always were); defaults of runtime.patients."""
+    d = default_prior_failures(diagnosis)
+    if d.sd <= 0:
+        return float(d.mean)
+    rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, int(patient), 1414])
+    return float(np.rint(np.clip(rng.normal(d.mean, d.sd), d.low, d.high)))
+
+
+def mono_eta(seed: int, patient: int) -> float:
+    """A patient's deviation of monoaminergic responsiveness (ETA_MONO), from its own stream."""
+    return float(MONO_ETA_SD * np.random.default_rng([int(seed) & 0xFFFFFFFF, int(patient), 1415]).normal())
 
 
 def sample_covariates(diagnosis: str, rng: np.random.Generator) -> dict[str, float]:
@@ -66,7 +81,8 @@ def sample_covariates(diagnosis: str, rng: np.random.Generator) -> dict[str, flo
 class Population:
     """A fixed set of virtual patients for one model (covering every drug any arm uses)."""
 
-    def __init__(self, ctx: Context, diagnosis: str, pairs: frozenset[tuple[str, str]], n: int) -> None:
+    def __init__(self, ctx: Context, diagnosis: str, pairs: frozenset[tuple[str, str]], n: int,
+                 failures: float | None = None) -> None:
         if diagnosis not in DIAGNOSES:
             raise ValueError(f"unknown population {diagnosis!r}")
         self.ctx = ctx
@@ -76,12 +92,15 @@ class Population:
             raise MissingOutputError("MADRS")
         self.n = n
         seed = stable_hash(ctx.seed, diagnosis)
+        self.failures = failures
         self.covariates: list[dict[str, float]] = []
         self.params: list[np.ndarray] = []
         typical = ctx.values_for(self.model, "human")
         for i in range(n):
             rng = patient_rng(seed, i)
             cov = sample_covariates(diagnosis, rng)
+            cov["PRIOR_FAILURES"] = prior_failures(diagnosis, seed, i) if failures is None else float(failures)
+            cov["ETA_MONO"] = mono_eta(seed, i)
             self.covariates.append(cov)
             self.params.append(individual_parameters(self.model, rng, to_internal(self.model, cov, strict=False),
                                                      typical=typical))
@@ -154,12 +173,18 @@ class Arm:
         seed = self.population.ctx.seed
         rows = []
         for i in range(latent.shape[0]):
-            rng = np.random.default_rng([seed & 0xFFFFFFFF, stable_hash(self.population.diagnosis, self.key, scale), i])
+            key = (self.population.diagnosis, self.key, scale) if self.population.failures is None else (
+                self.population.diagnosis, self.key, scale, self.population.failures)
+            rng = np.random.default_rng([seed & 0xFFFFFFFF, stable_hash(*key), i])
             rows.append(s.record(latent[i], rng))
         return np.vstack(rows)
 
 
-def population(ctx: Context, diagnosis: str, pairs: frozenset[tuple[str, str]], n: int | None = None) -> Population:
-    """The virtual population `diagnosis` of this run for a model covering `pairs` (made once, then cached)."""
+def population(ctx: Context, diagnosis: str, pairs: frozenset[tuple[str, str]], n: int | None = None,
+               failures: float | None = None) -> Population:
+    """The virtual population `diagnosis` of this run for a model covering `pairs` (made once, then cached);
+    `failures` fixes every patient's prior failed antidepressant trials (default: the diagnosis' distribution)."""
     size = ctx.n_patients if n is None else n
-    return ctx.cached(("population", diagnosis, pairs, size), lambda: Population(ctx, diagnosis, pairs, size))
+    key = ("population", diagnosis, pairs, size) if failures is None else ("population", diagnosis, pairs, size,
+                                                                            failures)
+    return ctx.cached(key, lambda: Population(ctx, diagnosis, pairs, size, failures))

@@ -6,6 +6,9 @@ changed. Conventions:
 
 - the virtual populations are those of the training targets (`trd`, `mdd`); covariates the model
   does not use (age, ethnicity) cannot make the elderly or Japanese trials differ from the others;
+  `trd` patients have 2 or more prior failed adequate antidepressant trials (PRIOR_FAILURES, the
+  default TRD distribution: the inclusion criterion of TRANSFORM-1/2/3 and SUSTAIN-1), `mdd`
+  patients none (Canuso 2018 and ASPIRE I did not require failed trials);
 - an antidepressant the trial STARTED together with the study drug (TRANSFORM-1/2/3, ASPIRE I,
   Canuso 2018) is given to every arm as the model's SSRI (citalopram-like: 20 mg/day in week 1,
   40 mg/day after, about escitalopram 10 -> 20 mg). An antidepressant patients were already taking
