@@ -146,7 +146,7 @@ MUTATIONS: dict[str, Mutation] = {
                                         "memantine disinhibits like ketamine"),
     "clin-anaesthetic-dose-negative": Mutation({"g_anaes": 0.0}, "no anaesthetic suppression: the 2 mg/kg bolus "
                                                "excites and helps more than 0.5 mg/kg"),
-    "clin-ssri-slow-onset": Mutation({"tau_ssri": 2.8}, "SSRI adaptation 10-fold too fast",
+    "clin-ssri-slow-onset": Mutation({"tau_mono1": 2.1, "tau_mono2": 2.1}, "monoaminergic adaptation 10-fold too fast",
                                      exempt=FAILING_TODAY, probe="time_to_response_weeks"),
     "clin-lithium-no-prolongation": Mutation({"hyp_gsk3": 1.0}, "strengthening gated by remembered GSK3 "
                                              "inhibition: lithium's GSK3 inhibition prolongs the effect"),
@@ -211,8 +211,13 @@ MUTATIONS: dict[str, Mutation] = {
 
 #: the drugs given by mechanism (compound files): their parameters exist only in models with the drug
 DRUG_MODELS = (("nitrous_oxide", "inhaled"), ("mk0657", "oral"), ("rapastinel", "iv"),
-               ("dextromethorphan-bupropion", "oral"))
+               ("dextromethorphan-bupropion", "oral"), ("ssri", "oral"))
 MUTATIONS.update({
+    "clin-stard-levels": Mutation({"beta_res": 0.0, "rho_res": 1.0}, "no treatment resistance: a prior failed "
+                                  "trial changes nothing, so every STAR*D level responds like level 1 "
+                                  "(also tests/test_antidepressants.py)"),
+    "clin-placebo-ad-trials": Mutation({"pl_gain": 20.0}, "placebo responsiveness 20-fold too large: nearly every "
+                                       "placebo patient responds by week 8"),
     "test-clin-nitrous-oxide": Mutation({"Emax_N2O_nmdar": 0.0}, "nitrous oxide given no NMDA-receptor inhibition "
                                         "(efficacy 0): no antidepressant effect at 50% for 1 h"),
     "test-clin-mk0657": Mutation({"Emax_MK0657_glun2b": 0.0}, "MK-0657 with no GluN2B inhibition",
