@@ -25,7 +25,8 @@ def parameter_table(species: str) -> list[Param]:
         A("microglia_pruning", 1.0, "dimensionless", 0.3, 3.0, "complement-tagged pruning, inflammation "
           "(system.md 5); exercise/enrichment may lower it", "relative rate of new-spine elimination"),
         A("k_form", 12.0, "1/d", 3.0, 60.0, "calibrated: stressed-rat spines at 24 h >= 90% of healthy "
-          "(Li et al. 2011, Biol Psychiatry 69:754; model 96%); only its product with g_prot is identified", "spine regrowth rate per unit synaptic-protein excess "
+          "(Li et al. 2011, Biol Psychiatry 69:754; model 96%); only its product with g_prot is identified",
+          "spine regrowth rate per unit synaptic-protein excess "
           "and per unit missing spines"),
         A("tau_mat", 13.0, "h", 4.0, 24.0, MODA + " (more spines by 12-24 h, behaviour by 3 h)",
           "maturation time of new protrusions into counted spines"),
