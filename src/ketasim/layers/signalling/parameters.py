@@ -136,8 +136,9 @@ def parameter_table(species: str) -> list[Param]:
         A("g_prot_low", 1.0, "dimensionless", 0.0, 3.0, "assumed: basal translation continues",
           "fall of synthesis per unit translation drive below baseline"),
         A("tau_prot", 12.0, "h", 4.0, 48.0, LI2010 + " (up from about 2 h)", "synaptic-protein pool time constant"),
-        A("g_mecp2_prot", 0.12, "dimensionless", 0.02, 0.3, LI2010 + " (up for about 72 h); Kim et al. 2021 "
-          "(MeCP2 S421A loses the sustained effect)", "synaptic-protein synthesis sustained per unit MeCP2-P excess"),
+        A("g_mecp2_prot", 0.2, "dimensionless", 0.02, 0.3, LI2010 + " (up for about 72 h); Kim et al. 2021 "
+          "(MeCP2 S421A loses the sustained effect); calibrated: synaptic proteins still up at 48 h "
+          "(sig-mtorc1-timecourse)", "synaptic-protein synthesis sustained per unit MeCP2-P excess"),
         A("k_mecp2", 1.0, "1/h", 0.3, 10.0, "Kim et al. 2021 (BDNF-dependent MeCP2 Ser421 phosphorylation); "
           "calibrated: sustained effect lost in S421A mice (sig-mecp2-prolongation)",
           "MeCP2 phosphorylation rate per unit excess TrkB"),
