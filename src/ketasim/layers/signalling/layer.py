@@ -55,7 +55,11 @@ def add_signalling(b: ModelBuilder, species: str, hypothesis: str, families: set
     b.let("trkb_raw", "bdnf*(1 + hyp_trkb*g_td*trkb_occ)*(1 + g_ssri*ssri_adapt)*(1 + hyp_encore*g_enc*sws)"
           "*(1 + (hyp_sleep + hyp_encore)*g_swa*exc*night)", "dimensionless", "TrkB activation called for")
     b.let("p_trkb", "1 + (1 - trkb_ko)*(trkb_raw - 1)", "dimensionless", "TrkB phosphorylation")
-    b.let("p_erk", "p_trkb**e_trkb*(erk_basal + (1 - erk_basal)*r_pyr_pos)**e_act", "dimensionless",
+    # activity raises ERK only through the disinhibition route (its surge); a fall of activity
+    # (anaesthesia) lowers it in every variant
+    b.let("erk_act", f"r_pyr_pos - (1 - hyp_disinh)*{pos0('r_pyr_pos - 1')}", "dimensionless",
+          "pyramidal activity seen by ERK")
+    b.let("p_erk", "p_trkb**e_trkb*(erk_basal + (1 - erk_basal)*erk_act)**e_act", "dimensionless",
           "ERK phosphorylation (TrkB and activity-dependent)")
     b.state("mtorc1", "dimensionless", "mTORC1 activity (p-p70S6K, p-4E-BP1)", 1.0)
     b.let("p_akt", "p_trkb**a_trkb*((mtorc1 + 0.01)/1.01)**(-fb_s6k)", "dimensionless", "Akt phosphorylation")
