@@ -42,6 +42,7 @@ REGIMENS: list[tuple[str, str, float, list[Dose]]] = [
     ("oral racemic 150 mg", "oral", 150.0 / WEIGHT_KG, [Dose("ketamine", "oral", (0.0,), amount_mg=150.0)]),
     ("sublingual racemic 10 mg", "sl", 10.0 / WEIGHT_KG, [Dose("ketamine", "sublingual", (0.0,), amount_mg=10.0)]),
     ("sublingual racemic 0.5 mg/kg", "sl", 0.5, [Dose("ketamine", "sublingual", (0.0,), mg_per_kg=0.5)]),
+    ("nasal racemic 50 mg", "in_rac", 50.0 / WEIGHT_KG, [Dose("ketamine", "intranasal", (0.0,), amount_mg=50.0)]),
     ("SC racemic 0.1 mg/kg bolus", "sc", 0.1, [Dose("ketamine", "sc", (0.0,), mg_per_kg=0.1)]),
     ("SC racemic 0.5 mg/kg bolus", "sc", 0.5, [Dose("ketamine", "sc", (0.0,), mg_per_kg=0.5)]),
     ("IV arketamine 0.5 mg/kg/40 min", "ark", 0.5,
@@ -65,6 +66,12 @@ PUBLISHED: list[dict] = [
      "source": "Fava et al. 2020: superior to midazolam after adjustment"},
     {"label": "IV racemic 1.0 mg/kg/40 min", "group": "iv", "x": 1.0, "madrs_diff": None, "use": "test",
      "source": "Fava et al. 2020: superior to midazolam after adjustment, not larger than 0.5 mg/kg"},
+    {"label": "nasal racemic 50 mg", "group": "in_rac", "x": 50.0 / WEIGHT_KG, "madrs_diff": -7.6, "use": "test",
+     "source": "Lapidus et al. 2014, Biol Psychiatry 76:970 (crossover vs saline, MADRS at 24 h; target "
+               "test-clin-lapidus-intranasal)"},
+    {"label": "IV arketamine 0.5 mg/kg/40 min", "group": "ark", "x": 0.5, "madrs_diff": None, "use": "test",
+     "source": "Leal et al. 2021, Eur Arch Psychiatry Clin Neurosci 271:577: open label, MADRS -20.3 from "
+               "baseline at 24 h (no placebo arm; not placebo-adjusted, so not drawn)"},
     {"label": "esketamine nasal 28 mg", "group": "esk_in", "x": 28.0, "madrs_diff": -9.1, "use": "test",
      "source": "Daly et al. 2018, JAMA Psychiatry 75:139, Table 1 (period 1, 24 h, LS mean difference, SE 3.1)"},
     {"label": "esketamine nasal 56 mg", "group": "esk_in", "x": 56.0, "madrs_diff": -10.0, "use": "test",
@@ -131,7 +138,7 @@ def figure(result: dict, path: Path) -> None:
     iv = [r for r in rows if r["group"] == "iv"]
     ax1.plot([r["x"] for r in iv], [r["madrs_diff_24h"] for r in iv], "o-", color="k", label="model, IV racemic")
     for grp, mk, name in (("oral", "s", "oral racemic"), ("sl", "^", "sublingual racemic"), ("sc", "D", "SC racemic"),
-                          ("ark", "v", "IV arketamine")):
+                          ("in_rac", "P", "nasal racemic"), ("ark", "v", "IV arketamine")):
         pts = [r for r in rows if r["group"] == grp]
         ax1.plot([r["x"] for r in pts], [r["madrs_diff_24h"] for r in pts], mk, mfc="none", label=f"model, {name}")
     esk = [r for r in rows if r["group"] == "esk_in"]
@@ -139,7 +146,7 @@ def figure(result: dict, path: Path) -> None:
     for pub in result["published"]:
         if pub["madrs_diff"] is None:
             continue
-        ax = ax1 if pub["group"] == "iv" else ax2
+        ax = ax2 if pub["group"] == "esk_in" else ax1
         color = "tab:blue" if pub["use"] == "training" else "tab:red"
         ax.plot(pub["x"], pub["madrs_diff"], "*", ms=12, color=color)
     for ax in (ax1, ax2):

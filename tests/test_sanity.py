@@ -78,11 +78,8 @@ def test_a_drug_never_leaves_a_patient_worse_than_no_drug() -> None:
         assert np.all(o["MADRS"] <= none["MADRS"] + 0.05), name
 
 
-@pytest.mark.xfail(strict=True, reason="small doses, arketamine, the 2 mg/kg bolus and memantine leave spines "
-                   "0.2-0.6 points and efficacy up to 0.6% below no drug for days: the smooth positive part "
-                   "pos(x) is -eps/2 for x < 0, so spine formation turns negative when synthesis dips; the "
-                   "clip of the drug effect at zero hides it from MADRS")
 def test_no_drug_lowers_synapses_below_no_drug() -> None:
+    # spine formation uses the never-negative positive part pos0, so a synthesis dip cannot remove spines
     t, out = runs()
     none = out["none"]
     for name, o in out.items():
@@ -115,8 +112,6 @@ def test_effect_monotone_in_dose_over_the_subanaesthetic_range() -> None:
     assert effect24("bolus2") < effect24("iv0.5")
 
 
-@pytest.mark.xfail(strict=True, reason="knife-edge plasticity threshold (theta_m, n_ind = 4): exposure below "
-                   "the step has no effect (0.1 mg/kg IV 0%, arketamine 0.5 mg/kg 0%, oral 150 mg ~5%)")
 def test_every_nmdar_blocking_regimen_has_a_graded_effect() -> None:
     std = effect24("iv0.5")
     assert effect24("iv0.1") > 0.1 * std  # Fava 2020: d = -0.82 at day 1 for 0.1 mg/kg
@@ -126,10 +121,17 @@ def test_every_nmdar_blocking_regimen_has_a_graded_effect() -> None:
     assert effect24("esk28") > 0.5 * effect24("esk84")  # Daly 2018: -9.1 vs -10.7 at 24 h
 
 
-@pytest.mark.xfail(strict=True, reason="activity and mTORC1 dip below baseline after the surge (rate model "
-                   "relaxes through baseline; mTORC1-S6K feedback), no cited observation")
-def test_no_undershoot_of_glutamate_or_mtorc1() -> None:
+def test_no_undershoot_of_mtorc1() -> None:
+    t, out = runs()
+    for name in ("iv0.5", "iv1.0", "esk84"):
+        assert out[name]["mtorc1"].min() >= 0.99, name
+
+
+@pytest.mark.xfail(strict=True, reason="glutamate is 96-98% of baseline for 1-6 h after the infusion: once the "
+                   "interneuron adaptation has caught up with the block, the residual drug's direct suppression "
+                   "(presynaptic NMDAR block, w_pre; pyramidal NMDAR block, g_exc) is no longer offset by "
+                   "disinhibition; no such dip is reported (Moghaddam 1997 microdialysis)")
+def test_no_undershoot_of_glutamate() -> None:
     t, out = runs()
     for name in ("iv0.5", "iv1.0", "esk84"):
         assert out[name]["glutamate"].min() >= 99.0, name
-        assert out[name]["mtorc1"].min() >= 0.99, name

@@ -53,6 +53,15 @@ def pos(x: str) -> str:
     return f"(0.5*(({x}) + sqrt(({x})**2 + {POS_EPS**2!r}) - {POS_EPS!r}))"
 
 
+def pos0(x: str) -> str:
+    """Smooth positive part that is never negative: 0 at 0, ~x for x >> eps, ~eps^2/(4|x|) for x << 0.
+
+    Used where a slightly negative value would act (spine formation from a synthesis dip), so a
+    regimen never removes what a smaller one would not have built.
+    """
+    return f"(0.5*(({x}) + sqrt(({x})**2 + {POS_EPS**2!r}))*({x})**2/(({x})**2 + {POS_EPS**2!r}))"
+
+
 def forward_expr(b: ModelBuilder, text: str, later: tuple[str, ...]) -> sp.Expr:
     """Parse `text` allowing names that a later layer defines (checked when the model is built)."""
     table = b._symbols()  # noqa: SLF001 (the builder's own symbol table)

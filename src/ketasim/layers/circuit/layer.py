@@ -2,9 +2,10 @@
 
 Rate model (relative to baseline = 1):
   interneurons:  r_int -> r_pyr^c * [(1 - wN) AMPA + wN (1 - B_int)/(1 - A_int)]
-                 A_int adapts to the interneuron block (tau_adapt): only a *rise* of block
-                 disinhibits, so a slowly rising or sustained block (memantine) or the washout
-                 after an anaesthetic bolus do not excite.
+                 A_int adapts to a rising interneuron block (tau_adapt) and is released quickly
+                 when the block falls (tau_deadapt): only a *rise* of block disinhibits, so a
+                 slowly rising or sustained block (memantine) or the washout after an anaesthetic
+                 bolus do not excite, and no rebound inhibition (glutamate undershoot) follows.
   pyramidal:     r_pyr -> r_max / (1 + (r_max - 1) exp(-u)),
                  u = g_inh (1 - I) - g_exc D - g_anaes D^n/(D^n + D50^n)
                  I = r_int (1 + GABA-A potentiation), D = anaesthetic depth from pyramidal and
@@ -53,7 +54,10 @@ def add_circuit(b: ModelBuilder, species: str, hypothesis: str, families: set[st
           "pyramidal rate the inputs call for")
     b.rate("r_int", "(r_int_ss - r_int)/tau_int")
     b.rate("r_pyr", "(r_pyr_ss - r_pyr)/tau_pyr")
-    b.rate("A_int", "(block_int - A_int)/tau_adapt")
+    # compensation builds up slowly while block rises and is released quickly when block falls
+    b.let("adapt_down", "0.5*(1 + tanh((A_int - block_int)/0.01))", "dimensionless",
+          "1 while the block is below the compensated level (fast release of the compensation)")
+    b.rate("A_int", "(block_int - A_int)*((1 - adapt_down)/tau_adapt + adapt_down/tau_deadapt)")
     b.rate("glu", f"(100*r_pyr*(1 - w_pre*block_pre){loss(b, 'drug_nav_inh')} - glu)/tau_glu")
     b.let("sws", "anaes", "dimensionless", "slow-wave index")
     b.state("exc", "dimensionless", "recent cortical excitation (excess pyramidal activity)", 0.0)

@@ -41,6 +41,10 @@ def parameter_table(species: str) -> list[Param]:
         A("tau_adapt", 30.0, "min", 10.0, 240.0, "assumed: homeostatic compensation of interneuron drive; "
           "makes slow or sustained block (memantine) and post-anaesthetic washout non-excitatory",
           "adaptation time constant of interneuron excitability to NMDAR block"),
+        A("tau_deadapt", 3.0, "min", 1.0, 10.0, "assumed: the compensation is released as the block it "
+          "compensated falls; no glutamate undershoot after the surge is reported (" + MOGHADDAM + "; human "
+          "pregenual ACC glutamate back to baseline at 24 h, Evans et al. 2018, Neuropsychopharmacology "
+          "43:1908)", "release time constant of that adaptation when the block falls"),
         A("wN_int", 0.8, "dimensionless", 0.5, 0.95, "interneuron firing depends on NMDARs (GluN2D knockout "
           "abolishes ketamine's excitation; Homayoun 2007)", "NMDAR share of interneuron excitatory drive"),
         A("c_pi", 0.3, "dimensionless", 0.0, 1.0, "assumed", "pyramidal-to-interneuron recurrence exponent"),

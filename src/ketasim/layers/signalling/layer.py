@@ -7,11 +7,14 @@ All levels are relative to baseline (= 1). Routes into BDNF (switchable by hypot
                       p-eEF2 down (tau 15 min) -> faster BDNF and synaptic-protein translation
   opioid, direct TrkB, HNK-AMPAR, sleep/SWA and ENCORE-D terms for their variants.
 Induction is supralinear above baseline and weak below (inducible processes on top of basal
-levels), so a brief surge leaves a net signal although activity dips after it; plasticity
-(protein synthesis, MeCP2-P, AMPAR insertion) needs a signal above a threshold, so the small,
-slow changes of a chronic weak blocker (memantine) do not trigger it.
+levels). Plasticity (protein synthesis, MeCP2-P) is a graded, saturating function of the
+signal's excess over its own recent level (half-maximal at theta_m, theta_t; exponent n_ind = 1;
+sliding reference, tau_ref 8 h, Bienenstock-Cooper-Munro): every exposure that raises the signal
+gets a proportionate share, with no threshold below which a blocker does nothing, while a chronic
+steady signal stops inducing (metaplasticity). Memantine fails because its slow, sustained block
+does not disinhibit (circuit adaptation) and its small daily signal is absorbed by the reference.
 BDNF -> TrkB -> ERK (also activity-dependent) and Akt (with mTORC1-S6K1 feedback) -> mTORC1
-(tau 20 min) -> synaptic proteins (tau 12 h; MeCP2-P keeps their synthesis up for days).
+(tau 30 min) -> synaptic proteins (tau 12 h; MeCP2-P keeps their synthesis up for days).
 Akt inhibits GSK3beta; TrkB drives MeCP2-P (days).
 Monoaminergic antidepressants: chronic adaptation over weeks (signalling/monoamines.py).
 Knockouts, rapamycin and knock-ins remove the drug-evoked change, not the baseline.
@@ -23,7 +26,7 @@ from ketasim.layers.signalling.monoamines import add_monoamine_route
 from ketasim.layers.signalling.parameters import parameter_table
 from ketasim.layers.targets.mechanisms import effective, gain, loss
 from ketasim.model.description import ModelBuilder
-from ketasim.model.motifs import pos
+from ketasim.model.motifs import pos, pos0
 
 
 def add_signalling(b: ModelBuilder, species: str, hypothesis: str, families: set[str]) -> None:
@@ -38,7 +41,7 @@ def add_signalling(b: ModelBuilder, species: str, hypothesis: str, families: set
           "activity signal for BDNF release (HCN1 knockouts lose the dendritic coupling)")
     nal = effective(b, "naltrexone_occ", "drug_mu_block")
     b.let("mu_eff", f"mu_occ*(1 - {nal})", "dimensionless", "mu-opioid agonism not blocked")
-    up, down = pos("go - 1"), pos("1 - go")
+    up, down = pos0("go - 1"), pos0("1 - go")
     b.let("release", f"1 + (1 - hyp_opioid*g_opi*{nal})*(g_rel*(1 - val_imp*VAL66MET){loss(b, 'drug_ltype_inh')}*{up}"
           f" - g_rel_low*{down}) + hyp_opioid*g_mu*mu_eff", "dimensionless",
           "activity-dependent BDNF release: induced above baseline activity, mildly reduced below")
@@ -55,7 +58,11 @@ def add_signalling(b: ModelBuilder, species: str, hypothesis: str, families: set
         trkb = f"1 + ({trkb} - 1)*(1 + g_prime*mono_bdnf)"
     b.let("trkb_raw", trkb, "dimensionless", "TrkB activation called for")
     b.let("p_trkb", "1 + (1 - trkb_ko)*(trkb_raw - 1)", "dimensionless", "TrkB phosphorylation")
-    b.let("p_erk", "p_trkb**e_trkb*(erk_basal + (1 - erk_basal)*r_pyr_pos)**e_act", "dimensionless",
+    # activity raises ERK only through the disinhibition route (its surge); a fall of activity
+    # (anaesthesia) lowers it in every variant
+    b.let("erk_act", f"r_pyr_pos - (1 - hyp_disinh)*{pos0('r_pyr_pos - 1')}", "dimensionless",
+          "pyramidal activity seen by ERK")
+    b.let("p_erk", "p_trkb**e_trkb*(erk_basal + (1 - erk_basal)*erk_act)**e_act", "dimensionless",
           "ERK phosphorylation (TrkB and activity-dependent)")
     b.state("mtorc1", "dimensionless", "mTORC1 activity (p-p70S6K, p-4E-BP1)", 1.0)
     b.let("p_akt", "p_trkb**a_trkb*((mtorc1 + 0.01)/1.01)**(-fb_s6k)", "dimensionless", "Akt phosphorylation")
@@ -68,17 +75,24 @@ def add_signalling(b: ModelBuilder, species: str, hypothesis: str, families: set
     b.state("prot", "dimensionless", "synaptic-protein pool (PSD-95, GluA1, synapsin I)", 1.0)
     b.rate("bdnf", "(1 + (1 - bdnf_ko)*(release*stop - 1) - bdnf)/tau_bdnf")
     b.let("transl", "mtorc1*stop", "dimensionless", "translation drive of synaptic proteins")
-    b.let("ind_prot", f"{pos('transl - 1')}**n_ind/({pos('transl - 1')}**n_ind + theta_m**n_ind)", "dimensionless",
-          "induction of synaptic-protein synthesis (threshold: plasticity needs a strong signal)")
+    # sliding modification threshold (metaplasticity): a sustained signal raises its own reference, so
+    # pulses induce plasticity in proportion to their size and chronic signals stop inducing it
+    b.state("ref_tl", "dimensionless", "recent translation-drive excess (sliding reference)", 0.0)
+    b.rate("ref_tl", f"({pos0('transl - 1')} - ref_tl)/tau_ref")
+    b.let("x_tl", pos0(f"{pos0('transl - 1')} - ref_tl"), "dimensionless",
+          "translation-drive excess above its recent level")
+    b.let("ind_prot", "x_tl**n_ind/(x_tl**n_ind + theta_m**n_ind)", "dimensionless",
+          "induction of synaptic-protein synthesis (graded, saturating in the translation-drive excess)")
     b.state("transl_on", "dimensionless", "induced translation in progress (polysome loading, transport)", 0.0)
     b.rate("transl_on", "(ind_prot - transl_on)/tau_tl")
     b.state("mecp2", "dimensionless", "phosphorylated MeCP2 (Ser421)", 1.0)
-    b.let("ind_mecp2", f"{pos('p_trkb - 1')}**n_ind/({pos('p_trkb - 1')}**n_ind + theta_t**n_ind)", "dimensionless",
-          "induction of MeCP2 phosphorylation by TrkB (threshold)")
+    b.state("ref_tk", "dimensionless", "recent TrkB excess (sliding reference)", 0.0)
+    b.rate("ref_tk", f"({pos0('p_trkb - 1')} - ref_tk)/tau_ref")
+    b.let("x_tk", pos0(f"{pos0('p_trkb - 1')} - ref_tk"), "dimensionless", "TrkB excess above its recent level")
+    b.let("ind_mecp2", "x_tk**n_ind/(x_tk**n_ind + theta_t**n_ind)", "dimensionless",
+          "induction of MeCP2 phosphorylation by TrkB (graded, saturating)")
     b.rate("mecp2", "k_mecp2*(1 - mecp2_s421a)*ind_mecp2 - (mecp2 - 1)/tau_mecp2")
-    b.let("ind_mtor", f"{pos('mtorc1 - 1')}**n_ind/({pos('mtorc1 - 1')}**n_ind + theta_m**n_ind)", "dimensionless",
-          "mTORC1-driven induction of AMPAR insertion (threshold)")
-    b.let("mecp2_excess", pos("mecp2 - 1"), "dimensionless", "MeCP2-P above baseline")
+    b.let("mecp2_excess", pos0("mecp2 - 1"), "dimensionless", "MeCP2-P above baseline")
     b.rate("prot", f"(1 + g_prot*transl_on + (1 - {rapa})*g_mecp2_prot*mecp2_excess"
            f" - g_prot_low*{pos('1 - transl')} - prot)/tau_prot")
     for name, expr, desc in [

@@ -67,10 +67,13 @@ def parameter_table(species: str) -> list[Param]:
         *perturbations(),
         A("n_burst", 4.0, "dimensionless", 1.0, 8.0, "BDNF release needs burst firing (Balkowiec & Katz 2002), "
           "which needs pyramidal NMDARs", "dependence of activity-dependent BDNF release on pyramidal NMDARs"),
-        A("g_rel", 5.0, "dimensionless", 1.0, 10.0, "calibrated: BDNF protein up at 30 min (Autry 2011), "
-          "clinical effect size", "gain of induced BDNF release per unit excess AMPAR/burst activity",
-          iiv=0.4, iiv_source="calibrated: responders differ in plasticity (BDNF, gamma, SWA track response)"),
-        A("g_rel_low", 0.3, "dimensionless", 0.0, 1.0, "assumed: constitutive secretion continues",
+        A("g_rel", 40.0, "dimensionless", 10.0, 60.0, "set to published rodent amplitudes after 10 mg/kg: "
+          "BDNF protein about 1.5-2x at 30 min (" + AUTRY + "), p-mTOR/p-p70S6K about 2x at 30-60 min ("
+          + LI2010 + "); model rat 10 mg/kg IP: BDNF 1.7x, mTORC1 2.1x", "gain of induced BDNF release per unit "
+          "excess AMPAR/burst activity",
+          iiv=0.4, iiv_source="assumed: responders differ in plasticity (BDNF, gamma, SWA track response)"),
+        A("g_rel_low", 0.05, "dimensionless", 0.0, 1.0, "assumed: constitutive secretion continues while activity "
+          "is low (no BDNF or mTORC1 fall below baseline after the surge is reported, " + LI2010 + ")",
           "fall of BDNF release per unit activity below baseline"),
         P("val_imp", 0.3, "dimensionless", "Egan et al. 2003, Cell 112:257 (activity-dependent secretion "
           "18-30% lower with Met)", "S", "loss of activity-dependent BDNF release per Met allele carrier",
@@ -106,13 +109,20 @@ def parameter_table(species: str) -> list[Param]:
           "mTORC1 time constant"),
         A("g_gsk", 1.0, "dimensionless", 0.3, 3.0, "Akt phosphorylates GSK3beta Ser9 (Beurel 2011)",
           "GSK3beta inhibition per unit Akt (log-log)"),
-        A("theta_m", 0.2, "dimensionless", 0.05, 0.5, "late LTP and synaptogenesis need strong stimulation "
-          "(threshold); assumed", "mTORC1/translation excess giving half-maximal induction"),
-        A("n_ind", 4.0, "dimensionless", 2.0, 6.0, "assumed: memantine's small chronic signals must not "
-          "induce plasticity (Zarate 2006, Am J Psychiatry 163:153)", "steepness of the plasticity threshold"),
-        A("theta_t", 0.1, "dimensionless", 0.03, 0.3, "assumed", "TrkB excess giving half-maximal MeCP2 "
+        A("theta_m", 1.0, "dimensionless", 0.3, 3.0, "calibrated on training targets (clin-response-vs-midazolam-"
+          "24h, clin-peak-effect-size) with k_ins and e_max; the data fix only the product of the signal gain "
+          "and 1/theta_m at low exposure, not theta_m itself", "translation-drive excess giving half-maximal "
+          "induction"),
+        A("n_ind", 1.0, "dimensionless", 1.0, 2.0, "assumed: graded, saturating induction (no threshold; "
+          "Fava et al. 2020 found an effect at 0.1 mg/kg)", "exponent of the induction functions"),
+        A("tau_ref", 8.0, "h", 3.0, 48.0, "sliding modification threshold (Bienenstock, Cooper & Munro 1982, "
+          "J Neurosci 2:32; Abraham 2008, Nat Rev Neurosci 9:387); assumed: chronic memantine is not "
+          "antidepressant (Zarate 2006, target clin-memantine-negative)", "time constant of the sliding "
+          "reference of the plasticity signals"),
+        A("theta_t", 1.0, "dimensionless", 0.3, 3.0, "assumed; not identified apart from k_mecp2 (their ratio "
+          "sets the MeCP2-P rise, 1.4-1.5x after 0.5 mg/kg IV)", "TrkB excess giving half-maximal MeCP2 "
           "phosphorylation"),
-        A("g_prot", 3.0, "dimensionless", 1.0, 20.0, LI2010 + " (synaptic proteins up 30-50% from 2 h)",
+        A("g_prot", 4.0, "dimensionless", 1.0, 20.0, LI2010 + " (synaptic proteins up 30-50% from 2 h)",
           "induced synthesis of synaptic proteins per unit translation-drive excess (per pool lifetime)"),
         A("tau_tl", 1.5, "h", 0.3, 3.0, LI2010 + " (synaptic proteins up from about 2 h, after mTORC1 at "
           "30-60 min)", "delay from mTORC1 induction to synaptic-protein accumulation"),
@@ -121,9 +131,11 @@ def parameter_table(species: str) -> list[Param]:
         A("g_prot_low", 1.0, "dimensionless", 0.0, 3.0, "assumed: basal translation continues",
           "fall of synthesis per unit translation drive below baseline"),
         A("tau_prot", 12.0, "h", 4.0, 48.0, LI2010 + " (up from about 2 h)", "synaptic-protein pool time constant"),
-        A("g_mecp2_prot", 0.12, "dimensionless", 0.02, 0.3, LI2010 + " (up for about 72 h); Kim et al. 2021 "
-          "(MeCP2 S421A loses the sustained effect)", "synaptic-protein synthesis sustained per unit MeCP2-P excess"),
-        A("k_mecp2", 2.0, "1/h", 0.5, 10.0, "Kim et al. 2021 (BDNF-dependent MeCP2 Ser421 phosphorylation)",
+        A("g_mecp2_prot", 0.2, "dimensionless", 0.02, 0.3, LI2010 + " (up for about 72 h); Kim et al. 2021 "
+          "(MeCP2 S421A loses the sustained effect); calibrated: synaptic proteins still up at 48 h "
+          "(sig-mtorc1-timecourse)", "synaptic-protein synthesis sustained per unit MeCP2-P excess"),
+        A("k_mecp2", 1.0, "1/h", 0.3, 10.0, "Kim et al. 2021 (BDNF-dependent MeCP2 Ser421 phosphorylation); "
+          "calibrated: sustained effect lost in S421A mice (sig-mecp2-prolongation)",
           "MeCP2 phosphorylation rate per unit excess TrkB"),
         A("tau_mecp2", 4.0, "d", 1.0, 7.0, "Kim et al. 2021 (needed for days-long effect)",
           "MeCP2-P time constant"),

@@ -56,7 +56,7 @@ def add_symptoms(b: ModelBuilder, species: str, hypothesis: str, families: set[s
     b.let("placebo", f"1 - exp(-PLACEBO_RESP*pl_gain*(pl_fast*o_fast*(pl_q0 + X_perc) + {slow}))",
           "dimensionless", "fraction of severity removed by the shared placebo component")
     # antidepressant effect
-    b.let("ad_syn", "(efficacy - (1 - deficit))/(deficit + spine_headroom + 0.001)", "dimensionless",
+    b.let("ad_syn", "restored/(deficit + spine_headroom + 0.001)", "dimensionless",
           "share of the synaptic deficit restored")
     b.let("lhb_relief", f"{pos('lhb_burst0 - lhb_burst')}/(lhb_burst0 + 0.001)", "dimensionless",
           "share of LHb bursting removed")

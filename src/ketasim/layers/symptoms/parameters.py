@@ -36,7 +36,7 @@ def parameter_table() -> list[Param]:
                "masking by anaesthesia removes it", combined=0.2),
         perturbation("anaesthesia_masked", "1: surgical anaesthesia masks the acute experience",
                      "Lii et al. 2023, Nat Ment Health 1:876"),
-        A("e_max", 0.75, "dimensionless", 0.2, 0.9, "calibrated: MADRS -16.5 vs -8.8 at 24 h (" + MURROUGH + ")",
+        A("e_max", 0.62, "dimensionless", 0.2, 0.9, "calibrated: MADRS -16.5 vs -8.8 at 24 h (" + MURROUGH + ")",
           "fraction of baseline severity removed when the synaptic deficit is fully restored", iiv=1.6,
           iiv_scale="logit", iiv_source="calibrated: response 64% vs 28% at 24 h (" + MURROUGH + ")"
           " with Hedges' g about -1 at day 1 (Kishimoto et al. 2016, Psychol Med 46:1459)"),

@@ -5,8 +5,9 @@ raised by the homeostatic variant). New spines form where spines were lost, in p
 the synaptic-protein excess; unprotected new spines die with a half-life of about a day,
 MeCP2-P protects them (days), and MeCP2-P also consolidates them into long-lived spines, so
 repeated doses lengthen the effect. Synaptic efficacy E = S + (1 - S) q: q (0..1) is fast
-AMPAR-insertion potentiation of the remaining synapses (hours), driven by mTORC1 excess and
-lost with GSK3beta-dependent internalisation; it follows the induced translation (GluA1 synthesis).
+AMPAR-insertion potentiation of the remaining synapses (hours), driven by the induced translation
+(GluA1 synthesis) and lost with GSK3beta-dependent internalisation. Spine formation uses the
+never-negative positive part (pos0), so a dip of synthesis below baseline cannot remove spines.
 Onset (q) therefore precedes spines; spines carry
 the effect after day 1 (new protrusions mature over about 10 h, so spines lag behaviour).
 Optogenetic deletion removes maturing new spines. Healthy synapses (no deficit) have no room to grow: no effect.
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from ketasim.layers.synapses.parameters import parameter_table
 from ketasim.model.description import ModelBuilder
-from ketasim.model.motifs import pos
+from ketasim.model.motifs import pos, pos0
 
 
 def add_synapses(b: ModelBuilder, species: str, hypothesis: str, families: set[str]) -> None:
@@ -30,16 +31,17 @@ def add_synapses(b: ModelBuilder, species: str, hypothesis: str, families: set[s
     b.state("S_st", "dimensionless", "consolidated new spines (fraction of healthy density)", 0.0)
     b.state("q", "dimensionless", "potentiation of existing synapses (AMPAR insertion, 0..1)", 0.0)
     if "mono_bdnf" in b.states:  # chronic antidepressant plasticity restores part of the deficit
-        b.let("S_base", "1 - deficit*(1 - hs)*(1 - g_mono_syn*mono_bdnf)", "dimensionless",
-              "spine set-point of the disease state (raised by chronic antidepressant adaptation)")
+        b.let("set_raise", "1 - (1 - hs)*(1 - g_mono_syn*mono_bdnf)", "dimensionless",
+              "share of the deficit the set-point has regained (homeostatic shift, chronic antidepressant)")
     else:
-        b.let("S_base", "1 - deficit*(1 - hs)", "dimensionless", "spine set-point of the disease state")
+        b.let("set_raise", "hs", "dimensionless", "share of the deficit the set-point has regained (homeostatic)")
+    b.let("S_base", "1 - deficit*(1 - set_raise)", "dimensionless", "spine set-point of the disease state")
     b.let("S", "S_base + S_new + S_st", "dimensionless", "spine density (fraction of healthy)")
     b.state("gsk_mem", "h", "remembered GSK3beta inhibition (Ser9 consequences, time-integrated)", 0.0)
     b.rate("gsk_mem", f"{pos('1/gsk3 - 1')} - gsk_mem/tau_gsk")
     b.let("gsk_gate", "(1 - hyp_gsk3) + hyp_gsk3*g_gk*gsk_mem", "dimensionless",
           "strengthening permitted by GSK3beta inhibition (GSK3 variant)")
-    b.let("form", f"k_form*{pos('prot - 1')}*(1 + spine_headroom - S - S_nas)*gsk_gate", "1/h",
+    b.let("form", f"k_form*{pos0('prot - 1')}*(1 + spine_headroom - S - S_nas)*gsk_gate", "1/h",
           "new-protrusion formation rate")
     b.let("bip", "1 + f_bipolar*DIAG_BIPOLAR", "dimensionless", "faster loss in bipolar depression")
     b.let("k_el", "microglia_pruning*bip*((1 - hyp_spine_lifetime)*k_elim_new/(1 + g_mec*mecp2_excess)"
@@ -53,6 +55,10 @@ def add_synapses(b: ModelBuilder, species: str, hypothesis: str, families: set[s
           "drive of AMPAR insertion")
     b.rate("q", "k_ins*drive_q*(1 - q) - bip*gsk3**g_gsk_q*q/tau_q")
     b.let("efficacy", "S + (1 - S)*q", "dimensionless", "synaptic efficacy (1 = healthy)")
+    # the regained part written without subtracting near-equal states:
+    # efficacy - (1 - deficit) = deficit*set_raise + S_new + S_st + (1 - S)*q
+    b.let("restored", "deficit*set_raise + S_new + S_st + (1 - S)*q", "dimensionless",
+          "synaptic efficacy regained above the disease set-point")
     b.output("spine_density", "100*S", "percent", "spine density, % of healthy")
     b.output("sv2a_index", "100*(1 - sv2a_gain*(1 - S))", "percent", "SV2A-PET-like synaptic density index")
     b.output("synaptic_efficacy", "efficacy", "dimensionless", "synaptic efficacy (1 = healthy)")

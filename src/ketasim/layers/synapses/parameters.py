@@ -24,15 +24,16 @@ def parameter_table(species: str) -> list[Param]:
         perturbation("spine_deletion", "fraction of newly formed spines removed (optogenetic deletion)", MODA),
         A("microglia_pruning", 1.0, "dimensionless", 0.3, 3.0, "complement-tagged pruning, inflammation "
           "(system.md 5); exercise/enrichment may lower it", "relative rate of new-spine elimination"),
-        A("k_form", 50.0, "1/d", 5.0, 60.0, "calibrated: stressed-rat spines at 24 h >= 90% of healthy "
-          "(Li et al. 2011, Biol Psychiatry 69:754)", "spine regrowth rate per unit synaptic-protein excess "
+        A("k_form", 8.0, "1/d", 3.0, 60.0, "calibrated: stressed-rat spines at 24 h >= 90% of healthy "
+          "(Li et al. 2011, Biol Psychiatry 69:754; model 93%); only its product with g_prot is identified",
+          "spine regrowth rate per unit synaptic-protein excess "
           "and per unit missing spines"),
         A("tau_mat", 13.0, "h", 4.0, 24.0, MODA + " (more spines by 12-24 h, behaviour by 3 h)",
           "maturation time of new protrusions into counted spines"),
         A("spine_headroom", 0.0 if species == "human" else 0.15, "dimensionless", 0.0,
           0.0 if species == "human" else 0.3, "humans: no SV2A rise in healthy volunteers (Holmes et al. 2022); "
           "rodents: spines rise in naive rats too (Li et al. 2010)", "spine growth possible above healthy density"),
-        A("k_elim_new", 0.8, "1/d", 0.3, 3.0, MODA + "; Kim et al. 2021 (effect lost after 1-7 d in MeCP2 "
+        A("k_elim_new", 1.0, "1/d", 0.3, 3.0, MODA + "; Kim et al. 2021 (effect lost after 1-7 d in MeCP2 "
           "S421A mice); calibrated: pooled response 40% at day 7 (Han et al. 2016)",
           "elimination rate of unprotected new spines (half-life about 1 d)"),
         A("g_mec", 10.0, "dimensionless", 0.5, 10.0, "calibrated: elevated spines through day 5, near baseline "
@@ -47,9 +48,9 @@ def parameter_table(species: str) -> list[Param]:
           "2013, Biol Psychiatry 74:250); half-life about 35 d", "loss rate of consolidated spines"),
         A("f_bipolar", 1.0, "dimensionless", 0.3, 3.0, "Diazgranados 2010 (effect fades within a week)",
           "extra elimination (spines and potentiation) in bipolar depression"),
-        A("k_ins", 1.8, "1/h", 0.5, 8.0, "calibrated: separation from placebo from 40 min-2 h, robust at 4 h "
+        A("k_ins", 1.5, "1/h", 0.1, 8.0, "calibrated: separation from placebo from 40 min-2 h, robust at 4 h "
           "(Zarate 2006; Kishimoto 2016), yet largest at day 1; mouse behaviour by 3 h (Moda-Sava 2019)",
-          "AMPAR insertion rate per unit mTORC1/TrkB excess"),
+          "AMPAR insertion rate per unit induced translation"),
         A("tau_q", 32.0, "h", 6.0, 36.0, MODA + " (initial effect survives spine deletion, later effect not)",
           "decay time of potentiation not supported by new spines"),
         A("g_gsk_q", 1.0, "dimensionless", 0.0, 3.0, "GSK3beta promotes AMPAR internalisation (Beurel 2011)",
