@@ -14,12 +14,13 @@ from weakref import WeakKeyDictionary
 
 import numpy as np
 
+from ketasim.model.codegen import compile_model
 from ketasim.model.description import Model
 from ketasim.model.errors import SolverError
 from ketasim.runtime.engines.base import Doses, one_patient_at_a_time
 from ketasim.runtime.engines.dosing import make_plan, output_grid
 from ketasim.runtime.engines.result import Result, Trajectory
-from ketasim.runtime.engines.sbml import event_times, sbml_output_ids, to_sbml
+from ketasim.runtime.engines.sbml import event_times, to_sbml
 from ketasim.runtime.regimen import DoseEvent
 
 RTOL = 1e-10
@@ -46,7 +47,7 @@ def load_roadrunner(model: Model, events: Sequence[DoseEvent] = (), rtol: float 
     key = _schedule(events)
     rr = cache.get(key)
     if rr is None:
-        rr = roadrunner.RoadRunner(to_sbml(model, events))
+        rr = roadrunner.RoadRunner(to_sbml(model, events, dynamics_only=True))
         while len(cache) >= CACHE_PER_MODEL:  # drop the oldest schedule
             cache.pop(next(iter(cache)))
         cache[key] = rr
@@ -94,8 +95,7 @@ def simulate_roadrunner(
     single = grid.size == 1  # roadrunner needs an interval: integrate a moment, keep t = 0
     if single:
         grid = np.array([0.0, 1e-9])
-    out_ids = sbml_output_ids(model)
-    selections = [s.name for s in model.states] + [out_ids[o] for o in model.outputs]
+    selections = [s.name for s in model.states]  # outputs: the model's own generated function, below
     try:
         result = np.asarray(rr.simulate(times=grid.tolist(), selections=selections))  # type: ignore[attr-defined]
     except RuntimeError as exc:
@@ -108,7 +108,8 @@ def simulate_roadrunner(
     if not np.all(np.isfinite(result)):
         raise SolverError("libRoadRunner returned non-finite values")
     n = len(model.states)
-    outputs = {o: np.ascontiguousarray(result[:, n + i]) for i, o in enumerate(model.outputs)}
+    outs = compile_model(model).outputs(t_out, np.ascontiguousarray(result[:, :n].T), p[:, None])
+    outputs = {o: np.ascontiguousarray(np.broadcast_to(np.asarray(outs[o], float), t_out.shape)) for o in model.outputs}
     dosed = float(make_plan(model, events, p).dosed_umol)
     return Trajectory(t_out, np.ascontiguousarray(result[:, :n].T), outputs, dosed)
 

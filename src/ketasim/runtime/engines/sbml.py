@@ -114,13 +114,13 @@ class _Writer:
         return par
 
     # -- the model -------------------------------------------------------------------------
-    def build(self, params: np.ndarray) -> None:
+    def build(self, params: np.ndarray, dynamics_only: bool = False) -> None:
         """The whole model with parameter values `params`: header, parameters, states, rules, reactions."""
         values = {p.name: float(v) for p, v in zip(self.m.params, params, strict=True)}
         self._header()
         self._parameters(values)
         self._states(values)
-        self._inputs_lets_outputs()
+        self._inputs_lets_outputs(rate_lets(self.m) if dynamics_only else None)
         self._reactions_and_rate_rules()
 
     def _header(self) -> None:
@@ -197,8 +197,8 @@ class _Writer:
                 ia.setSymbol(s.name)
                 ia.setMath(self.math(init))
 
-    def _inputs_lets_outputs(self) -> None:
-        """Dose-input rates as parameters; lets and outputs as assignment rules."""
+    def _inputs_lets_outputs(self, keep: set[str] | None = None) -> None:
+        """Dose-input rates as parameters; lets and outputs as assignment rules (`keep`: these lets only)."""
         m, sm = self.m, self.sm
         for inp, state in m.inputs.items():
             unit = f"({m.states[m.state_index[state]].unit}) / h"
@@ -210,6 +210,8 @@ class _Writer:
                 par.appendNotes(_notes("Fraction of one administration entering here: " + "; ".join(splits)))
 
         for let in m.lets:
+            if keep is not None and let.name not in keep:
+                continue
             par = self.parameter(let.name, 0.0, let.unit, False, let.description)
             par.setAnnotation(_annotation("let", layer=let.layer, unit=let.unit))
             rule = sm.createAssignmentRule()
@@ -217,7 +219,7 @@ class _Writer:
             rule.setMath(self.math(let.expr))
 
         self.output_ids = sbml_output_ids(m)
-        for out in m.outputs.values():
+        for out in m.outputs.values() if keep is None else ():
             sid = self.output_ids[out.name]
             par = self.parameter(sid, 0.0, out.unit, False, out.description)
             par.setAnnotation(_annotation("output", name=out.name, layer=out.layer, unit=out.unit))
@@ -345,18 +347,35 @@ def event_times(events: Sequence[DoseEvent]) -> list[float]:
     return sorted({e.time_h for e in events} | {e.time_h + e.duration_h for e in events if e.duration_h > 0})
 
 
+def rate_lets(model: Model) -> set[str]:
+    """The lets the state derivatives depend on (directly or through other lets)."""
+    lets = {let.name: let for let in model.lets}
+    todo = [str(s) for d in model.derivatives.values() for s in d.free_symbols]
+    todo += [str(s) for st in model.states if hasattr(st.initial, "free_symbols") for s in st.initial.free_symbols]
+    need: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in lets and name not in need:
+            need.add(name)
+            todo += [str(s) for s in lets[name].expr.free_symbols]
+    return need
+
+
 def to_sbml(model: Model, events: Sequence[DoseEvent] | None = None,
-            params: Sequence[float] | np.ndarray | None = None) -> str:
+            params: Sequence[float] | np.ndarray | None = None, dynamics_only: bool = False) -> str:
     """The model as an SBML L3V2 document (a string), with optional dose events.
 
     `params` is an internal parameter vector (default: the model's typical values); the
-    parameter values and numeric initial amounts of the document come from it.
+    parameter values and numeric initial amounts of the document come from it. `dynamics_only`
+    leaves out the outputs and the lets no derivative needs: libRoadRunner inlines assignment
+    rules into its compiled code, and the item-level MADRS (ten capped shares of one latent, and
+    the scales summed from them) would expand to hundreds of megabytes of expression there.
     """
     p = np.asarray(model.default_parameters if params is None else params, dtype=float)
     if p.shape != (len(model.params),):
         raise ValueError(f"params must have {len(model.params)} values, got shape {p.shape}")
     w = _Writer(model)
-    w.build(p)
+    w.build(p, dynamics_only)
     if events:
         w.events(list(events))
     return libsbml.writeSBMLToString(w.doc)
