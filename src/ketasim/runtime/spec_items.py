@@ -57,9 +57,10 @@ def _dose_amount(text: Any, path: str) -> tuple[float | None, float | None]:
     if isinstance(text, str):
         try:
             q = ureg.Quantity(text.strip())
+            dimensionless = bool(getattr(q, "dimensionless", False))  # may overflow for a huge number
         except Exception:
-            q = None
-        if q is not None and hasattr(q, "dimensionless") and q.dimensionless and "/" in text:
+            q, dimensionless = None, False
+        if q is not None and dimensionless and "/" in text:
             value = parse_quantity(text, path, "mg/kg", "0.5 mg/kg")
             return None, value
         if q is not None and hasattr(q, "dimensionality") and q.dimensionality != ureg.mg.dimensionality:
