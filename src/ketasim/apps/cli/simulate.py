@@ -28,6 +28,10 @@ FLAGS = {name: "--" + name.replace("_", "-") for name in (
                                                                                        "weight": "--weight"}
 
 
+#: the --spray-interval default, in hours
+DEFAULT_SPRAY_INTERVAL_H = 5.0 / 60.0
+
+
 def format_table(table: pd.DataFrame, population: bool) -> str:
     """Fixed-width text of the metrics table (median [5th-95th percentile] for populations)."""
     import numpy as np
@@ -167,7 +171,9 @@ def _run(drug: str, route: str, dose_text: str, duration: str | None, at: tuple[
     inspired = parse_inspired_fraction(dose_text, "dose") if route == INHALED else None
     amount_mg, mg_per_kg = (None, None) if inspired is not None else single.parse_dose(dose_text)
     duration_h = parse_quantity(duration, "duration", "h", "40 min") if duration else 0.0
-    interval_h = parse_quantity(spray_interval, "spray_interval", "h", "5 min")
+    # the default needs no unit parsing (pint): 5 min is what parse_quantity reads it as (tests/test_simulate_cli.py)
+    interval_h = DEFAULT_SPRAY_INTERVAL_H if spray_interval == "5 min" else parse_quantity(
+        spray_interval, "spray_interval", "h", "5 min")
     weight_kg = parse_quantity(weight, "weight", "kg", "70 kg") if weight else None
     times = single.dose_times(at, every, count, start)
     dose = Dose(drug, route, times, amount_mg=amount_mg, mg_per_kg=mg_per_kg, duration_h=duration_h,
