@@ -37,13 +37,14 @@ def _files(package: Path) -> list[Path]:
     return out
 
 
-def source_digest(package: Path = _PACKAGE) -> str:
-    """SHA-256 of every file the model build reads and of the library versions it depends on."""
-    return _source_digest(package)
+@lru_cache(maxsize=1)
+def source_digest() -> str:
+    """`digest_of` this package, once per process (its modules do not change while it runs)."""
+    return digest_of(_PACKAGE)
 
 
-@lru_cache(maxsize=4)
-def _source_digest(package: Path) -> str:
+def digest_of(package: Path) -> str:
+    """SHA-256 of every file the model build reads in `package` and of the library versions it depends on."""
     from importlib.metadata import version
 
     import sympy

@@ -32,11 +32,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-import numpy as np
 
 from ketasim.model.errors import SolverError, UserError
 
 if TYPE_CHECKING:  # the model and the engines are imported when the bench runs: flag errors answer at once
+    import numpy as np
+
     from ketasim.model.description import Model
     from ketasim.runtime.regimen import Dose, DoseEvent
 
@@ -60,6 +61,8 @@ def __getattr__(name: str) -> Any:
 
 def output_times(days: float) -> np.ndarray:
     """Every 15 min for 6 h, hourly to 48 h, then every 6 h, to `days` days."""
+    import numpy as np
+
     end = 24.0 * days
     grid = np.concatenate([np.arange(0, 6, 0.25), np.arange(6, 48, 1.0), np.arange(48, end, 6.0), [end]])
     return np.unique(grid[grid <= end])
@@ -67,6 +70,8 @@ def output_times(days: float) -> np.ndarray:
 
 def virtual_patients(model: Model, n: int, seed: int, first: int = 0) -> tuple[np.ndarray, list[list[DoseEvent]]]:
     """Patients first..first+n-1: random effects, weight 50-110 kg, alternating sex; their dose events."""
+    import numpy as np
+
     from ketasim.runtime.patients import individual_parameters, patient_rng
     from ketasim.runtime.regimen import dose_events
 
@@ -82,6 +87,8 @@ def virtual_patients(model: Model, n: int, seed: int, first: int = 0) -> tuple[n
 def max_rel_error(result: dict[str, np.ndarray], reference: dict[str, np.ndarray]) -> float:
     """Largest |result - reference| / max(|reference|, FLOOR) over outputs and times (inf if any
     value is missing: NaN after a failure)."""
+    import numpy as np
+
     worst = 0.0
     for k, ref in reference.items():
         rel = np.abs(result[k] - ref) / np.maximum(np.abs(ref), FLOOR)
@@ -96,6 +103,8 @@ def _timed(fn: Callable[[], object]) -> tuple[object, float, float]:
 
 
 def _machine() -> str:
+    import numpy as np
+
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
