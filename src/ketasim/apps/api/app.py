@@ -352,11 +352,10 @@ def _add_info(app: FastAPI, limits: Limits, guarded: Guarded) -> None:
     @app.get("/api/v1/drugs", response_model=list[DrugInfo], responses=GUARDS, summary="Drug library")
     async def drugs() -> list[dict[str, Any]]:
         """Drugs a regimen may name, with their routes."""
-        from ketasim.model.compounds import DRUGS, get_drug
+        from ketasim.model.compounds import all_drugs
 
-        get_drug("ketamine")  # registers the comparator drugs
         return [{"name": d.name, "routes": list(d.routes), "description": d.description, "mechanism": d.mechanism}
-                for d in DRUGS.values()]
+                for d in all_drugs().values()]
 
     @app.get("/api/v1/measures", response_model=list[str], summary="Trial measures of the model",
              responses={**GUARDS, 429: {"model": ErrorResponse, "description": "too many simulations at once"}})

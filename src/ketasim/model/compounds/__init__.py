@@ -156,6 +156,12 @@ def _register_library() -> None:
             register(drug_from_compound(c))
 
 
+def all_drugs() -> dict[str, Drug]:
+    """Every drug by name: the coded family and those of the compound files (read on first use)."""
+    _register_library()
+    return DRUGS
+
+
 def get_drug(name: str, field: str = "drug") -> Drug:
     """Look up a drug by name or alias; unknown names are a user error listing the choices."""
     key = ALIASES.get(name.strip().lower(), name.strip().lower())
