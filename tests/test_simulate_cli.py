@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -230,7 +231,7 @@ def test_doses_read_without_pint_are_what_pint_reads(text: str, monkeypatch: pyt
     from ketasim.studies import single
 
     fast = single.parse_dose(text)
-    monkeypatch.setattr(single, "_SIMPLE_DOSE", __import__("re").compile("(?!)"))  # never matches: pint reads it
+    monkeypatch.setattr(single, "_SIMPLE_DOSE", re.compile("(?!)"))  # never matches: pint reads it
     assert fast == single.parse_dose(text)
 
 
