@@ -38,7 +38,8 @@ def _probe(*argv: str) -> tuple[int, list[str]]:
 
 @pytest.mark.parametrize("argv", [["--help"], ["simulate", "--help"], ["simulate", "--bogus", "--out", "x"],
                                   ["simulate", "--engine", "warp", "--out", "x"], ["trial", "--help"],
-                                  ["hypotheses", "--help"], ["nosuchcommand"]])
+                                  ["hypotheses", "--help"], ["nosuchcommand"], ["bench", "--bogus"],
+                                  ["bench", "--help"], ["export", "sbml", "--help"]])
 def test_help_and_flag_errors_import_nothing_heavy(argv: list[str]) -> None:
     code, heavy = _probe(*argv)
     assert code in (0, 2)
@@ -52,3 +53,15 @@ def test_every_listed_command_exists_and_its_summary_matches() -> None:
         assert command.name == name
         own = (command.help or "").split()
         assert own and summary.split()[:2] == own[:2], (name, summary, own[:2])
+
+
+def test_no_command_module_imports_anything_heavy() -> None:
+    """Every subcommand's module imports its libraries when it runs, so its help and flag errors answer at once."""
+    code = ("import json, sys\n"
+            + "".join(f"import ketasim.apps.cli.{module}\n" for module, _ in SUBCOMMANDS.values())
+            + f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r} "
+              f"or m.startswith(('ketasim.runtime', 'ketasim.studies')))))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={"PYTHONPATH": SRC, "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -222,3 +223,57 @@ def test_daily_doses_do_not_multiply_the_grid() -> None:
     few = dose_events(Dose("ketamine", "oral", (0.0, 24.0, 48.0), amount_mg=50.0), 70.0)
     fine = output_times(few, 4 * 24.0)
     assert all(np.isclose(fine, t + 1 / 60).any() for t in (0.0, 24.0, 48.0))  # every dose detailed
+
+
+@pytest.mark.parametrize("text", ["0.5 mg/kg", "84 mg", "84mg", "+0.5 mg/kg", " 1e-1 mg / kg ", ".5 mg/kg", "28. mg",
+                                  "0.1 mg", "3.3333 mg/kg", "1e300 mg"])
+def test_doses_read_without_pint_are_what_pint_reads(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ketasim.studies import single
+
+    fast = single.parse_dose(text)
+    monkeypatch.setattr(single, "_SIMPLE_DOSE", re.compile("(?!)"))  # never matches: pint reads it
+    assert fast == single.parse_dose(text)
+
+
+@pytest.mark.parametrize("text", ["0 mg", "-1 mg", "1e999 mg", "5 g", "0.5 mg/g", "two mg"])
+def test_other_doses_still_go_through_pint(text: str) -> None:
+    from ketasim.model.errors import UserError
+    from ketasim.studies import single
+
+    try:
+        value = single.parse_dose(text)
+    except UserError:
+        return
+    assert not single._SIMPLE_DOSE.match(text) and value  # e.g. "5 g" -> 5000 mg, by pint
+
+
+def test_the_default_spray_interval_is_what_pint_reads() -> None:
+    from ketasim.apps.cli.simulate import DEFAULT_SPRAY_INTERVAL_H
+    from ketasim.model.units import parse_quantity
+
+    assert parse_quantity("5 min", "spray_interval", "h", "5 min") == DEFAULT_SPRAY_INTERVAL_H
+
+
+def test_dose_fractions_compile_to_the_code_and_numbers_of_lambdify() -> None:
+    import sympy as sp
+
+    from ketasim.runtime.build import build_model
+    from ketasim.runtime.engines.dosing import lambdify_numpy
+
+    model = build_model("human", frozenset({("ketamine", "intranasal"), ("esketamine", "oral"), ("ketamine", "sc"),
+                                            ("midazolam", "iv")}))
+    symbols = [sp.Symbol(p.name, real=True) for p in model.params]
+    p = np.random.default_rng(0).uniform(0.1, 3.0, (len(symbols), 4))
+    for split in model.dose_splits:
+        expr = sp.parse_expr(split.fraction, local_dict={s.name: s for s in symbols})
+        ours, theirs = lambdify_numpy(symbols, expr), sp.lambdify(symbols, expr, "numpy")
+        assert ours.__doc__.split("Source code:")[1] == theirs.__doc__.split("Source code:")[1]  # type: ignore[union-attr]
+        assert np.array_equal(np.asarray(ours(*p)), np.asarray(theirs(*p))), split.fraction
+
+
+def test_the_coded_drugs_need_no_compound_file() -> None:
+    from ketasim.model import compounds
+
+    coded = {name: compounds.DRUGS[name] for name in compounds.CODED}
+    compounds._register_library()  # the shipped files never replace a coded drug
+    assert all(compounds.DRUGS[name] is drug for name, drug in coded.items())

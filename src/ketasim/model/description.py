@@ -14,7 +14,7 @@ from functools import cached_property
 
 import sympy as sp
 
-from ketasim.model.units import ureg
+from ketasim.model.units import registry
 
 #: provenance flags of parameters.md
 FLAGS = {"P": "primary", "T": "third-party transcription", "S": "secondary", "A": "assumption"}
@@ -34,7 +34,7 @@ RESERVED = frozenset({"x", "p", "u", "t", "zero", "numpy", "np", "exp", "log", "
 
 def canonical_unit(unit: str) -> str:
     """The internal unit for a published unit: h for time, L for volume, umol, kg, uM."""
-    dims = dict(ureg.Quantity(1, unit).dimensionality)
+    dims = dict(registry().Quantity(1, unit).dimensionality)
     if not dims:
         return "dimensionless"
     parts: list[str] = []
@@ -89,13 +89,13 @@ class Param:
     def internal_value(self) -> float:
         if self.model_unit == self.unit:
             return float(self.value)
-        return float(ureg.Quantity(self.value, self.unit).to(self.model_unit).magnitude)
+        return float(registry().Quantity(self.value, self.unit).to(self.model_unit).magnitude)
 
     def internal(self, value: float) -> float:
         """Convert another value in the published unit (e.g. a range bound) to internal units."""
         if self.model_unit == self.unit:
             return float(value)
-        return float(ureg.Quantity(value, self.unit).to(self.model_unit).magnitude)
+        return float(registry().Quantity(value, self.unit).to(self.model_unit).magnitude)
 
 
 @dataclass(frozen=True)

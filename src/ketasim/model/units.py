@@ -1,6 +1,8 @@
 """Quantities as "NUMBER UNIT" strings, parsed with pint into the model's internal units.
 
 Internal units: time h, volume L, amount umol, concentration umol/L (uM), body weight kg.
+pint is imported when a quantity is first parsed (`registry()`; `ureg` is the same registry), so
+commands that read none start without it.
 """
 
 from __future__ import annotations
@@ -8,13 +10,28 @@ from __future__ import annotations
 import math
 import re
 from functools import lru_cache
-
-import pint
+from typing import TYPE_CHECKING, Any
 
 from ketasim.model.errors import UserError
 
-ureg = pint.UnitRegistry()
-ureg.define("year_age = 365.25 * day = yr")
+if TYPE_CHECKING:
+    import pint
+
+
+@lru_cache(maxsize=1)
+def registry() -> pint.UnitRegistry:
+    """The one unit registry (created, and pint imported, on first use)."""
+    import pint
+
+    ureg = pint.UnitRegistry()
+    ureg.define("year_age = 365.25 * day = yr")
+    return ureg
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ureg":  # `from ketasim.model.units import ureg` creates the registry then
+        return registry()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 #: expected dimension name -> (pint dimensionality, internal unit, example for messages)
 DIMENSIONS: dict[str, tuple[str, str, str]] = {
@@ -31,7 +48,7 @@ _NUMBER_UNIT = re.compile(r"^\s*([-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)\s*(.*)$"
 
 @lru_cache(maxsize=4096)
 def _parse(text: str) -> pint.Quantity:
-    return ureg.Quantity(text)
+    return registry().Quantity(text)
 
 
 def parse_quantity(text: str | float | int, field: str, unit: str, example: str) -> float:
@@ -47,6 +64,8 @@ def parse_quantity(text: str | float | int, field: str, unit: str, example: str)
         q = _parse(text.strip())
     except Exception:  # pint raises several unrelated error types for bad units
         raise UserError(field, f"unknown unit in {text!r}; write it like \"{example}\"") from None
+    import pint
+
     try:
         value = float(q.to(unit).magnitude)
     except pint.DimensionalityError:
@@ -62,4 +81,4 @@ def parse_quantity(text: str | float | int, field: str, unit: str, example: str)
 
 def to_internal(value: float, unit: str, internal: str) -> float:
     """Convert a parameter value from its published unit to the model's internal unit."""
-    return float(ureg.Quantity(value, unit).to(internal).magnitude)
+    return float(registry().Quantity(value, unit).to(internal).magnitude)

@@ -11,12 +11,11 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import lru_cache
 
-from ketasim.layers.exposure.comparators import LIBRARY, add_comparator
-from ketasim.layers.exposure.ketamine import add_ketamine_family
 from ketasim.model.compounds import Drug, get_drug
 from ketasim.model.description import Model, ModelBuilder
 from ketasim.model.hypotheses import Hypothesis, check_name, derive_hypotheses
 from ketasim.model.species import SPECIES
+from ketasim.runtime.model_cache import cached_model
 
 LAYERS = ("exposure", "all")
 
@@ -88,7 +87,8 @@ def build_model(
 
     `layers="exposure"` stops after pharmacokinetics; "all" adds every downstream layer.
     Unknown hypotheses raise ketasim.model.errors.UserError("hypothesis", ...). Cached: the same
-    arguments, however they are passed (positional, by keyword or by default), give the same model.
+    arguments, however they are passed (positional, by keyword or by default), give the same model,
+    and a later process loads it from disk (ketasim.runtime.model_cache) while the sources are unchanged.
     """
     return _build_model(species, frozenset(drugs_routes), hypothesis, layers)
 
@@ -100,6 +100,15 @@ def _build_model(species: str, drugs_routes: frozenset[tuple[str, str]], hypothe
         raise ValueError(f"unknown species {species!r}")
     if layers not in LAYERS:
         raise ValueError(f"unknown layers {layers!r}; use one of {LAYERS}")
+    args = (species, tuple(sorted(drugs_routes)), hypothesis, layers)
+    return cached_model(args, lambda: _assemble(species, drugs_routes, hypothesis, layers))
+
+
+def _assemble(species: str, drugs_routes: frozenset[tuple[str, str]], hypothesis: str, layers: str) -> Model:
+    """Assemble the model from the layer modules (what the disk cache saves)."""
+    from ketasim.layers.exposure.comparators import LIBRARY, add_comparator
+    from ketasim.layers.exposure.ketamine import add_ketamine_family
+
     b = ModelBuilder(name=f"ketasim_{species}")
     fam = family_routes(drugs_routes)
     add_ketamine_family(b, species, fam.pop("ketamine"), ketamine_variants(drugs_routes))

@@ -26,11 +26,10 @@ REGENERATE = "PYTHONPATH=src python -m ketasim.runtime.model_docs docs/model.md"
 
 def doc_model() -> Model:
     """The model the document describes: human, all layers, every drug and route."""
-    from ketasim.model.compounds import DRUGS, get_drug
+    from ketasim.model.compounds import all_drugs
     from ketasim.runtime.build import build_model
 
-    get_drug("ketamine")  # registers the comparator drugs
-    pairs = frozenset((d.name, r) for d in DRUGS.values() for r in d.routes)
+    pairs = frozenset((d.name, r) for d in all_drugs().values() for r in d.routes)
     return build_model("human", pairs, "default", "all")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -23,7 +24,7 @@ from ketasim.model.compounds import get_drug
 from ketasim.model.description import Model
 from ketasim.model.errors import SolverError, UserError
 from ketasim.model.species import REFERENCE_WEIGHT_KG
-from ketasim.model.units import _NUMBER_UNIT, parse_quantity, ureg
+from ketasim.model.units import _NUMBER_UNIT, parse_quantity, registry
 from ketasim.runtime.build import SPECIES, build_model, get_hypothesis
 from ketasim.runtime.engines.reference import Trajectory, simulate_reference
 from ketasim.runtime.patients import individual_parameters, patient_rng
@@ -47,6 +48,8 @@ ENGINES = ("fast", "reference")
 DETAILED_DOSES = 28
 
 Progress = Callable[[str], None]
+#: a positive number of mg or mg/kg, the usual dose, read without loading pint (same value)
+_SIMPLE_DOSE = re.compile(r"^\s*(\+?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*mg(\s*/\s*kg)?\s*$", re.ASCII)
 
 
 def parse_dose(text: str, field: str = "dose") -> tuple[float | None, float | None]:
@@ -54,6 +57,10 @@ def parse_dose(text: str, field: str = "dose") -> tuple[float | None, float | No
     example = "write a dose like \"0.5 mg/kg\" or \"84 mg\""
     if not _NUMBER_UNIT.match(text or ""):
         raise UserError(field, f"expected \"NUMBER UNIT\", got {text!r}; {example}")
+    simple = _SIMPLE_DOSE.match(text)
+    if simple and math.isfinite(value := float(simple.group(1))) and value > 0:  # what pint reads, without pint
+        return (None, value) if simple.group(2) else (value, None)
+    ureg = registry()
     try:
         q = ureg.Quantity(text.strip())
     except Exception:

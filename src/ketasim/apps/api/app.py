@@ -82,6 +82,28 @@ def _prewarm() -> None:
         log.exception("warm-up simulation failed")
 
 
+def _kernel_ready() -> bool:
+    """True when warming up takes seconds: the standard model's fast kernel is compiled on disk."""
+    try:
+        return not sim.needs_compiling(DEFAULT_LIMITS)
+    except Exception:  # the warm-up itself will say what is wrong
+        return False
+
+
+async def _warm(prewarm: bool) -> None:
+    """Warm the standard model before serving when that takes seconds (the first request is then as fast
+    as later ones); a first compilation (about a minute) runs in the background instead, requests being
+    answered by the SciPy fallback meanwhile (api_engine)."""
+    if not prewarm:
+        return
+    if await run_in_threadpool(_kernel_ready):
+        log.info("warming up the standard model")
+        await run_in_threadpool(_prewarm)
+    else:
+        log.info("compiling the standard model in the background (once per machine; about a minute)")
+        threading.Thread(target=_prewarm, name="ketasim-prewarm", daemon=True).start()
+
+
 def create_app(limits: Limits = DEFAULT_LIMITS, jobs_dir: str | Path | None = None, prewarm: bool = False,
                host: str = "127.0.0.1", allowed_hosts: Iterable[str] = ()) -> FastAPI:
     """The FastAPI application with its own trial queue (one per app), answering for `host` and `allowed_hosts`."""
@@ -89,8 +111,7 @@ def create_app(limits: Limits = DEFAULT_LIMITS, jobs_dir: str | Path | None = No
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if prewarm:
-            threading.Thread(target=_prewarm, name="ketasim-prewarm", daemon=True).start()
+        await _warm(prewarm)
         try:
             yield
         finally:
@@ -331,11 +352,10 @@ def _add_info(app: FastAPI, limits: Limits, guarded: Guarded) -> None:
     @app.get("/api/v1/drugs", response_model=list[DrugInfo], responses=GUARDS, summary="Drug library")
     async def drugs() -> list[dict[str, Any]]:
         """Drugs a regimen may name, with their routes."""
-        from ketasim.model.compounds import DRUGS, get_drug
+        from ketasim.model.compounds import all_drugs
 
-        get_drug("ketamine")  # registers the comparator drugs
         return [{"name": d.name, "routes": list(d.routes), "description": d.description, "mechanism": d.mechanism}
-                for d in DRUGS.values()]
+                for d in all_drugs().values()]
 
     @app.get("/api/v1/measures", response_model=list[str], summary="Trial measures of the model",
              responses={**GUARDS, 429: {"model": ErrorResponse, "description": "too many simulations at once"}})

@@ -131,6 +131,14 @@ WARM_UP_REQUEST = {"regimen": [{"drug": "ketamine", "route": "iv", "dose": "0.5 
                                 "at": ["0 h"]}], "days": 1}
 
 
+def needs_compiling(limits: Limits) -> bool:
+    """True when the warm-up model's fast kernel must first be compiled (about a minute, once per machine)."""
+    from ketasim.studies.single import kernel_needs_compiling
+
+    _, model, *_ = prepare(dict(WARM_UP_REQUEST), limits)
+    return kernel_needs_compiling(model)
+
+
 def warm_up(limits: Limits) -> None:
     """Build the standard model and compile its fast kernel (server start-up), so the first request is fast."""
     from ketasim.studies.single import simulate_patients

@@ -27,27 +27,42 @@ import os
 import platform
 import time
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
-import numpy as np
 
-from ketasim.model.description import Model
 from ketasim.model.errors import SolverError, UserError
-from ketasim.runtime.build import build_model
-from ketasim.runtime.engines.fast import ATOL, RTOL, resolve_backend
-from ketasim.runtime.engines.result import Result
-from ketasim.runtime.patients import individual_parameters, patient_rng
-from ketasim.runtime.regimen import Dose, DoseEvent, dose_events
+
+if TYPE_CHECKING:  # the model and the engines are imported when the bench runs: flag errors answer at once
+    import numpy as np
+
+    from ketasim.model.description import Model
+    from ketasim.runtime.regimen import Dose, DoseEvent
 
 FLOOR = 1e-3
-REGIMEN = Dose("ketamine", "iv", (0.0,), mg_per_kg=0.5, duration_h=40 / 60)
 SLICE = 2048  # patients per fast-engine call (bounds memory for large N)
 RR_RTOL, RR_ATOL = 1e-7, 1e-12
 
 
+@lru_cache(maxsize=1)
+def _regimen() -> Dose:
+    from ketasim.runtime.regimen import Dose
+
+    return Dose("ketamine", "iv", (0.0,), mg_per_kg=0.5, duration_h=40 / 60)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "REGIMEN":  # the standard regimen (a Dose), made on first use
+        return _regimen()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def output_times(days: float) -> np.ndarray:
     """Every 15 min for 6 h, hourly to 48 h, then every 6 h, to `days` days."""
+    import numpy as np
+
     end = 24.0 * days
     grid = np.concatenate([np.arange(0, 6, 0.25), np.arange(6, 48, 1.0), np.arange(48, end, 6.0), [end]])
     return np.unique(grid[grid <= end])
@@ -55,18 +70,25 @@ def output_times(days: float) -> np.ndarray:
 
 def virtual_patients(model: Model, n: int, seed: int, first: int = 0) -> tuple[np.ndarray, list[list[DoseEvent]]]:
     """Patients first..first+n-1: random effects, weight 50-110 kg, alternating sex; their dose events."""
+    import numpy as np
+
+    from ketasim.runtime.patients import individual_parameters, patient_rng
+    from ketasim.runtime.regimen import dose_events
+
     params, events = [], []
     for i in range(first, first + n):
         rng = patient_rng(seed, i)
         weight = float(rng.uniform(50.0, 110.0))
         params.append(individual_parameters(model, rng, covariates={"WT": weight, "FEMALE": float(i % 2)}))
-        events.append(dose_events(REGIMEN, weight))
+        events.append(dose_events(_regimen(), weight))
     return np.stack(params, axis=1), events
 
 
 def max_rel_error(result: dict[str, np.ndarray], reference: dict[str, np.ndarray]) -> float:
     """Largest |result - reference| / max(|reference|, FLOOR) over outputs and times (inf if any
     value is missing: NaN after a failure)."""
+    import numpy as np
+
     worst = 0.0
     for k, ref in reference.items():
         rel = np.abs(result[k] - ref) / np.maximum(np.abs(ref), FLOOR)
@@ -81,6 +103,8 @@ def _timed(fn: Callable[[], object]) -> tuple[object, float, float]:
 
 
 def _machine() -> str:
+    import numpy as np
+
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
@@ -95,6 +119,7 @@ def _reference_runs(model: Model, params: np.ndarray, events: list[list[DoseEven
                     n_ref: int, echo: Callable[[str], None]) -> tuple[list[dict[str, np.ndarray]], dict]:
     """The SciPy reference on the first `n_ref` patients: their outputs and the engine's figures."""
     from ketasim.runtime.engines.reference import ReferenceEngine
+    from ketasim.runtime.engines.result import Result
 
     res, wall, cpu = _timed(lambda: ReferenceEngine().simulate(model, events[:n_ref], params[:, :n_ref], times))
     assert isinstance(res, Result)
@@ -109,7 +134,7 @@ def _reference_runs(model: Model, params: np.ndarray, events: list[list[DoseEven
 def _fast_runs(model: Model, params: np.ndarray, events: list[list[DoseEvent]], times: np.ndarray,
                refs: list[dict[str, np.ndarray]], echo: Callable[[str], None]) -> dict:
     """The fast engine on every patient, in slices of SLICE (setup timed apart, on two patients)."""
-    from ketasim.runtime.engines.fast import FastEngine
+    from ketasim.runtime.engines.fast import ATOL, RTOL, FastEngine, resolve_backend
 
     backend = resolve_backend()  # the engine's best backend, whatever the number of patients
     engine = FastEngine(backend=backend, keep_states=False)
@@ -152,6 +177,8 @@ def _roadrunner_runs(model: Model, params: np.ndarray, events: list[list[DoseEve
         note = f"skipped: ketasim.runtime.engines.roadrunner_engine is not available ({exc})"
         echo(f"roadrunner  {note}")
         return {"patients_per_s": None, "max_rel_error": None, "skipped": note}
+    from ketasim.runtime.engines.result import Result
+
     engine = rr_mod.RoadRunnerEngine(rtol=RR_RTOL, atol=RR_ATOL)
     n_rr = min(n_roadrunner, params.shape[1])
     _, setup, _ = _timed(lambda: engine.simulate(model, events[0], params[:, 0], times))
@@ -165,6 +192,8 @@ def _roadrunner_runs(model: Model, params: np.ndarray, events: list[list[DoseEve
 
 def _compile_note(model: Model) -> str:
     """What the fast engine must do first: compile the model's kernels (the first run on a machine) or not."""
+    from ketasim.runtime.engines.fast import resolve_backend
+
     if resolve_backend() != "numba":
         return ""
     from ketasim.runtime.engines.fast_numba import is_cached
@@ -189,6 +218,8 @@ def _ratios(engines: dict[str, dict]) -> dict[str, float]:
 def run_bench(n_patients: int, days: float, n_reference: int = 3, n_roadrunner: int = 50, seed: int = 1,
               echo: Callable[[str], None] = lambda s: None) -> dict:
     """Run the benchmark (every engine through the `Engine` interface) and return the JSON-ready result."""
+    from ketasim.runtime.build import build_model
+
     model = build_model("human", frozenset({("ketamine", "iv")}), layers="all")
     hypothesis = model.meta.get("hypothesis", "default")
     times = output_times(days)

@@ -12,24 +12,23 @@ from pathlib import Path
 
 import click
 
-from ketasim.layers.exposure.routes import validate_route
-from ketasim.model.compounds import get_drug
 from ketasim.model.errors import UserError
 from ketasim.model.species import SPECIES
-from ketasim.model.units import parse_quantity
-from ketasim.runtime.build import build_model, get_hypothesis, hypotheses
-from ketasim.runtime.regimen import Dose, dose_events
 
 STANDARD = {"drug": "ketamine", "route": "iv", "dose": "0.5 mg/kg", "duration": "40 min"}
 
 
 def hypothesis_names() -> list[str]:
     """The model variants build_model accepts."""
+    from ketasim.runtime.build import hypotheses
+
     return list(hypotheses())
 
 
 def _dose(text: str) -> dict[str, float]:
     """"35 mg" -> amount_mg, "0.5 mg/kg" -> mg_per_kg."""
+    from ketasim.model.units import parse_quantity
+
     try:
         return {"amount_mg": parse_quantity(text, "dose", "mg", "35 mg")}
     except UserError:
@@ -82,7 +81,12 @@ def sbml(out: str, hypothesis: str, species: str, layers: str, drug: str, route:
 
     Without options: 0.5 mg/kg racemic ketamine IV over 40 min at time 0 for a 70 kg patient.
     """
+    from ketasim.layers.exposure.routes import validate_route
+    from ketasim.model.compounds import get_drug
+    from ketasim.model.units import parse_quantity
+    from ketasim.runtime.build import build_model, get_hypothesis
     from ketasim.runtime.engines.sbml import to_sbml  # libsbml is imported only when exporting
+    from ketasim.runtime.regimen import Dose, dose_events
 
     path = Path(out)
     if not path.parent.exists():

@@ -157,10 +157,9 @@ def _fit_targets(specs: tuple[str, ...], only: str, species: str, hypothesis: st
     select_targets(only)
     model = build_model(species, frozenset({("ketamine", "iv")}), hypothesis, "all")
     if any(s.partition("=")[0].strip() not in model.param_index for s in specs):
-        from ketasim.model.compounds import DRUGS, get_drug  # a comparator's parameter: the model with every drug
+        from ketasim.model.compounds import all_drugs  # a comparator's parameter: the model with every drug
 
-        get_drug("ketamine")
-        pairs = frozenset((d.name, r) for d in DRUGS.values() for r in d.routes)
+        pairs = frozenset((d.name, r) for d in all_drugs().values() for r in d.routes)
         model = build_model(species, pairs, hypothesis, "all")
     params = _apply_starts(parse_params(model, specs), starts)
     click.echo(f"fitting {', '.join(p.name for p in params)} to targets {only!r} ...", err=True)

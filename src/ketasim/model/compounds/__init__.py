@@ -118,6 +118,10 @@ ALIASES = {
 }
 
 
+#: the coded ketamine family: no compound file replaces them (a file's drug with their name is refused)
+CODED = frozenset(DRUGS)
+
+
 def register(drug: Drug) -> None:
     """Add a drug to the library (used by the comparator families)."""
     DRUGS[drug.name] = drug
@@ -163,10 +167,17 @@ def _register_library() -> None:
             register(drug_from_compound(c))
 
 
+def all_drugs() -> dict[str, Drug]:
+    """Every drug by name: the coded family and those of the compound files (read on first use)."""
+    _register_library()
+    return DRUGS
+
+
 def get_drug(name: str, field: str = "drug") -> Drug:
     """Look up a drug by name or alias; unknown names are a user error listing the choices."""
-    _register_library()
     key = ALIASES.get(name.strip().lower(), name.strip().lower())
+    if key not in CODED:  # the coded family needs no compound file read (most of a second with their schema)
+        _register_library()
     if key not in DRUGS:
         raise UserError(field, f"unknown drug {name!r}; choose one of {', '.join(sorted(DRUGS))}")
     return DRUGS[key]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 from weakref import WeakKeyDictionary
 
 import numpy as np
@@ -18,13 +19,29 @@ from ketasim.runtime.regimen import DoseEvent
 _FRACTIONS: WeakKeyDictionary[Model, dict[str, Callable[..., float]]] = WeakKeyDictionary()
 
 
+def _numpy_namespace() -> dict[str, object]:
+    """What `lambdify(..., "numpy")` evaluates in, without its `from numpy import *` (which imports
+    numpy's lazy submodules, f2py and testing included: a fifth of a second)."""
+    names = {k: v for k, v in vars(np).items() if not k.startswith("_")}
+    return {**names, "numpy": np, "I": 1j, "Heaviside": np.heaviside, "Abs": abs}
+
+
+def lambdify_numpy(args: Sequence[sp.Symbol], expr: sp.Expr) -> Callable[..., Any]:
+    """`sp.lambdify(args, expr, "numpy")`: the same printer and settings, so the same code and numbers."""
+    from sympy.printing.numpy import NumPyPrinter
+
+    printer = NumPyPrinter({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
+                            "user_functions": {}})
+    return sp.lambdify(args, expr, modules=[_numpy_namespace()], printer=printer)
+
+
 def fraction_function(model: Model, text: str) -> Callable[[np.ndarray], np.ndarray]:
     """Compile a dose-fraction expression of model parameters (cached per model)."""
     cache = _FRACTIONS.setdefault(model, {})
     if text not in cache:
         symbols = [sp.Symbol(p.name, real=True) for p in model.params]
         expr = sp.parse_expr(text, local_dict={s.name: s for s in symbols})
-        cache[text] = sp.lambdify(symbols, expr, "numpy")
+        cache[text] = lambdify_numpy(symbols, expr)
     fn = cache[text]
     return lambda p: fn(*p)
 
