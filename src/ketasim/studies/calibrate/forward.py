@@ -91,8 +91,10 @@ class ClinicalForward:
     def _simulate(self, theta: np.ndarray) -> np.ndarray:
         k = theta.shape[0]
         events = [ev for arm in self.events for _ in range(k) for ev in arm]
+        # numba whatever the batch size: a half-ensemble (8 walkers x 3 arms x 40 patients) is below
+        # "auto"'s size threshold, and a calibration runs thousands of batches (one backend for all)
         batch = simulate_batch(self.model, events, self.parameters(theta), GRID, keep_states=False,
-                               output_names=list(OUTPUTS), backend=resolve_backend("auto", len(events)))
+                               output_names=list(OUTPUTS), backend=resolve_backend("auto", None))
         shape = (len(ARMS), k, self.n, len(GRID))
         madrs = np.asarray(batch.outputs["MADRS"], float).reshape(shape)
         sbp = np.asarray(batch.outputs["SBP"], float).reshape(shape)
