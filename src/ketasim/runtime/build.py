@@ -17,6 +17,7 @@ from ketasim.model.compounds import get_drug
 from ketasim.model.description import Model, ModelBuilder
 from ketasim.model.hypotheses import Hypothesis, check_name, derive_hypotheses
 from ketasim.model.species import SPECIES
+from ketasim.runtime.regimen import INTERVENTIONS
 
 LAYERS = ("exposure", "all")
 
@@ -36,7 +37,8 @@ def family_routes(drugs_routes: frozenset[tuple[str, str]]) -> dict[str, set[str
     """Group (drug, route) pairs into model families and their routes."""
     out: dict[str, set[str]] = {"ketamine": set()}
     for drug, route in drugs_routes:
-        out.setdefault(get_drug(drug).family, set()).add(route)
+        family = drug if drug in INTERVENTIONS else get_drug(drug).family  # psychotherapy: its own family
+        out.setdefault(family, set()).add(route)
     return out
 
 

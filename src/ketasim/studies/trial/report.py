@@ -39,14 +39,16 @@ def _regimen(doses: tuple[Dose, ...]) -> str:
         return "no drug (placebo)"
     lines = []
     for d in doses:
-        if d.is_placebo:
+        if d.is_intervention:
+            text = f"{d.drug} ({d.dose_text})"
+        elif d.is_placebo:
             text = f"placebo {d.route} (vehicle, no drug)"
         else:
             amount = d.dose_text
             text = f"{d.drug} {d.route} {amount}"
         if d.sprays > 1:
             text += f" × {d.sprays} sprays {hours(d.spray_interval_h)} apart"
-        if d.duration_h > 0:
+        if d.duration_h > 0 and not d.is_intervention:
             text += f" over {hours(d.duration_h)}"
         times = d.times_h
         steps = np.diff(times)
