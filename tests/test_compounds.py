@@ -25,6 +25,8 @@ COMPARATORS = ["midazolam", "memantine", "mk801", "lanicemine", "traxoprodil", "
 BY_MECHANISM = ["rapamycin", "naltrexone", "lithium", "nbqx", "mk0657", "rapastinel", "esmethadone",
                 "dextromethorphan-bupropion", "nitrous_oxide", "lorazepam", "clonidine", "nimodipine", "lamotrigine",
                 "mibampator"]
+#: variants of the coded ketamine family (tests/test_deuterated.py)
+VARIANTS = ["deuterated_ketamine"]
 #: monoaminergic antidepressants added after the move to compound files (docs/antidepressants.md)
 ANTIDEPRESSANTS = ["escitalopram", "sertraline", "venlafaxine", "nortriptyline"]
 #: digests of each comparator's model pieces, taken from the hand-coded comparators.py before the
@@ -96,7 +98,8 @@ def _quantities(obj: object, path: str = "") -> list[tuple[str, Quantity]]:
 
 def test_library_agrees_with_the_model() -> None:
     lib = {c.name: c for c in builtin_compounds()}
-    assert set(lib) == {"ketamine", *COMPARATORS, *BY_MECHANISM, *ANTIDEPRESSANTS} and lib["ketamine"].reference_only
+    assert set(lib) == {"ketamine", *COMPARATORS, *BY_MECHANISM, *ANTIDEPRESSANTS, *VARIANTS}
+    assert lib["ketamine"].reference_only
     model = build_model("human", frozenset((d, "oral") for d in COMPARATORS), "default", "all")
     ket = build_model("human", frozenset({("ketamine", "iv")}), "default", "exposure")
     checked = 0

@@ -11,6 +11,7 @@ from mech_helpers import STANDARD, ip, run
 
 NAMES = ("default", "disinhibition", "extrasynaptic_glun2b", "resting_eef2", "hnk_ampa", "lhb", "opioid",
          "trkb_direct", "gsk3", "homeostatic", "spine_lifetime", "sleep_swa", "encore_d", "psychological",
+         "ei_setpoint", "inflammation",
          "combined")
 
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from ketasim.layers.exposure.comparators import LIBRARY, add_comparator
 from ketasim.layers.exposure.ketamine import add_ketamine_family
-from ketasim.model.compounds import get_drug
+from ketasim.model.compounds import Drug, get_drug
 from ketasim.model.description import Model, ModelBuilder
 from ketasim.model.hypotheses import Hypothesis, check_name, derive_hypotheses
 from ketasim.model.species import SPECIES
@@ -40,6 +40,12 @@ def family_routes(drugs_routes: frozenset[tuple[str, str]]) -> dict[str, set[str
         family = drug if drug in INTERVENTIONS else get_drug(drug).family  # psychotherapy: its own family
         out.setdefault(family, set()).add(route)
     return out
+
+
+def ketamine_variants(drugs_routes: frozenset[tuple[str, str]]) -> tuple[Drug, ...]:
+    """The variants of the ketamine family (e.g. deuterated ketamine) among the pairs, by name."""
+    drugs = {get_drug(d).name: get_drug(d) for d, _ in drugs_routes}
+    return tuple(d for _, d in sorted(drugs.items()) if d.family == "ketamine" and d.metabolism)
 
 
 def _check_names(b: ModelBuilder) -> None:
@@ -98,7 +104,7 @@ def _build_model(species: str, drugs_routes: frozenset[tuple[str, str]], hypothe
         raise ValueError(f"unknown layers {layers!r}; use one of {LAYERS}")
     b = ModelBuilder(name=f"ketasim_{species}")
     fam = family_routes(drugs_routes)
-    add_ketamine_family(b, species, fam.pop("ketamine"))
+    add_ketamine_family(b, species, fam.pop("ketamine"), ketamine_variants(drugs_routes))
     for name, routes in sorted(fam.items()):
         if name in LIBRARY:
             add_comparator(b, name, species, routes)

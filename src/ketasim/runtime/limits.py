@@ -55,6 +55,7 @@ DOSE_BOUNDS: dict[str, DoseBound] = {
     "ketamine": _KETAMINE,
     "esketamine": _KETAMINE,
     "arketamine": _KETAMINE,
+    "deuterated_ketamine": _KETAMINE,  # ketamine's PK and NMDAR block (a variant of the family)
     "2r6r-hnk": DoseBound({"iv": 20.0, "oral": 40.0, "ip": 20.0}, 400.0,
                           "no approved human dose; mouse studies used up to 375 mg/kg IP without toxicity "
                           "(Zanos 2016); human bound set at about 10x the mouse antidepressant dose scaled "

@@ -37,6 +37,8 @@ def register_compound(c: Compound) -> str:
                                                      "added as a new compound (set reference_only: false)")
     if c.code in builtin_codes():
         raise UserError(f"{c.name}: code", f"code {c.code!r} belongs to a built-in drug; choose another")
+    if c.variant_of is not None:
+        return _register_variant(c)
     t = c.targets
     if t.glun2b_nam or t.trkb or t.gabaa:
         raise UserError(f"{c.name}: targets", "glun2b_nam, trkb and gabaa are wired to built-in drugs; "
@@ -54,12 +56,37 @@ def register_compound(c: Compound) -> str:
     return c.name
 
 
+def _register_variant(c: Compound) -> str:
+    """A variant of the ketamine family: its own parent and norketamine chains, built when a regimen uses it."""
+    from ketasim.model.compounds import DRUGS, Drug, drug_from_compound
+
+    drug: Drug = drug_from_compound(c)
+    existing = DRUGS.get(c.name)
+    if existing == drug:
+        return c.name
+    if existing is not None:
+        raise UserError(f"{c.name}: name", f"a drug named {c.name!r} already exists; rename the compound")
+    if any(d.code == c.code for d in DRUGS.values()):
+        raise UserError(f"{c.name}: code", f"code {c.code!r} is already used by another compound; choose another")
+    DRUGS[c.name] = drug
+    USER_VARIANTS.add(c.name)
+    return c.name
+
+
+#: names of the variants register_compound added (unregister_compound removes them)
+USER_VARIANTS: set[str] = set()
+
+
 def unregister_compound(name: str) -> None:
     """Remove a user compound added by register_compound (built-in drugs stay)."""
     from ketasim.layers.exposure import comparators
     from ketasim.layers.targets import parameters as tparams
     from ketasim.model.compounds import DRUGS
 
+    if name in USER_VARIANTS:
+        USER_VARIANTS.discard(name)
+        DRUGS.pop(name, None)
+        return
     c = comparators.COMPOUNDS.get(name)
     if c is None or c.code in builtin_codes():
         return

@@ -34,9 +34,24 @@ def list_cmd() -> None:
     w = max(27, *(len(c.name) for c in compounds))
     click.echo(f"{'name':<{w}} {'code':<7} {'kind':<10} {'mechanism':<48} routes")
     for c in compounds:
-        kind = "reference" if c.reference_only else "model"
+        kind = "reference" if c.reference_only else "variant" if c.variant_of else "model"
         click.echo(f"{c.name:<{w}} {c.code:<7} {kind:<10} {_targets(c):<48} {', '.join(c.routes)}")
     click.echo(f"library: {library_dir()}", err=True)
+
+
+def _variant_lines(c) -> list[str]:  # noqa: ANN001
+    """What a variant of a coded family changes, one line per scaled metabolic step."""
+    from ketasim.model.compounds.schema import METABOLIC_STEPS
+
+    if c.variant_of is None:
+        return []
+    out = [f"  variant of {c.variant_of}: its PK, NMDAR block and other targets; metabolism changed:"]
+    for step, q in c.metabolism.items():
+        out.append(f"  {step} x{q.value:g} ({q.flag}, range {q.low if q.low is not None else q.value:g}-"
+                   f"{q.high if q.high is not None else q.value:g}): formation clearance of the "
+                   f"{METABOLIC_STEPS[step]} scaled; the substrate's clearance is unchanged (the rest leaves by "
+                   "other routes)")
+    return out
 
 
 @command.command("check")
@@ -59,6 +74,8 @@ def check_cmd(files: tuple[Path, ...]) -> None:
             continue
         c = load_compound(f, "FILES")
         click.echo(f"{f}: ok ({c.name}, code {c.code}; mechanism: {_targets(c)})")
+        for line in _variant_lines(c):
+            click.echo(line)
     if bad:
         raise SystemExit(2)
 

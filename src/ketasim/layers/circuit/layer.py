@@ -15,6 +15,9 @@ Rate model (relative to baseline = 1):
   LHb:           burst fraction rises with the depression state and needs NMDAR current
                  (steep); burst activity sets the LHb open probability, so block silences bursts
                  and the silenced channels keep drug trapped (Ma et al. 2023).
+  E/I set-point (hyp_ei): depression lowers interneuron (SST/GABA) function by GABA_DEFICIT;
+                 recent excitation restores it (ei_r, relaxing over tau_ei) and the restored share
+                 relieves symptoms; GABA (MRS-like) and PING gamma scale with it. Inert otherwise.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ def add_circuit(b: ModelBuilder, species: str, hypothesis: str, families: set[st
           "dimensionless", "anaesthetic depth: lost pyramidal excitability (NMDAR block and gating, HCN1, release)")
     b.let("anaes", "depth**n_anaes/(depth**n_anaes + D50_anaes**n_anaes)", "dimensionless",
           "anaesthetic transition (0..1)")
-    b.let("inhib", "r_int*(1 + g_gaba*mdz_occ)", "dimensionless", "inhibition onto pyramidal cells")
+    b.let("inhib", "r_int*(1 + g_gaba*mdz_occ)*(1 - gaba_nam)", "dimensionless", "inhibition onto pyramidal cells")
     b.let("u_pyr", "g_inh*(1 - inhib) - g_exc*depth - g_ampa*(1 - ampa_avail*(1 + hnk_pot)) - g_anaes*anaes",
           "dimensionless", "net drive of pyramidal cells relative to baseline")
     b.let("r_pyr_ss", "(1 - il_inactivation)*r_max/(1 + (r_max - 1)*exp(-u_pyr))", "dimensionless",
@@ -63,6 +66,7 @@ def add_circuit(b: ModelBuilder, species: str, hypothesis: str, families: set[st
     b.state("exc", "dimensionless", "recent cortical excitation (excess pyramidal activity)", 0.0)
     b.rate("exc", f"({pos('r_pyr - 1')} - exc)/tau_exc")
     b.let("night", "((1 + cos(2*pi*(t - sleep_mid)/24))/2)**4", "dimensionless", "sleep-period gate (1 mid-sleep)")
+    _ei_setpoint(b)
     _lhb(b)
     b.output("interneuron_rate", "r_int", "dimensionless", "interneuron firing relative to baseline")
     b.output("pyramidal_rate", "r_pyr", "dimensionless", "pyramidal firing relative to baseline")
@@ -82,7 +86,7 @@ def _biomarkers(b: ModelBuilder) -> None:
     later = ("S", "q", "S_base")
     # evoked gamma (PING): pyramidal drive through AMPAR synapses (relative to the patient's own
     # resting drive) times the E/I balance (1 at rest, > 1 when disinhibited), lost in anaesthesia
-    gamma = "r_pyr_pos*S*(1 + q)/S_base*2*r_pyr_pos/(r_pyr_pos + inhib)*(1 - anaes)"
+    gamma = "ei_fn*r_pyr_pos*S*(1 + q)/S_base*2*r_pyr_pos/(r_pyr_pos + inhib)*(1 - anaes)"
     b.output("gamma_power", forward_expr(b, gamma, later), "dimensionless",  # type: ignore[arg-type]
              "gamma power relative to rest: evoked pyramidal drive through AMPAR synapses x E/I balance")
     # slow waves: anaesthetic slow waves, plus next-sleep SWA from a Borbely process S charged by
@@ -94,6 +98,23 @@ def _biomarkers(b: ModelBuilder) -> None:
     # insula-DMN functional coupling: long-range AMPAR drive relative to healthy, lost in anaesthesia
     b.output("insula_dmn_connectivity", forward_expr(b, "S*(1 + q)*(1 - anaes)", later),  # type: ignore[arg-type]
              "dimensionless", "insula-DMN functional connectivity relative to healthy (long-range AMPAR coupling)")
+
+
+def _ei_setpoint(b: ModelBuilder) -> None:
+    """E/I set-point variant: excitation restores the depressed interneuron function (days), which carries mood.
+
+    The state is driven only when hyp_ei = 1 and feeds back only through hyp_ei-gated terms, so it is
+    inert in the other variants. Interneuron (PING) gamma scales with the interneuron function.
+    """
+    b.let("gaba_def", "hyp_ei*GABA_DEFICIT*(1 - DIAG_HEALTHY)", "dimensionless",
+          "interneuron (SST/GABA) function lost in this patient (E/I set-point variant; 0 otherwise)")
+    b.state("ei_r", "dimensionless", "restored share of the interneuron deficit (E/I set-point variant)", 0.0)
+    b.rate("ei_r", "hyp_ei*k_ei*exc*(1 - ei_r) - ei_r/tau_ei")
+    b.let("ei_fn", "1 - gaba_def*(1 - ei_r)", "dimensionless", "interneuron (GABA) function relative to healthy")
+    b.let("ei_relief", "ei_r*gaba_def/(gaba_def + k_ei_share)", "dimensionless",
+          "share of the symptoms relieved by the restored E/I balance (E/I set-point variant)")
+    b.output("gaba_mrs", "100*ei_fn", "percent", "cortical GABA (MRS-like), % of healthy (E/I set-point "
+             "variant; 100 in the others)")
 
 
 def _lhb(b: ModelBuilder) -> None:

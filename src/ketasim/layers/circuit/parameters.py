@@ -6,10 +6,11 @@ priors; gains are assumptions (A) calibrated to calibration-targets.yaml (circui
 from __future__ import annotations
 
 from ketasim.model.description import Param
-from ketasim.model.motifs import A, P, perturbation
+from ketasim.model.motifs import A, P, perturbation, switch
 
 HOMAYOUN = "Homayoun & Moghaddam 2007, J Neurosci 27:11496"
 MOGHADDAM = "Moghaddam et al. 1997, J Neurosci 17:2921"
+GHOSAL = "Ghosal et al. 2020, Neurobiol Dis 134:104669"
 
 
 def covariates() -> list[Param]:
@@ -20,8 +21,36 @@ def covariates() -> list[Param]:
           low=0.0, high=0.5, covariate=True),
         P("DIAG_HEALTHY", 0.0, "dimensionless", "patient covariate", "P", "1 for healthy volunteers",
           covariate=True),
+        P("GABA_DEFICIT", 0.2, "dimensionless", "patient covariate (acts only in the ei_setpoint variant); "
+          "cortical GABA by MRS is lower in depression (Hasler et al. 2007, Arch Gen Psychiatry 64:193; "
+          "Godfrey et al. 2018, J Psychiatr Res 105:33); size assumed", "A",
+          "fraction of interneuron (SST/GABA) function lost to depression", low=0.0, high=0.5, covariate=True),
         P("DIAG_BIPOLAR", 0.0, "dimensionless", "patient covariate", "P", "1 for bipolar depression",
           covariate=True),
+    ]
+
+
+def ei_setpoint() -> list[Param]:
+    """E/I set-point variant: the switch, its time scales and the GABA-A negative modulator."""
+    return [
+        switch("hyp_ei", 0.0, "excitation restores the depressed interneuron (SST/GABA) function, and the "
+               "restored E/I balance carries mood", "ei_setpoint", "depression lowers the inhibitory (SST/GABA) "
+               "set-point; block-induced excitation slowly restores it and the E/I balance carries mood"),
+        perturbation("gaba_nam", "fraction of GABA-A inhibition of pyramidal cells removed by a negative "
+                     "allosteric modulator (alpha5 NAM, e.g. MRK-016)",
+                     "Zanos et al. 2017, eNeuro 4:ENEURO.0285-16.2017; Fischell et al. 2015, "
+                     "Neuropsychopharmacology 40:2499"),
+        A("k_ei", 12.0, "1/h", 3.0, 30.0, GHOSAL + " (chronic-stress loss of GABAergic proteins and IPSCs "
+          "reversed 24 h after one dose); assumed: set so the standard infusion restores most (about 75%) of "
+          "the deficit by 24 h", "restoration of interneuron function per unit recent excitation "
+          "(E/I set-point variant)"),
+        A("tau_ei", 7.0, "d", 3.0, 21.0, "assumed: the restored set-point relaxes back over about a week "
+          "(single-dose effect gone by 10-14 d, system.md 7); no direct measurement of its decay",
+          "relaxation time of the restored inhibitory set-point (E/I set-point variant)"),
+        A("k_ei_share", 0.1, "dimensionless", 0.03, 0.3, "assumed: the share of a patient's depression carried by "
+          "the E/I deficit grows with the deficit (GABAergic deficit hypothesis: Luscher, Shen & Sahir 2011, "
+          "Mol Psychiatry 16:383; Fogaca & Duman 2019, Front Cell Neurosci 13:87)",
+          "GABA deficit at which the E/I deficit carries half of the symptoms (E/I set-point variant)"),
     ]
 
 
@@ -29,6 +58,7 @@ def parameter_table(species: str) -> list[Param]:
     """Circuit parameters (times in min, converted to h)."""
     return [
         *covariates(),
+        *ei_setpoint(),
         perturbation("nbqx_block", "fraction of AMPARs blocked (NBQX)", "Maeng et al. 2008, Biol Psychiatry 63:349"),
         perturbation("il_inactivation", "fraction of infralimbic output silenced (muscimol)",
                      "Fuchikami et al. 2015, PNAS 112:8106"),

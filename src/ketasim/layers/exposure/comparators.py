@@ -107,7 +107,7 @@ def channel_params(c: Compound) -> list[Param]:
 
 
 for _c in builtin_compounds():
-    if not _c.reference_only:
+    if not _c.reference_only and _c.variant_of is None:  # variants are chains of their coded family
         add_compound(_c)
 
 

@@ -34,9 +34,10 @@ from __future__ import annotations
 
 from ketasim.layers.exposure.ketamine_parameters import parameter_table
 from ketasim.layers.exposure.routes import add_dose_splits
-from ketasim.model.compounds import MOLAR_MASS
-from ketasim.model.description import ModelBuilder
-from ketasim.model.motifs import allometric, micro_to_nano, molar_to_mass, relax
+from ketasim.model.compounds import MOLAR_MASS, Drug
+from ketasim.model.compounds.schema import METABOLIC_STEPS
+from ketasim.model.description import ModelBuilder, Param
+from ketasim.model.motifs import P, allometric, micro_to_nano, molar_to_mass, relax
 
 ENANTIOMERS = ("S", "R")
 #: depot routes and the parameters of their first-order absorption into the central compartment
@@ -64,14 +65,22 @@ PATIENT_SCALED = (
     ("CL_DHNK_i", "CL_DHNK * s_q", "L/h", "CL_DHNK scaled to the patient's weight"),
     ("CL_NK_i", "CL_NK * s_cl", "L/h", "norketamine clearance scaled to the patient"),
 )
+#: metabolic step -> the infix of its factor parameter x_<infix>_<code>
+STEP_PARAMS = {"ketamine_to_norketamine": "NK", "norketamine_to_hnk": "HNK", "norketamine_to_dhnk": "DHNK"}
 #: nasal formulations: dose-input suffix -> rate of each step of the two-step mucosal chain
 NASAL_FORMS = {"": "ka_nasal", "_sol": "ka_nasal_sol"}
 
 
-def add_ketamine_family(b: ModelBuilder, species: str, routes: set[str]) -> None:
-    """Add the ketamine-family states, fluxes, dose inputs and outputs for `routes`."""
+def add_ketamine_family(b: ModelBuilder, species: str, routes: set[str], variants: tuple[Drug, ...] = ()) -> None:
+    """Add the ketamine-family states, fluxes, dose inputs and outputs for `routes`.
+
+    Each variant (e.g. deuterated ketamine) gets its own parent and norketamine chains, named by its
+    code, with its metabolic steps scaled; its HNK, DHNK and brain concentrations join the family's.
+    """
     b.layer = "exposure"
     b.params_from(parameter_table(species))
+    for v in variants:
+        b.params_from(variant_parameters(v))
     b.let("s_q", allometric("WT/WT_ref"), "dimensionless", "allometric scaling of clearances")
     b.let("s_cl", "s_q * (1 + (cl_female - 1)*FEMALE)", "dimensionless",
           "allometric and sex scaling of the metabolic clearances of ketamine and norketamine")
@@ -81,87 +90,137 @@ def add_ketamine_family(b: ModelBuilder, species: str, routes: set[str]) -> None
     for name, expr, unit, meaning in PATIENT_SCALED:
         b.let(name, expr, unit, meaning)
     for e in ENANTIOMERS:
-        _enantiomer(b, e, routes)
+        _enantiomer(b, e, routes, variants)
     _outputs(b)
     add_dose_splits(b, "ketamine", routes)
 
 
-def _enantiomer(b: ModelBuilder, e: str, routes: set[str]) -> None:
-    k, p1, p2, p3 = f"K_{e}_c", f"K_{e}_p1", f"K_{e}_p2", f"K_{e}_p3"
-    b.state(k, "umol", f"{e}-ketamine, central", amount=True)
-    b.state(p1, "umol", f"{e}-ketamine, fast peripheral", amount=True)
-    b.state(p2, "umol", f"{e}-ketamine, slow peripheral", amount=True)
-    b.state(p3, "umol", f"{e}-ketamine, deep peripheral (low-concentration tail)", amount=True)
-    b.let(f"CLK_{e}_i", f"CL_K_{e} * eta_CL_K * s_cl * (1 + (cl_cyp2b6_pm - 1)*CYP2B6_PM)", "L/h",
-          f"{e}-ketamine clearance of this patient")
-    b.let(f"C_K_{e}", f"{k}/V1_K_i", "uM", f"plasma {e}-ketamine")
-    b.flux(f"dist1_K_{e}", k, p1, f"Q2_K_i*(C_K_{e} - {p1}/V2_K_i)", "fast distribution")
-    b.flux(f"dist2_K_{e}", k, p2, f"Q3_K_i*(C_K_{e} - {p2}/V3_K_i)", "slow distribution")
-    b.flux(f"dist3_K_{e}", k, p3, f"Q4_K_i*(C_K_{e} - {p3}/V4_K_i)", "deep distribution")
+def variant_parameters(v: Drug) -> list[Param]:
+    """The factors of a variant's scaled metabolic steps, as model parameters (x_<step>_<code>)."""
+    out = []
+    for step, q in v.metabolism:
+        low, high = (q.low, q.high) if q.low is not None else (None, None)
+        out.append(P(f"x_{STEP_PARAMS[step]}_{v.code}", q.value, "dimensionless", q.source, q.flag,
+                     f"{v.name}: factor on {METABOLIC_STEPS[step]}", low=low, high=high))
+    return out
+
+
+def _factor(v: Drug | None, step: str) -> str:
+    """The factor expression of a chain's metabolic step ('' for the parent drug's own chain)."""
+    if v is None or step not in dict(v.metabolism):
+        return ""
+    return f"x_{STEP_PARAMS[step]}_{v.code}*"
+
+
+def _chain(b: ModelBuilder, e: str, v: Drug | None, routes: set[str], own: bool) -> None:
+    """One parent chain of enantiomer `e`: ketamine compartments, norketamine formation, HNK/DHNK formation."""
+    c = e if v is None else f"{e}_{v.code}"
+    what = f"{e}-ketamine" if v is None else f"{e}-{v.name}"
+    ck, cnk = (f"C_K_{c}", f"C_NK_{c}") if own else (f"Cc_K_{c}", f"Cc_NK_{c}")
+    k, p1, p2, p3 = f"K_{c}_c", f"K_{c}_p1", f"K_{c}_p2", f"K_{c}_p3"
+    b.state(k, "umol", f"{what}, central", amount=True)
+    b.state(p1, "umol", f"{what}, fast peripheral", amount=True)
+    b.state(p2, "umol", f"{what}, slow peripheral", amount=True)
+    b.state(p3, "umol", f"{what}, deep peripheral (low-concentration tail)", amount=True)
+    if v is None:
+        b.let(f"CLK_{e}_i", f"CL_K_{e} * eta_CL_K * s_cl * (1 + (cl_cyp2b6_pm - 1)*CYP2B6_PM)", "L/h",
+              f"{e}-ketamine clearance of this patient")
+    b.let(ck, f"{k}/V1_K_i", "uM", f"plasma {what}")
+    b.flux(f"dist1_K_{c}", k, p1, f"Q2_K_i*({ck} - {p1}/V2_K_i)", "fast distribution")
+    b.flux(f"dist2_K_{c}", k, p2, f"Q3_K_i*({ck} - {p2}/V3_K_i)", "slow distribution")
+    b.flux(f"dist3_K_{c}", k, p3, f"Q4_K_i*({ck} - {p3}/V4_K_i)", "deep distribution")
     # norketamine formation through a two-compartment transit chain (Simons 2022)
-    t1, t2, nk, nkp = f"NKt1_{e}", f"NKt2_{e}", f"NK_{e}_c", f"NK_{e}_p"
-    b.state(t1, "umol", f"{e}-norketamine in formation (transit 1)", amount=True)
-    b.state(t2, "umol", f"{e}-norketamine in formation (transit 2)", amount=True)
-    b.state(nk, "umol", f"{e}-norketamine, central", amount=True)
-    b.state(nkp, "umol", f"{e}-norketamine, peripheral", amount=True)
-    b.flux(f"met_K_NK_{e}", k, t1, f"fm_NK*CLK_{e}_i*C_K_{e}", "N-demethylation (CYP2B6, CYP3A4)")
-    b.flux(f"elim_K_{e}", k, "elim_ket", f"(1 - fm_NK)*CLK_{e}_i*C_K_{e}", "other elimination")
-    b.flux(f"tr1_NK_{e}", t1, t2, f"ktr_NK*{t1}")
-    b.flux(f"tr2_NK_{e}", t2, nk, f"ktr_NK*{t2}")
-    b.let(f"C_NK_{e}", f"{nk}/V_NK_i", "uM", f"plasma {e}-norketamine")
-    b.flux(f"dist_NK_{e}", nk, nkp, f"Q_NK_i*(C_NK_{e} - {nkp}/Vp_NK_i)")
-    # HNK and DHNK
-    ht, h, dt, d = f"HNKt_{e}", f"HNK_{e}_c", f"DHNKt_{e}", f"DHNK_{e}_c"
+    t1, t2, nk, nkp = f"NKt1_{c}", f"NKt2_{c}", f"NK_{c}_c", f"NK_{c}_p"
+    name_nk = f"{e}-norketamine" if v is None else f"{e}-norketamine from {v.name}"
+    b.state(t1, "umol", f"{name_nk} in formation (transit 1)", amount=True)
+    b.state(t2, "umol", f"{name_nk} in formation (transit 2)", amount=True)
+    b.state(nk, "umol", f"{name_nk}, central", amount=True)
+    b.state(nkp, "umol", f"{name_nk}, peripheral", amount=True)
+    xk, xh, xd = (_factor(v, s) for s in ("ketamine_to_norketamine", "norketamine_to_hnk", "norketamine_to_dhnk"))
+    b.flux(f"met_K_NK_{c}", k, t1, f"{xk}fm_NK*CLK_{e}_i*{ck}", "N-demethylation (CYP2B6, CYP3A4)")
+    b.flux(f"elim_K_{c}", k, "elim_ket", f"(1 - {xk}fm_NK)*CLK_{e}_i*{ck}", "other elimination")
+    b.flux(f"tr1_NK_{c}", t1, t2, f"ktr_NK*{t1}")
+    b.flux(f"tr2_NK_{c}", t2, nk, f"ktr_NK*{t2}")
+    b.let(cnk, f"{nk}/V_NK_i", "uM", f"plasma {name_nk}")
+    b.flux(f"dist_NK_{c}", nk, nkp, f"Q_NK_i*({cnk} - {nkp}/Vp_NK_i)")
+    if v is None:
+        _hnk_states(b, e)
+    b.flux(f"met_NK_HNK_{c}", nk, f"HNKt_{e}", f"{xh}fm_HNK*CLNK_{e}_i*{cnk}", "6-hydroxylation (CYP2A6, CYP2B6)")
+    b.flux(f"met_NK_DHNK_{c}", nk, f"DHNKt_{e}", f"{xd}fm_DHNK*CLNK_{e}_i*{cnk}", "dehydrogenation")
+    b.flux(f"elim_NK_{c}", nk, "elim_ket", f"(1 - {xh}fm_HNK - {xd}fm_DHNK)*CLNK_{e}_i*{cnk}")
+    if v is None:
+        _hnk_disposition(b, e)
+    _dose_entries(b, c, what, k, t1, routes, xk)
+
+
+def _hnk_states(b: ModelBuilder, e: str) -> None:
+    """The HNK and DHNK states of enantiomer `e` (every chain's norketamine forms them) and NK clearance."""
     hnk_name = "(2R,6R)-HNK" if e == "R" else "(2S,6S)-HNK"
-    b.state(ht, "umol", f"{hnk_name} in formation", amount=True)
-    b.state(h, "umol", f"{hnk_name}, plasma", amount=True)
-    b.state(dt, "umol", f"{e}-DHNK in formation", amount=True)
-    b.state(d, "umol", f"{e}-DHNK, plasma", amount=True)
+    b.state(f"HNKt_{e}", "umol", f"{hnk_name} in formation", amount=True)
+    b.state(f"HNK_{e}_c", "umol", f"{hnk_name}, plasma", amount=True)
+    b.state(f"DHNKt_{e}", "umol", f"{e}-DHNK in formation", amount=True)
+    b.state(f"DHNK_{e}_c", "umol", f"{e}-DHNK, plasma", amount=True)
     b.let(f"CLNK_{e}_i", "CL_NK_i * (1 + (cl_cyp2b6_pm - 1)*CYP2B6_PM)", "L/h", "norketamine clearance")
-    b.flux(f"met_NK_HNK_{e}", nk, ht, f"fm_HNK*CLNK_{e}_i*C_NK_{e}", "6-hydroxylation (CYP2A6, CYP2B6)")
-    b.flux(f"met_NK_DHNK_{e}", nk, dt, f"fm_DHNK*CLNK_{e}_i*C_NK_{e}", "dehydrogenation")
-    b.flux(f"elim_NK_{e}", nk, "elim_ket", f"(1 - fm_HNK - fm_DHNK)*CLNK_{e}_i*C_NK_{e}")
+
+
+def _hnk_disposition(b: ModelBuilder, e: str) -> None:
+    """HNK and DHNK: formation transit, plasma concentration and elimination."""
+    ht, h, dt, d = f"HNKt_{e}", f"HNK_{e}_c", f"DHNKt_{e}", f"DHNK_{e}_c"
     b.flux(f"tr_HNK_{e}", ht, h, f"ktr_HNK*{ht}")
     b.flux(f"tr_DHNK_{e}", dt, d, f"ktr_HNK*{dt}")
-    b.let(f"C_HNK_{e}", f"{h}/V_HNK_i", "uM", f"plasma {hnk_name}")
+    b.let(f"C_HNK_{e}", f"{h}/V_HNK_i", "uM", "plasma " + ("(2R,6R)-HNK" if e == "R" else "(2S,6S)-HNK"))
     b.let(f"C_DHNK_{e}", f"{d}/V_DHNK_i", "uM", f"plasma {e}-DHNK")
     b.flux(f"elim_HNK_{e}", h, "elim_ket", f"CL_HNK_i*C_HNK_{e}")
     b.flux(f"elim_DHNK_{e}", d, "elim_ket", f"CL_DHNK_i*C_DHNK_{e}")
-    # dose entry points
-    b.dose_input(f"iv_K_{e}", k)
+
+
+def _dose_entries(b: ModelBuilder, c: str, what: str, k: str, t1: str, routes: set[str], xk: str) -> None:
+    """Dose inputs of chain `c`: IV into the central compartment, depots, nasal chains and the gut."""
+    e = c.split("_")[0]
+    b.dose_input(f"iv_K_{c}", k)
     for route, (ka, f, portal) in DEPOT_ROUTES.items():
         if route not in routes:
             continue
-        dep = f"dep_{route}_{e}"
-        b.state(dep, "umol", f"{e}-ketamine in the {route} absorption depot", amount=True)
-        b.dose_input(f"{route}_K_{e}", dep)
+        dep = f"dep_{route}_{c}"
+        b.state(dep, "umol", f"{what} in the {route} absorption depot", amount=True)
+        b.dose_input(f"{route}_K_{c}", dep)
         if f is None:
-            b.flux(f"abs_{route}_{e}", dep, k, f"{ka}*{dep}", f"{route} absorption")
+            b.flux(f"abs_{route}_{c}", dep, k, f"{ka}*{dep}", f"{route} absorption")
             continue
-        b.flux(f"abs_{route}_{e}", dep, k, f"{f}*{ka}*{dep}", f"{route} absorption")
+        b.flux(f"abs_{route}_{c}", dep, k, f"{f}*{ka}*{dep}", f"{route} absorption")
         if portal:
-            b.flux(f"fp_{route}_{e}", dep, t1, f"(1 - {f})*fm_fp*{ka}*{dep}", "portal first pass to NK")
-            b.flux(f"loss_{route}_{e}", dep, "elim_ket", f"(1 - {f})*(1 - fm_fp)*{ka}*{dep}")
+            b.flux(f"fp_{route}_{c}", dep, t1, f"(1 - {f})*{xk}fm_fp*{ka}*{dep}", "portal first pass to NK")
+            b.flux(f"loss_{route}_{c}", dep, "elim_ket", f"(1 - {f})*(1 - {xk}fm_fp)*{ka}*{dep}")
         else:
-            b.flux(f"loss_{route}_{e}", dep, "elim_ket", f"(1 - {f})*{ka}*{dep}", "presystemic loss")
+            b.flux(f"loss_{route}_{c}", dep, "elim_ket", f"(1 - {f})*{ka}*{dep}", "presystemic loss")
     if "intranasal" in routes:
         # deposit -> mucosa -> plasma: the two-step chain delays the peak input (Simons 2022 used a
         # zero-order mucosal phase of 13 min) so that Tmax falls 20-40 min after the last device
         for form, ka in NASAL_FORMS.items():
-            dep, muc = f"dep_nasal{form}_{e}", f"muc_nasal{form}_{e}"
+            dep, muc = f"dep_nasal{form}_{c}", f"muc_nasal{form}_{c}"
             kind = "esketamine device" if not form else "racemic solution spray"
-            b.state(dep, "umol", f"{e}-ketamine deposited in the nose ({kind})", amount=True)
-            b.state(muc, "umol", f"{e}-ketamine in the nasal mucosa ({kind})", amount=True)
-            b.dose_input(f"intranasal{form}_K_{e}", dep)
-            b.flux(f"tr_nasal{form}_{e}", dep, muc, f"{ka}*{dep}", "uptake into the mucosa")
-            b.flux(f"abs_nasal{form}_{e}", muc, k, f"{ka}*{muc}", "nasal absorption")
+            b.state(dep, "umol", f"{what} deposited in the nose ({kind})", amount=True)
+            b.state(muc, "umol", f"{what} in the nasal mucosa ({kind})", amount=True)
+            b.dose_input(f"intranasal{form}_K_{c}", dep)
+            b.flux(f"tr_nasal{form}_{c}", dep, muc, f"{ka}*{dep}", "uptake into the mucosa")
+            b.flux(f"abs_nasal{form}_{c}", muc, k, f"{ka}*{muc}", "nasal absorption")
     if routes & {"oral", "intranasal", "sublingual"}:
-        g = f"gut_{e}"
-        b.state(g, "umol", f"{e}-ketamine swallowed, in the gut", amount=True)
-        b.dose_input(f"oral_K_{e}", g)
-        b.flux(f"abs_oral_{e}", g, k, f"F_oral_{e}*ka_oral*{g}", "oral absorption escaping first pass")
-        b.flux(f"fp_oral_{e}", g, t1, f"(1 - F_oral_{e})*fm_fp*ka_oral*{g}", "first-pass N-demethylation")
-        b.flux(f"loss_oral_{e}", g, "elim_ket", f"(1 - F_oral_{e})*(1 - fm_fp)*ka_oral*{g}")
+        g = f"gut_{c}"
+        b.state(g, "umol", f"{what} swallowed, in the gut", amount=True)
+        b.dose_input(f"oral_K_{c}", g)
+        b.flux(f"abs_oral_{c}", g, k, f"F_oral_{e}*ka_oral*{g}", "oral absorption escaping first pass")
+        b.flux(f"fp_oral_{c}", g, t1, f"(1 - F_oral_{e})*{xk}fm_fp*ka_oral*{g}", "first-pass N-demethylation")
+        b.flux(f"loss_oral_{c}", g, "elim_ket", f"(1 - F_oral_{e})*(1 - {xk}fm_fp)*ka_oral*{g}")
+
+
+def _enantiomer(b: ModelBuilder, e: str, routes: set[str], variants: tuple[Drug, ...] = ()) -> None:
+    _chain(b, e, None, routes, own=not variants)
+    for v in variants:
+        _chain(b, e, v, routes, own=False)
+    if variants:  # the family's plasma ketamine and norketamine: every chain together
+        for a in ("K", "NK"):
+            b.let(f"C_{a}_{e}", " + ".join(f"Cc_{a}_{c}" for c in (e, *(f"{e}_{v.code}" for v in variants))),
+                  "uM", f"plasma {e}-{'ketamine' if a == 'K' else 'norketamine'}, all chains")
     # brain effect sites (plasma-equivalent concentrations, uM; not amounts)
     for a in ("K", "NK", "HNK", "DHNK"):
         ke0 = "ke0_HNK" if a == "DHNK" else f"ke0_{a}"
@@ -172,6 +231,7 @@ def _enantiomer(b: ModelBuilder, e: str, routes: set[str]) -> None:
     for a in ("K", "NK", "HNK", "DHNK"):
         b.let(f"Cu_{a}_{e}", f"{fu[a]}*Ce_{a}_{e}", "uM", f"unbound brain {a} ({e}), drives receptors")
     if e == "R":
+        h = "HNK_R_c"
         b.dose_input("iv_HNK_R", h)
         if routes & {"oral", "ip"}:
             gh = "gut_HNK_R"

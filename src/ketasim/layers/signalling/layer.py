@@ -16,6 +16,10 @@ does not disinhibit (circuit adaptation) and its small daily signal is absorbed 
 BDNF -> TrkB -> ERK (also activity-dependent) and Akt (with mTORC1-S6K1 feedback) -> mTORC1
 (tau 30 min) -> synaptic proteins (tau 12 h; MeCP2-P keeps their synthesis up for days).
 Akt inhibits GSK3beta; TrkB drives MeCP2-P (days).
+Inflammation variant (hyp_inflam): an inflammatory state (INFLAM; microglial kynurenine pathway)
+makes quinolinic acid, an extrasynaptic NMDAR agonist that brakes synaptic-protein translation;
+ketamine's block of that current and the GSK3beta-dependent damping of the inflammation release
+the brake (relative to the patient's untreated level); synapses prune faster with inflammation.
 Monoaminergic antidepressants: chronic adaptation over weeks (signalling/monoamines.py).
 Variants with their own modules: ketamine-evoked prefrontal 5-HT/dopamine (signalling/serotonin.py)
 and R-ketamine's mTORC1-independent route (signalling/arketamine.py).
@@ -54,6 +58,7 @@ def add_signalling(b: ModelBuilder, species: str, hypothesis: str, families: set
     b.state("pe_ext", "dimensionless", "p-eEF2 set by extrasynaptic NMDARs", 1.0)
     b.rate("pe_rest", "((1 - block_rest)**n_eef2 - pe_rest)/tau_eef2")
     b.rate("pe_ext", "((1 - block_ext)**n_eef2 - pe_ext)/tau_eef2")
+    _quinolinic_acid(b)
     b.let("stop", "pe_rest**(-g_el*hyp_rest)*pe_ext**(-g_el*hyp_extrasyn)", "dimensionless",
           "translation released from the eEF2 brake (variants)")
     b.state("bdnf", "dimensionless", "BDNF available at synapses (relative)", 1.0)
@@ -78,10 +83,11 @@ def add_signalling(b: ModelBuilder, species: str, hypothesis: str, families: set
     li = effective(b, "lithium_gsk3", "drug_gsk3_inh")
     b.let("gsk3", f"(1 - {li})*p_akt**(-g_gsk*(1 - gsk3_knockin))", "dimensionless",
           "GSK3beta activity")
+    b.rate("infl", f"(infl_set - infl)/tau_infl - k_kyn*{pos0('1/gsk3 - 1')}*infl")
     b.state("prot", "dimensionless", "synaptic-protein pool (PSD-95, GluA1, synapsin I)", 1.0)
     b.rate("bdnf", "(1 + (1 - bdnf_ko)*(release*stop - 1) - bdnf)/tau_bdnf")
     ark = add_arketamine_route(b, hypothesis)  # arketamine variant: mTORC1-independent translation
-    b.let("transl", f"mtorc1*stop{ark}", "dimensionless", "translation drive of synaptic proteins")
+    b.let("transl", f"mtorc1*stop*quin_release{ark}", "dimensionless", "translation drive of synaptic proteins")
     # sliding modification threshold (metaplasticity): a sustained signal raises its own reference, so
     # pulses induce plasticity in proportion to their size and chronic signals stop inducing it
     b.state("ref_tl", "dimensionless", "recent translation-drive excess (sliding reference)", 0.0)
@@ -109,5 +115,22 @@ def add_signalling(b: ModelBuilder, species: str, hypothesis: str, families: set
         ("mtorc1", "mtorc1", "mTORC1 activity"), ("p_eef2", "pe_rest*pe_ext", "eEF2 phosphorylation"),
         ("gsk3b_activity", "gsk3", "GSK3beta activity"), ("synaptic_protein", "prot", "synaptic-protein pool"),
         ("mecp2_p", "mecp2", "MeCP2 Ser421 phosphorylation"),
+        ("inflammation", "1 + infl", "inflammatory (microglial kynurenine-pathway) state, 1 + its excess in units "
+         "of the high-inflammation level (inflammation variant)"),
     ]:
         b.output(name, expr, "dimensionless", f"{desc}, relative to baseline")
+
+
+def _quinolinic_acid(b: ModelBuilder) -> None:
+    """Inflammation variant: QUIN from the inflammatory state drives extrasynaptic NMDARs, braking translation.
+
+    The brake is relative to the patient's untreated level: block of the QUIN-driven current (block_ext) and
+    a fall of the inflammatory state release it. Every term is 0 unless hyp_inflam = 1 (infl_set = 0).
+    """
+    b.let("infl_set", "hyp_inflam*INFLAM*(1 - DIAG_HEALTHY)", "dimensionless",
+          "inflammatory state of this patient without treatment (inflammation variant; 0 otherwise)")
+    b.state("infl", "dimensionless", "inflammatory state (microglial kynurenine pathway, IL-6)",
+            "hyp_inflam*INFLAM*(1 - DIAG_HEALTHY)")
+    b.let("quin", "infl*(1 - ido_block)", "dimensionless", "brain quinolinic acid excess (units of the high level)")
+    b.let("quin_release", "exp(g_quin*(infl_set*(1 - ido_block) - quin*(1 - block_ext)))",
+          "dimensionless", "translation released from the QUIN-NMDAR brake, relative to the untreated level")

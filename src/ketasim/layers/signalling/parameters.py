@@ -11,6 +11,7 @@ from ketasim.model.motifs import A, P, perturbation, switch
 
 LI2010 = "Li et al. 2010, Science 329:959"
 AUTRY = "Autry et al. 2011, Nature 475:91"
+VERDONK = "Verdonk et al. 2019, Brain Behav Immun 81:361"
 
 
 def switches() -> list[Param]:
@@ -43,6 +44,35 @@ def switches() -> list[Param]:
     ]
 
 
+def inflammation() -> list[Param]:
+    """Inflammation variant: the patient covariate, the switch, the IDO perturbation and the kynurenine links."""
+    return [
+        P("INFLAM", 0.3, "dimensionless", "patient covariate (acts only in the inflammation variant); about a "
+          "quarter of depressed patients have low-grade inflammation, CRP > 3 mg/L (Osimo et al. 2019, Psychol Med "
+          "49:1958); IL-6 is raised in TRD (Kiraly et al. 2017, Transl Psychiatry 7:e1065)", "A",
+          "baseline inflammation (IL-6/CRP, microglial kynurenine pathway) in units of the high-inflammation "
+          "subgroup's level (0 none, 1 high)", low=0.0, high=2.0, covariate=True),
+        switch("hyp_inflam", 0.0, "inflammation adds a quinolinic-acid NMDAR drive that brakes translation; "
+               "ketamine blocks it and lowers the kynurenine pathway", "inflammation", "a cytokine/kynurenine "
+               "state adds a quinolinic-acid NMDAR brake and microglial spine pruning; ketamine blocks the drive "
+               "and damps the inflammation", implies={"hyp_disinh": 1.0}),
+        perturbation("ido_block", "fraction of kynurenine-pathway QUIN synthesis removed (IDO inhibitor, "
+                     "1-methyltryptophan)", "O'Connor et al. 2009, Mol Psychiatry 14:511"),
+        A("g_quin", 1.5, "dimensionless", 0.3, 4.0, "Walker et al. 2013, Neuropsychopharmacology 38:1609 "
+          "(ketamine abrogates LPS-induced depressive-like behaviour without lowering cytokines: the NMDAR link "
+          "is downstream); " + VERDONK + " (microglial QUIN); gain assumed",
+          "translation brake (log) per unit QUIN-driven extrasynaptic NMDAR current (inflammation variant)"),
+        A("k_kyn", 0.7, "1/h", 0.2, 3.0, "GSK3 drives TLR-induced cytokine production (Martin et al. 2005, "
+          "Nat Immunol 6:777); ketamine lowered IDO from 230 min to day 3 and QUIN/KYN at day 1 in patients "
+          "(Kadriu et al. 2021, Mol Psychiatry 26:4085); rodent cytokines and IDO fall after ketamine (review: "
+          "Kopra et al. 2021, J Psychopharmacol 35:934); " + VERDONK + "; assumed: the standard infusion "
+          "lowers the inflammatory state by about a quarter at day 1",
+          "damping of the inflammatory state per unit GSK3beta inhibition (inflammation variant)"),
+        A("tau_infl", 3.0, "d", 1.0, 7.0, "assumed: kynurenine-pathway changes after one infusion last about 1-3 "
+          "d (Kadriu 2021)", "return of the inflammatory state to its set level (inflammation variant)"),
+    ]
+
+
 def perturbations() -> list[Param]:
     return [
         perturbation("rapamycin_brain", "fraction of brain mTORC1 activation inhibited (rapamycin)", LI2010),
@@ -65,6 +95,7 @@ def parameter_table(species: str) -> list[Param]:
         P("VAL66MET", 0.0, "dimensionless", "patient covariate", "P", "1 for BDNF Met66 carriers", covariate=True),
         *switches(),
         *perturbations(),
+        *inflammation(),
         A("n_burst", 4.0, "dimensionless", 1.0, 8.0, "BDNF release needs burst firing (Balkowiec & Katz 2002), "
           "which needs pyramidal NMDARs", "dependence of activity-dependent BDNF release on pyramidal NMDARs"),
         A("g_rel", 40.0, "dimensionless", 10.0, 60.0, "set to published rodent amplitudes after 10 mg/kg: "

@@ -61,7 +61,7 @@ def add_symptoms(b: ModelBuilder, species: str, hypothesis: str, families: set[s
     b.let("lhb_relief", f"{pos('lhb_burst0 - lhb_burst')}/(lhb_burst0 + 0.001)", "dimensionless",
           "share of LHb bursting removed")
     b.let("ad_comb", "1 - (1 - ad_syn)*(1 - hyp_lhb*g_lhb_ad*lhb_relief*deficit/(deficit + 0.001))"
-          "*(1 - hyp_psych*g_psy*X_perc)", "dimensionless", "combined antidepressant routes")
+          "*(1 - hyp_psych*g_psy*X_perc)*(1 - ei_relief)", "dimensionless", "combined antidepressant routes")
     b.let("ad", "e_max*Piecewise((0, ad_comb < 0), (1, ad_comb > 1), (ad_comb, True))", "dimensionless",
           "fraction of baseline severity removed by the drug (0..1)")
     b.let("madrs", "MADRS0*(1 - placebo)*(1 - ad)", "dimensionless", "MADRS (continuous latent)")

@@ -10,7 +10,8 @@ AMPAR-insertion potentiation of the remaining synapses (hours), driven by the in
 never-negative positive part (pos0), so a dip of synthesis below baseline cannot remove spines.
 Onset (q) therefore precedes spines; spines carry
 the effect after day 1 (new protrusions mature over about 10 h, so spines lag behaviour).
-Optogenetic deletion removes maturing new spines. Healthy synapses (no deficit) have no room to grow: no effect.
+Optogenetic deletion removes maturing new spines. Inflammation (infl, inflammation variant) speeds
+microglial elimination of new spines. Healthy synapses (no deficit) have no room to grow: no effect.
 Psychotherapy sessions (regimen items) consolidate new spines in the plasticity-window variant
 (synapses/window.py).
 """
@@ -47,8 +48,9 @@ def add_synapses(b: ModelBuilder, species: str, hypothesis: str, families: set[s
     b.let("form", f"k_form*{pos0('prot - 1')}*(1 + spine_headroom - S - S_nas)*gsk_gate", "1/h",
           "new-protrusion formation rate")
     b.let("bip", "1 + f_bipolar*DIAG_BIPOLAR", "dimensionless", "faster loss in bipolar depression")
-    b.let("k_el", "microglia_pruning*bip*((1 - hyp_spine_lifetime)*k_elim_new/(1 + g_mec*mecp2_excess)"
-          " + hyp_spine_lifetime*k_elim_sl)", "1/h", "new-spine elimination rate")
+    b.let("k_el", "microglia_pruning*(1 + g_prune*infl)*bip*((1 - hyp_spine_lifetime)*k_elim_new"
+          "/(1 + g_mec*mecp2_excess) + hyp_spine_lifetime*k_elim_sl)", "1/h",
+          "new-spine elimination rate (faster with inflammation in the inflammation variant)")
     psy = add_psychotherapy(b, families)  # sessions in the regimen: plasticity-window consolidation
     b.let("k_cons", f"k_stab*mecp2_excess**n_stab{psy}", "1/h",
           "consolidation of new spines: needs MeCP2-P to build up over repeated doses")

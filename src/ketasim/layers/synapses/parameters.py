@@ -24,6 +24,9 @@ def parameter_table(species: str) -> list[Param]:
         perturbation("spine_deletion", "fraction of newly formed spines removed (optogenetic deletion)", MODA),
         A("microglia_pruning", 1.0, "dimensionless", 0.3, 3.0, "complement-tagged pruning, inflammation "
           "(system.md 5); exercise/enrichment may lower it", "relative rate of new-spine elimination"),
+        A("g_prune", 1.0, "dimensionless", 0.3, 3.0, "stress-induced microglia engulf dendritic spines (Wohleb et "
+          "al. 2018, Biol Psychiatry 83:38); inflammation speeds elimination (system.md 5); gain assumed",
+          "extra new-spine elimination per unit inflammatory state (inflammation variant)"),
         A("k_form", 8.0, "1/d", 3.0, 60.0, "calibrated: stressed-rat spines at 24 h >= 90% of healthy "
           "(Li et al. 2011, Biol Psychiatry 69:754; model 93%); only its product with g_prot is identified",
           "spine regrowth rate per unit synaptic-protein excess "

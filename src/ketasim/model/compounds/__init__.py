@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from ketasim.model.errors import UserError
 
 if TYPE_CHECKING:
-    from ketasim.model.compounds.schema import Compound
+    from ketasim.model.compounds.schema import Compound, Quantity
 
 #: molar masses, g/mol (parameters.md section 1; computed from formulas)
 MOLAR_MASS = {
@@ -51,6 +51,10 @@ class Drug:
     inhaled_umol_per_fraction_h: float | None = None
     #: mechanism summary for listings (e.g. "kinase_inhibitor mtorc1")
     mechanism: str = ""
+    #: a variant of the ketamine family (its own parent and norketamine chains, named by `code`):
+    #: the factor on each scaled metabolic step (schema.METABOLIC_STEPS)
+    code: str = ""
+    metabolism: tuple[tuple[str, Quantity], ...] = ()
 
     def base_fraction(self, route: str, salt: str | None = None) -> float:
         """mg of base per mg dosed, by the route's convention or an explicit `salt`."""
@@ -123,6 +127,10 @@ def drug_from_compound(c: Compound) -> Drug:
     """The drug a compound file describes: its name, analyte code, molar mass, salts and routes."""
     salt: dict[str, float | None] = {"*": c.salt_molar_mass}
     salt.update({r: None for r in c.base_routes})
+    if c.variant_of is not None:  # racemic, through the family's own route models
+        return Drug(c.name, c.variant_of, {f"S_{c.code}": 0.5, f"R_{c.code}": 0.5}, c.molar_mass.value, salt,
+                    tuple(c.routes), c.description, mechanism=mechanism_summary(c), code=c.code,
+                    metabolism=tuple(c.metabolism.items()))
     inhaled = None
     if c.pk is not None and c.pk.alveolar_ventilation is not None:
         inhaled = c.pk.alveolar_ventilation.value / GAS_MOLAR_VOLUME * 1e6
@@ -132,6 +140,9 @@ def drug_from_compound(c: Compound) -> Drug:
 
 def mechanism_summary(c: Compound) -> str:
     """The drug's mechanisms in one line: channel block, coded targets and mechanism entries."""
+    if c.variant_of is not None:
+        steps = ", ".join(f"{k} x{q.value:g}" for k, q in c.metabolism.items())
+        return f"{c.variant_of} variant ({_KET_MECH.split(' (')[0]}); metabolism {steps}"
     parts = []
     if c.targets.nmdar_channel is not None:
         parts.append("channel_blocker nmdar")

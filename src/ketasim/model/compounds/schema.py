@@ -224,6 +224,25 @@ class Targets(_Strict):
     gabaa: Affinity | None = None
 
 
+#: metabolic steps of the coded ketamine family a variant may scale, and what each step is
+METABOLIC_STEPS = {
+    "ketamine_to_norketamine": "N-demethylation of ketamine to norketamine (CYP2B6, CYP3A4)",
+    "norketamine_to_hnk": "6-hydroxylation of norketamine to (2R,6R)/(2S,6S)-HNK (CYP2A6, CYP2B6)",
+    "norketamine_to_dhnk": "dehydrogenation of norketamine to DHNK",
+}
+
+
+def _metabolism(steps: dict[str, Quantity]) -> dict[str, Quantity]:
+    """Each scaled step must be known and its factor a non-negative dimensionless number."""
+    for step, q in steps.items():
+        if step not in METABOLIC_STEPS:
+            raise ValueError(f"unknown metabolic step {step!r}; use one of {', '.join(METABOLIC_STEPS)}")
+        _unit_check(q, ("dimensionless",), step)
+        if q.value < 0:
+            raise ValueError(f"{step}: the factor must not be negative, got {q.value:g}")
+    return steps
+
+
 class Metabolite(_Strict):
     name: str
     fraction_formed: Quantity | None = None
@@ -251,6 +270,11 @@ class Compound(_Strict):
     metabolites: tuple[Metabolite, ...] = ()
     #: reference files only: named quantities of the coded model (e.g. the ketamine family's PK)
     reference_parameters: dict[str, Quantity] = Field(default_factory=dict)
+    #: a variant of a coded family (ketamine): its PK, targets and routes, with `metabolism` changed
+    variant_of: Literal["ketamine"] | None = None
+    #: variants only: factor on the formation clearance of each named step (METABOLIC_STEPS); the
+    #: substrate's clearance is unchanged, the part not formed leaves by other routes
+    metabolism: dict[str, Quantity] = Field(default_factory=dict)
 
     @field_validator("routes", "base_routes")
     @classmethod
@@ -260,10 +284,19 @@ class Compound(_Strict):
             raise ValueError(f"unknown route(s) {', '.join(bad)}; use {', '.join(ROUTES)}")
         return v
 
+    @field_validator("metabolism")
+    @classmethod
+    def _steps(cls, v: dict[str, Quantity]) -> dict[str, Quantity]:
+        return _metabolism(v)
+
     @model_validator(mode="after")
     def _consistent(self) -> Compound:
         _unit_check(self.molar_mass, ("g/mol",), "molar_mass")
         _positive(self.molar_mass, "molar_mass")
+        if self.variant_of is not None:
+            return self._variant()
+        if self.metabolism:
+            raise ValueError("metabolism scales a step of a coded family; add variant_of: ketamine or remove it")
         if not self.reference_only and self.pk is None:
             raise ValueError("pk is required (only the ketamine reference file may omit it)")
         if not self.reference_only and ("intranasal" in self.routes or "sublingual" in self.routes):
@@ -276,6 +309,20 @@ class Compound(_Strict):
                                                             or pk.blood_gas_partition is None):
             raise ValueError("route inhaled needs pk.alveolar_ventilation and pk.blood_gas_partition; add them or "
                              "remove inhaled")
+        return self
+
+    def _variant(self) -> Compound:
+        """A variant takes the family's PK, targets and route models: it gives only `metabolism`."""
+        if self.reference_only:
+            raise ValueError("a variant is simulated; remove reference_only")
+        if self.pk is not None or self.targets != Targets() or self.mechanisms:
+            raise ValueError(f"a variant of {self.variant_of} takes its pk, targets and mechanisms from the coded "
+                             "family; remove them and give only metabolism")
+        if not self.metabolism:
+            raise ValueError(f"a variant needs metabolism: the steps it changes (one of {', '.join(METABOLIC_STEPS)})")
+        bad = [r for r in self.routes if r in ("icv", "inhaled")]
+        if bad:
+            raise ValueError(f"route(s) {', '.join(bad)} are not modelled for the ketamine family")
         return self
 
     @property
