@@ -44,7 +44,7 @@ def family_routes(drugs_routes: frozenset[tuple[str, str]]) -> dict[str, set[str
 
 def ketamine_variants(drugs_routes: frozenset[tuple[str, str]]) -> tuple[Drug, ...]:
     """The variants of the ketamine family (e.g. deuterated ketamine) among the pairs, by name."""
-    drugs = {get_drug(d).name: get_drug(d) for d, _ in drugs_routes}
+    drugs = {get_drug(d).name: get_drug(d) for d, _ in drugs_routes if d not in INTERVENTIONS}
     return tuple(d for _, d in sorted(drugs.items()) if d.family == "ketamine" and d.metabolism)
 
 
