@@ -121,6 +121,7 @@ def test_psychotherapy_item_parses() -> None:
         ({"route": "iv"}, "route", "not a drug"),
         ({"drug": "ketamine"}, "drug", "not a drug"),
         ({"duration": "0 min"}, "duration", "positive length"),
+        ({"duration": "2 d"}, "duration", "at most 24 h"),
         ({"duration": "20 mg"}, "duration", "wrong dimension"),
         ({"count": 0}, "count", "at least 1"),
         ({"start": "30 d"}, "count", "after the trial ends"),

@@ -30,6 +30,8 @@ PLACEBO_ROUTES = ("iv", "im", "sc", "intranasal", "oral", "sublingual", "ip", "i
 INTERVENTIONS = (PSYCHOTHERAPY,)
 #: a session's length when the item gives none
 SESSION_H = 1.0
+#: the longest session (a day-long workshop); longer is not a session
+MAX_SESSION_H = 24.0
 
 
 def parse_inspired_fraction(text: object, path: str) -> float:
@@ -141,8 +143,9 @@ class Dose:
         if self.salt is not None or self.sprays != 1:
             raise UserError(f"{f}.{'salt' if self.salt is not None else 'sprays'}",
                             f"{self.drug} is not a drug: remove this field")
-        if not self.duration_h > 0:
-            raise UserError(f"{f}.duration", "a session needs a positive length, e.g. duration: \"1 h\"")
+        if not 0 < self.duration_h <= MAX_SESSION_H:
+            raise UserError(f"{f}.duration", f"a session needs a positive length of at most {MAX_SESSION_H:g} h, "
+                                             "e.g. duration: \"1 h\"")
         if not self.times_h:
             raise UserError(f"{f}.at", "the regimen item has no session times")
         if any(t < 0 for t in self.times_h):
