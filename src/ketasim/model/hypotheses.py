@@ -70,3 +70,14 @@ def check_name(name: str, known: Mapping[str, Hypothesis], field: str = "hypothe
     if name not in known:
         raise UserError(field, f"unknown hypothesis {name!r}; choose one of {', '.join(known)}")
     return known[name]
+
+
+def switch_on(params: Iterable[Param], hypothesis: str, name: str) -> bool:
+    """Whether variant `hypothesis` sets switch `name` above 0, judged from the switch rows in `params`.
+
+    Layers use it to build a variant's own states only in the variants that use them: a state
+    that no equation reads still enters the solver's error norm, so building it everywhere would
+    move the other variants' numbers in the last digits. A variant not (yet) known is off.
+    """
+    known = derive_hypotheses(params)
+    return hypothesis in known and known[hypothesis].switches.get(name, 0.0) > 0.0

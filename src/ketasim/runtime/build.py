@@ -16,6 +16,7 @@ from ketasim.model.description import Model, ModelBuilder
 from ketasim.model.hypotheses import Hypothesis, check_name, derive_hypotheses
 from ketasim.model.species import SPECIES
 from ketasim.runtime.model_cache import cached_model
+from ketasim.runtime.regimen import INTERVENTIONS
 
 LAYERS = ("exposure", "all")
 
@@ -35,13 +36,14 @@ def family_routes(drugs_routes: frozenset[tuple[str, str]]) -> dict[str, set[str
     """Group (drug, route) pairs into model families and their routes."""
     out: dict[str, set[str]] = {"ketamine": set()}
     for drug, route in drugs_routes:
-        out.setdefault(get_drug(drug).family, set()).add(route)
+        family = drug if drug in INTERVENTIONS else get_drug(drug).family  # psychotherapy: its own family
+        out.setdefault(family, set()).add(route)
     return out
 
 
 def ketamine_variants(drugs_routes: frozenset[tuple[str, str]]) -> tuple[Drug, ...]:
     """The variants of the ketamine family (e.g. deuterated ketamine) among the pairs, by name."""
-    drugs = {get_drug(d).name: get_drug(d) for d, _ in drugs_routes}
+    drugs = {get_drug(d).name: get_drug(d) for d, _ in drugs_routes if d not in INTERVENTIONS}
     return tuple(d for _, d in sorted(drugs.items()) if d.family == "ketamine" and d.metabolism)
 
 

@@ -6,6 +6,9 @@ fraction expressions in model parameters (e.g. an esketamine device's nasal frac
 A `placebo` item is a vehicle (saline infusion, placebo spray, capsule): it has a route and a
 schedule but no drug and no dose, and gives no dose event. The model's placebo response belongs
 to every patient (expectancy), so a vehicle arm behaves as an arm without drug.
+A `psychotherapy` item is a non-drug intervention: sessions at the item's times (its `duration`
+is the session's length, default 1 h); each gives one session into the model's `psychotherapy`
+input (layers/synapses/window.py), which acts only in the plasticity-window variant.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ketasim.layers.exposure.routes import dose_targets, validate_route
+from ketasim.layers.synapses.window import PSYCHOTHERAPY, SESSION
 from ketasim.model.compounds import get_drug
 from ketasim.model.errors import UserError
 
@@ -22,6 +26,12 @@ INHALED = "inhaled"
 #: a vehicle (`drug: placebo`): the route and schedule of a placebo, no drug and no dose
 PLACEBO = "placebo"
 PLACEBO_ROUTES = ("iv", "im", "sc", "intranasal", "oral", "sublingual", "ip", "inhaled")
+#: non-drug interventions a regimen can hold (`intervention: psychotherapy`), given as sessions
+INTERVENTIONS = (PSYCHOTHERAPY,)
+#: a session's length when the item gives none
+SESSION_H = 1.0
+#: the longest session (a day-long workshop); longer is not a session
+MAX_SESSION_H = 24.0
 
 
 def parse_inspired_fraction(text: object, path: str) -> float:
@@ -58,8 +68,16 @@ class Dose:
         """A vehicle: route and schedule, no drug."""
         return self.drug == PLACEBO
 
+    @property
+    def is_intervention(self) -> bool:
+        """A non-drug intervention (psychotherapy sessions): schedule and session length, no drug."""
+        return self.drug in INTERVENTIONS
+
     def __post_init__(self) -> None:
         f = self.field
+        if self.is_intervention:
+            self._check_sessions()
+            return
         if self.is_placebo:
             self._check_vehicle()
         else:
@@ -116,9 +134,28 @@ class Dose:
         if self.salt is not None:
             raise UserError(f"{f}.salt", "a placebo has no salt: remove `salt`")
 
+    def _check_sessions(self) -> None:
+        f = self.field
+        if self.route != SESSION:
+            raise UserError(f"{f}.route", f"a {self.drug} item has no route; remove `route`")
+        if self.amount_mg is not None or self.mg_per_kg is not None or self.inspired_fraction is not None:
+            raise UserError(f"{f}.dose", f"{self.drug} has no dose: remove `dose` (give the sessions' times)")
+        if self.salt is not None or self.sprays != 1:
+            raise UserError(f"{f}.{'salt' if self.salt is not None else 'sprays'}",
+                            f"{self.drug} is not a drug: remove this field")
+        if not 0 < self.duration_h <= MAX_SESSION_H:
+            raise UserError(f"{f}.duration", f"a session needs a positive length of at most {MAX_SESSION_H:g} h, "
+                                             "e.g. duration: \"1 h\"")
+        if not self.times_h:
+            raise UserError(f"{f}.at", "the regimen item has no session times")
+        if any(t < 0 for t in self.times_h):
+            raise UserError(f"{f}.at", "session times are measured from time zero and cannot be negative")
+
     @property
     def dose_text(self) -> str:
         """The dose as written: mg/kg, mg, or an inhaled gas's inspired percentage."""
+        if self.is_intervention:
+            return f"{self.duration_h * 60:g}-min session"
         if self.inspired_fraction is not None:
             return f"{100 * self.inspired_fraction:g} % inspired"
         return f"{self.mg_per_kg:g} mg/kg" if self.mg_per_kg is not None else f"{self.amount_mg:g} mg"
@@ -142,7 +179,7 @@ class Dose:
 
 @dataclass(frozen=True)
 class DoseEvent:
-    """An amount (umol) entering the model at `time_h`, over `duration_h` (0: bolus)."""
+    """An amount (umol; sessions for an intervention) entering the model at `time_h`, over `duration_h` (0: bolus)."""
 
     time_h: float
     amount_umol: float
@@ -157,6 +194,9 @@ def dose_events(dose: Dose, weight_kg: float) -> list[DoseEvent]:
         raise UserError("weight", f"body weight must be positive, got {weight_kg} kg")
     if dose.is_placebo:
         return []
+    if dose.is_intervention:  # one session each, spread over its length
+        return [DoseEvent(time_h=t, amount_umol=1.0, duration_h=dose.duration_h, targets=((dose.drug, "1"),),
+                          label=f"{dose.drug} session") for t in dose.times_h]
     drug = get_drug(dose.drug)
     amount = dose.umol_base(weight_kg)
     mg_base = 0.0 if dose.route == INHALED else dose.mg(weight_kg) * drug.base_fraction(dose.route, dose.salt)
@@ -180,6 +220,8 @@ def regimen_routes(doses: list[Dose]) -> dict[str, set[str]]:
     """Routes used per model family, so that only the needed absorption depots are built."""
     out: dict[str, set[str]] = {}
     for d in doses:
-        if not d.is_placebo:
+        if d.is_intervention:
+            out.setdefault(d.drug, set()).add(d.route)
+        elif not d.is_placebo:
             out.setdefault(get_drug(d.drug).family, set()).add(d.route)
     return out

@@ -16,7 +16,7 @@ from ketasim.model.errors import UserError
 from ketasim.model.units import parse_quantity, ureg
 from ketasim.runtime import limits as lim
 from ketasim.runtime.patients import DEFAULT_BASELINE, Distribution, default_prior_failures
-from ketasim.runtime.regimen import INHALED, PLACEBO, Dose, parse_inspired_fraction
+from ketasim.runtime.regimen import INHALED, INTERVENTIONS, PLACEBO, SESSION, SESSION_H, Dose, parse_inspired_fraction
 from ketasim.runtime.spec_schema import (
     BaselineModel,
     DistributionModel,
@@ -68,9 +68,31 @@ def _dose_amount(text: Any, path: str) -> tuple[float | None, float | None]:
     return parse_quantity(text, path, "mg", "84 mg"), None
 
 
+def _item_kind(item: RegimenItemModel, path: str) -> tuple[str, str]:
+    """(drug or intervention, route) of a regimen item; a drug needs a route, an intervention none."""
+    if item.intervention is not None:
+        if item.intervention not in INTERVENTIONS:
+            raise UserError(f"{path}.intervention", f"unknown intervention {item.intervention!r}; use one of "
+                                                    f"{', '.join(INTERVENTIONS)}")
+        for name in ("drug", "route", "dose", "sprays", "spray_interval", "salt"):
+            if getattr(item, name) is not None:
+                raise UserError(f"{path}.{name}", f"{item.intervention} is not a drug: remove `{name}` "
+                                                  "(give the session times and, optionally, duration)")
+        return item.intervention, SESSION
+    for name in ("drug", "route"):
+        if getattr(item, name) is None:
+            raise UserError(f"{path}.{name}", "required field is missing; add it (or write `intervention: "
+                                              "psychotherapy` for sessions)")
+    assert item.drug is not None and item.route is not None
+    return item.drug, item.route
+
+
 def _regimen_item(item: RegimenItemModel, path: str, end_h: float, species: str = "human") -> Dose:
     inspired: float | None = None
-    if item.drug == PLACEBO:
+    drug, route = _item_kind(item, path)
+    if drug in INTERVENTIONS:
+        amount_mg, mg_per_kg = None, None
+    elif item.drug == PLACEBO:
         if item.dose is not None:
             raise UserError(f"{path}.dose", "a placebo is a vehicle without drug: remove `dose` "
                                             "(keep route, sprays and the schedule)")
@@ -86,9 +108,11 @@ def _regimen_item(item: RegimenItemModel, path: str, end_h: float, species: str 
     dose_value = amount_mg if amount_mg is not None else mg_per_kg
     if dose_value is not None and not dose_value > 0:
         raise UserError(f"{path}.dose", f"the dose must be positive, got {item.dose!r}")
-    if item.drug != PLACEBO and item.route != INHALED:
-        lim.check_dose(item.drug, item.route, species, amount_mg, mg_per_kg, f"{path}.dose")
+    if drug not in INTERVENTIONS and drug != PLACEBO and route != INHALED:
+        lim.check_dose(drug, route, species, amount_mg, mg_per_kg, f"{path}.dose")
     duration = 0.0 if item.duration is None else _time(item.duration, f"{path}.duration")
+    if drug in INTERVENTIONS and item.duration is None:
+        duration = SESSION_H
     schedule = [n for n in ("start", "every", "count") if getattr(item, n) is not None]
     if item.at is not None and schedule:
         raise UserError(f"{path}.{schedule[0]}", "give either `at` (explicit times) or a schedule "
@@ -129,12 +153,12 @@ def _regimen_item(item: RegimenItemModel, path: str, end_h: float, species: str 
     interval = 5.0 / 60.0 if item.spray_interval is None else _time(item.spray_interval, f"{path}.spray_interval")
     if item.spray_interval is not None and item.sprays is None:
         raise UserError(f"{path}.spray_interval", "spray_interval needs `sprays` (how many sprays or devices)")
-    dose = Dose(drug=item.drug, route=item.route, times_h=tuple(times), amount_mg=amount_mg,
+    dose = Dose(drug=drug, route=route, times_h=tuple(times), amount_mg=amount_mg,
                 mg_per_kg=mg_per_kg, duration_h=duration, sprays=sprays, spray_interval_h=interval,
                 salt=item.salt, field=path, inspired_fraction=inspired)
-    if item.salt is not None and item.drug != PLACEBO:
+    if item.salt is not None and drug != PLACEBO:
         try:
-            get_drug(item.drug).base_fraction(item.route, item.salt)
+            get_drug(drug).base_fraction(route, item.salt)
         except UserError as exc:
             raise UserError(f"{path}.salt", exc.message) from None
     return dose

@@ -27,10 +27,15 @@ class _Strict(BaseModel):
 
 
 class RegimenItemModel(_Strict):
-    """One regimen item as written in YAML (quantities are "NUMBER UNIT" strings)."""
+    """One regimen item as written in YAML (quantities are "NUMBER UNIT" strings).
 
-    drug: str
-    route: str
+    A drug item needs `drug` and `route`; a non-drug item names `intervention` (psychotherapy)
+    instead, with its session times and optional session length (`duration`).
+    """
+
+    drug: str | None = None
+    route: str | None = None
+    intervention: str | None = None
     dose: Any = None
     duration: Any = None
     at: Any = None

@@ -21,13 +21,17 @@ makes quinolinic acid, an extrasynaptic NMDAR agonist that brakes synaptic-prote
 ketamine's block of that current and the GSK3beta-dependent damping of the inflammation release
 the brake (relative to the patient's untreated level); synapses prune faster with inflammation.
 Monoaminergic antidepressants: chronic adaptation over weeks (signalling/monoamines.py).
+Variants with their own modules: ketamine-evoked prefrontal 5-HT/dopamine (signalling/serotonin.py)
+and R-ketamine's mTORC1-independent route (signalling/arketamine.py).
 Knockouts, rapamycin and knock-ins remove the drug-evoked change, not the baseline.
 """
 
 from __future__ import annotations
 
+from ketasim.layers.signalling.arketamine import add_arketamine_route
 from ketasim.layers.signalling.monoamines import add_monoamine_route
 from ketasim.layers.signalling.parameters import parameter_table
+from ketasim.layers.signalling.serotonin import add_acute_monoamine_rates, add_acute_monoamines
 from ketasim.layers.targets.mechanisms import effective, gain, loss
 from ketasim.model.description import ModelBuilder
 from ketasim.model.motifs import pos, pos0
@@ -46,8 +50,9 @@ def add_signalling(b: ModelBuilder, species: str, hypothesis: str, families: set
     nal = effective(b, "naltrexone_occ", "drug_mu_block")
     b.let("mu_eff", f"mu_occ*(1 - {nal})", "dimensionless", "mu-opioid agonism not blocked")
     up, down = pos0("go - 1"), pos0("1 - go")
+    mono = add_acute_monoamines(b, hypothesis)  # monoaminergic variant: evoked 5-HT/DA -> BDNF release
     b.let("release", f"1 + (1 - hyp_opioid*g_opi*{nal})*(g_rel*(1 - val_imp*VAL66MET){loss(b, 'drug_ltype_inh')}*{up}"
-          f" - g_rel_low*{down}) + hyp_opioid*g_mu*mu_eff", "dimensionless",
+          f" - g_rel_low*{down}) + hyp_opioid*g_mu*mu_eff{mono}", "dimensionless",
           "activity-dependent BDNF release: induced above baseline activity, mildly reduced below")
     b.state("pe_rest", "dimensionless", "p-eEF2 set by resting NMDAR minis", 1.0)
     b.state("pe_ext", "dimensionless", "p-eEF2 set by extrasynaptic NMDARs", 1.0)
@@ -61,6 +66,7 @@ def add_signalling(b: ModelBuilder, species: str, hypothesis: str, families: set
             "*(1 + (hyp_sleep + hyp_encore)*g_swa*exc*night)")
     if add_monoamine_route(b):  # chronic antidepressant: more BDNF for ketamine to release (assumed)
         trkb = f"1 + ({trkb} - 1)*(1 + g_prime*mono_bdnf)"
+    add_acute_monoamine_rates(b)
     b.let("trkb_raw", trkb, "dimensionless", "TrkB activation called for")
     b.let("p_trkb", "1 + (1 - trkb_ko)*(trkb_raw - 1)", "dimensionless", "TrkB phosphorylation")
     # activity raises ERK only through the disinhibition route (its surge); a fall of activity
@@ -80,7 +86,8 @@ def add_signalling(b: ModelBuilder, species: str, hypothesis: str, families: set
     b.rate("infl", f"(infl_set - infl)/tau_infl - k_kyn*{pos0('1/gsk3 - 1')}*infl")
     b.state("prot", "dimensionless", "synaptic-protein pool (PSD-95, GluA1, synapsin I)", 1.0)
     b.rate("bdnf", "(1 + (1 - bdnf_ko)*(release*stop - 1) - bdnf)/tau_bdnf")
-    b.let("transl", "mtorc1*stop*quin_release", "dimensionless", "translation drive of synaptic proteins")
+    ark = add_arketamine_route(b, hypothesis)  # arketamine variant: mTORC1-independent translation
+    b.let("transl", f"mtorc1*stop*quin_release{ark}", "dimensionless", "translation drive of synaptic proteins")
     # sliding modification threshold (metaplasticity): a sustained signal raises its own reference, so
     # pulses induce plasticity in proportion to their size and chronic signals stop inducing it
     b.state("ref_tl", "dimensionless", "recent translation-drive excess (sliding reference)", 0.0)

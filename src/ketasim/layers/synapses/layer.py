@@ -12,11 +12,14 @@ Onset (q) therefore precedes spines; spines carry
 the effect after day 1 (new protrusions mature over about 10 h, so spines lag behaviour).
 Optogenetic deletion removes maturing new spines. Inflammation (infl, inflammation variant) speeds
 microglial elimination of new spines. Healthy synapses (no deficit) have no room to grow: no effect.
+Psychotherapy sessions (regimen items) consolidate new spines in the plasticity-window variant
+(synapses/window.py).
 """
 
 from __future__ import annotations
 
 from ketasim.layers.synapses.parameters import parameter_table
+from ketasim.layers.synapses.window import add_psychotherapy
 from ketasim.model.description import ModelBuilder
 from ketasim.model.motifs import pos, pos0
 
@@ -48,7 +51,8 @@ def add_synapses(b: ModelBuilder, species: str, hypothesis: str, families: set[s
     b.let("k_el", "microglia_pruning*(1 + g_prune*infl)*bip*((1 - hyp_spine_lifetime)*k_elim_new"
           "/(1 + g_mec*mecp2_excess) + hyp_spine_lifetime*k_elim_sl)", "1/h",
           "new-spine elimination rate (faster with inflammation in the inflammation variant)")
-    b.let("k_cons", "k_stab*mecp2_excess**n_stab", "1/h",
+    psy = add_psychotherapy(b, families)  # sessions in the regimen: plasticity-window consolidation
+    b.let("k_cons", f"k_stab*mecp2_excess**n_stab{psy}", "1/h",
           "consolidation of new spines: needs MeCP2-P to build up over repeated doses")
     b.rate("S_nas", "form - S_nas/tau_mat - k_el*S_nas")
     b.rate("S_new", "(1 - spine_deletion)*S_nas/tau_mat - (k_el + k_cons)*S_new")

@@ -14,7 +14,7 @@ import numpy as np
 import sympy as sp
 
 from ketasim.model.description import Model
-from ketasim.runtime.regimen import DoseEvent
+from ketasim.runtime.regimen import INTERVENTIONS, DoseEvent
 
 _FRACTIONS: WeakKeyDictionary[Model, dict[str, Callable[..., float]]] = WeakKeyDictionary()
 
@@ -72,7 +72,8 @@ def make_plan(model: Model, events: Sequence[DoseEvent], p: np.ndarray) -> DoseP
             if target not in input_pos:
                 raise KeyError(f"dose input {target!r} is not in the model; rebuild it with this route")
             amount = ev.amount_umol * fraction_function(model, fraction)(p)
-            total = total + amount
+            if target not in INTERVENTIONS:  # sessions are not drug: no part of the mass balance
+                total = total + amount
             if ev.duration_h > 0:
                 rate = amount / ev.duration_h
                 rate_changes[index[ev.time_h], input_pos[target]] += rate

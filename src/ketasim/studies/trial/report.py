@@ -39,21 +39,23 @@ def _regimen(doses: tuple[Dose, ...]) -> str:
         return "no drug (placebo)"
     lines = []
     for d in doses:
-        if d.is_placebo:
+        if d.is_intervention:
+            text = f"{d.drug} ({d.dose_text})"
+        elif d.is_placebo:
             text = f"placebo {d.route} (vehicle, no drug)"
         else:
             amount = d.dose_text
             text = f"{d.drug} {d.route} {amount}"
         if d.sprays > 1:
             text += f" × {d.sprays} sprays {hours(d.spray_interval_h)} apart"
-        if d.duration_h > 0:
+        if d.duration_h > 0 and not d.is_intervention:
             text += f" over {hours(d.duration_h)}"
-        times = d.times_h
+        times, what = d.times_h, "sessions" if d.is_intervention else "doses"
         steps = np.diff(times)
         if len(times) > 6 and np.allclose(steps, steps[0]):
-            text += f" every {hours(float(steps[0]))} from {_times(times[:1])} ({len(times)} doses)"
+            text += f" every {hours(float(steps[0]))} from {_times(times[:1])} ({len(times)} {what})"
         elif len(times) > 6:
-            text += " at " + _times(times[:4]) + f", … ({len(times)} doses)"
+            text += " at " + _times(times[:4]) + f", … ({len(times)} {what})"
         else:
             text += " at " + _times(times)
         lines.append(html.escape(text))
