@@ -70,7 +70,7 @@ if [ "${SHIP:-0}" = 1 ]; then
   for v in $VARIANTS; do
     if done_already "$v"; then
       mkdir -p "src/ketasim/data/posteriors/$v"
-      cp "$OUT/$v/posterior.npz" "$OUT/$v/posterior.json" "$OUT/$v/screen.json" "src/ketasim/data/posteriors/$v/"
+      cp "$OUT/$v/posterior.npz" "$OUT/$v/posterior.json" "src/ketasim/data/posteriors/$v/"; if [ -f "$OUT/$v/screen.json" ]; then cp "$OUT/$v/screen.json" "src/ketasim/data/posteriors/$v/"; fi
       echo "calibrate_all: shipped $v"
     fi
   done
