@@ -108,6 +108,8 @@ def test_ranges_assumption_factor_and_user() -> None:
         p = model.param(name)
         if r.basis == "assumption range":
             assert (r.low, r.high) == (p.low, p.high) and p.flag == "A"
+        elif r.basis == "documented range":
+            assert (r.low, r.high) == (p.low, p.high) and p.flag != "A"
         elif r.basis.startswith("value"):
             assert r.low == pytest.approx(p.value / 3) and r.high == pytest.approx(p.value * 3)
     with pytest.raises(UserError, match="^params: "):

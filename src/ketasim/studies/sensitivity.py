@@ -1,7 +1,7 @@
 """Global sensitivity (Sobol, Morris via SALib) of model read-outs to parameters, on the fast engine.
 
-Ranges: a parameter flagged A (assumption) varies over its documented [low, high]; any other
-parameter over value /factor .. value *factor (factor 2 unless given); `--param NAME=LOW:HIGH`
+Ranges: a parameter with a documented [low, high] (an assumption, flag A, or a sourced range)
+varies over it; any other parameter over value /factor .. value *factor (factor 2 unless given); `--param NAME=LOW:HIGH`
 overrides either (published units). Positive ranges spanning a factor >= 3 are sampled uniformly
 in log space, others linearly. Samples are evaluated in blocks of BLOCK patients through
 `simulate_batch` (one call per block), locally or on Dask workers; the partition into blocks is
@@ -154,8 +154,9 @@ def default_ranges(model: Model, patterns: Sequence[str] | None = None, factor: 
         if name in user:
             continue
         p = model.param(name)
-        if p.flag == "A" and p.low is not None and p.high is not None and p.high > p.low:
-            out.append(ParamRange(name, float(p.low), float(p.high), "assumption range"))
+        if p.low is not None and p.high is not None and p.high > p.low:
+            basis = "assumption range" if p.flag == "A" else "documented range"
+            out.append(ParamRange(name, float(p.low), float(p.high), basis))
         else:
             lo, hi = sorted((p.value / factor, p.value * factor))
             out.append(ParamRange(name, lo, hi, f"value x/÷ {factor:g}"))

@@ -32,6 +32,17 @@ def _regimen_check(species: str, drug: str, route: str, dose: float, minutes: fl
         raise UserError(opt, exc.message) from None
 
 
+def _check_ranges(setup: object, ranges: list, n: int, seed: int) -> None:
+    """Print the admissible share of n joint draws over the ranges (exit status 1 below 95 %)."""
+    from ketasim.studies.admissible import RULES, check_ranges
+
+    click.echo(f"{n} joint draws of {len(ranges)} parameters; admissible: {RULES}", err=True)
+    res = check_ranges(n, seed, setup=setup, ranges=ranges)  # type: ignore[arg-type]
+    click.echo(res.summary())
+    if res.share < 0.95:
+        raise SystemExit(1)
+
+
 @click.command("sensitivity")
 @click.option("--output", "outputs", multiple=True,
               default=("change:MADRS@24h", "change:MADRS@7d", "peak:CADSS@0-4h"), show_default=True,
@@ -43,7 +54,7 @@ def _regimen_check(species: str, drug: str, route: str, dose: float, minutes: fl
               help="comma-separated parameter names or globs to vary (default: every eligible parameter)")
 @click.option("--param", "param_ranges", multiple=True, help="NAME=LOW:HIGH in published units (repeatable)")
 @click.option("--factor", default=2.0, show_default=True, type=float,
-              help="range value/F..value*F for parameters without an assumption range")
+              help="range value/F..value*F for parameters without a documented range")
 @click.option("--species", default="human", show_default=True)
 @click.option("--drug", default="ketamine", show_default=True)
 @click.option("--route", default="iv", show_default=True)
@@ -55,13 +66,15 @@ def _regimen_check(species: str, drug: str, route: str, dose: float, minutes: fl
 @click.option("--seed", default=1, show_default=True, type=int)
 @click.option("--workers", default=None, type=click.IntRange(1, 256), help="evaluate on a local Dask cluster")
 @click.option("--top", default=15, show_default=True, type=click.IntRange(1, 1000), help="rows per table")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="folder for the results")
+@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False), help="folder for the results")
+@click.option("--check-ranges", "check_n", default=None, type=click.IntRange(1, 100_000),
+              help="instead: simulate N joint draws over the ranges (3 days) and report the admissible share")
 @with_flags({"param": "--param", "params": "--params", "factor": "--factor", "samples": "--samples",
              "method": "--method", "output": "--output", "hypothesis": "--hypothesis"})
 def command(outputs: tuple[str, ...], method: str, samples: int, params_glob: str | None,
             param_ranges: tuple[str, ...], factor: float, species: str, drug: str, route: str, dose: float,
             infusion_min: float, hypothesis: str, layers: str, seed: int, workers: int | None, top: int,
-            out_dir: str) -> None:
+            out_dir: str | None, check_n: int | None) -> None:
     """Rank parameters by their influence on read-outs (Sobol S1/ST or Morris mu*), on the fast engine."""
     from ketasim.runtime.build import get_hypothesis
     from ketasim.studies import sensitivity as sa
@@ -80,6 +93,11 @@ def command(outputs: tuple[str, ...], method: str, samples: int, params_glob: st
         user[name] = (lo, hi)
     model = setup.model()
     ranges = sa.default_ranges(model, params_glob.split(",") if params_glob else None, factor, user)
+    if check_n is not None:
+        _check_ranges(setup, ranges, check_n, seed)
+        return
+    if out_dir is None:
+        raise UserError("--out", "give a folder for the results (--out DIR)")
     if method == "sobol" and samples & (samples - 1):
         raise UserError("--samples", f"Sobol needs a power of two for --samples, got {samples}; use e.g. 256")
     out = Path(out_dir)

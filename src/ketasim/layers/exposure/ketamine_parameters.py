@@ -41,10 +41,11 @@ def _shared(species: str) -> list[Param]:
         P("cl_cyp2b6_pm", 0.7, "dimensionless",
            "Li et al. 2015, Pharmacogenomics (CYP2B6*6 lowers N-demethylation); in vivo size assumed", "A",
            "ketamine clearance multiplier for CYP2B6 poor metabolisers", low=0.5, high=0.9),
-        P("fm_NK", 0.8, "dimensionless", SIMONS + " (fm fixed at 0.8)", "T",
-           "fraction of ketamine clearance forming norketamine"),
-        P("fm_HNK", 0.55, "dimensionless", SIMONS + " (NK->HNK fm 0.7 before DHNK is split off); " + CAL,
-           "A", "fraction of norketamine clearance forming 6-HNK", low=0.3, high=0.7),
+        P("fm_NK", 0.8, "dimensionless", SIMONS + " (fm fixed at 0.8); range assumed, at most 1 (a fraction)",
+           "T", "fraction of ketamine clearance forming norketamine", low=0.6, high=1.0),
+        P("fm_HNK", 0.55, "dimensionless", SIMONS + " (NK->HNK fm 0.7 before DHNK is split off); " + CAL
+           + "; high 0.65 so that fm_HNK + fm_DHNK <= 1 (the rest is other elimination)",
+           "A", "fraction of norketamine clearance forming 6-HNK", low=0.3, high=0.65),
         P("fm_DHNK", 0.3, "dimensionless", CAL + " (DHNK peaks 5-20 ng/mL, parameters.md 2.3; "
            "quantifiable at 24 h, Zhao 2012)", "A", "fraction of norketamine clearance forming DHNK",
            low=0.05, high=0.35),
@@ -145,8 +146,9 @@ HUMAN: list[Param] = [
        iiv_source="Fanta 2015 (IIV 11%)"),
     P("F_oral_R", 0.16, "dimensionless", HASAN + " (R 0.19 vs S 0.15)", "P",
        "oral bioavailability of R-ketamine", low=0.1, high=0.25),
-    P("fm_fp", 0.8, "dimensionless", "as systemic fm_NK (Simons 2022); oral NK AUC 16.5x parent (Fanta 2015)",
-       "T", "fraction of first-pass-extracted ketamine leaving the liver as norketamine"),
+    P("fm_fp", 0.8, "dimensionless", "as systemic fm_NK (Simons 2022); oral NK AUC 16.5x parent (Fanta 2015); "
+       "range as fm_NK, at most 1 (a fraction)", "T",
+       "fraction of first-pass-extracted ketamine leaving the liver as norketamine", low=0.6, high=1.0),
     P("F_oral_HNK", 0.46, "dimensionless", "Highland et al. 2019 (mouse 46-52%, rat 42%, dog 58%)", "P",
        "oral bioavailability of (2R,6R)-HNK given directly", low=0.4, high=0.6),
     P("ka_nasal", 2.93, "1/h", PEREZ + " (first-order ka,n); used for each step of a two-step mucosal chain "

@@ -53,6 +53,8 @@ from ketasim.model.motifs import forward_expr, hill, occupancy, perturbation, re
 CIRCUIT_NAMES = ("r_int", "r_pyr", "glu", "lhb_burst", "g_amb", "SYN_DEFICIT", "DIAG_HEALTHY", "lhb_bref",
                  "lhb_n_po", "lhb_drive")
 
+#: LHb open probability: quiet plus burst-driven opening
+_PO_LHB = "Po_lhb_q + Po_lhb_b*((lhb_burst/lhb_bref)**lhb_n_po + lhb_drive)"
 #: open probability of each population (relative activity scales the baseline value)
 PO = {
     "int": "Po_int0*r_int*(1 - glun2d_po*glun2d_ko)",
@@ -60,9 +62,13 @@ PO = {
     "ext": f"Po_ext0*{relative('glu')}*(1 + g_amb*SYN_DEFICIT*(1 - DIAG_HEALTHY))",
     "pre": "Po_pre0*r_pyr",
     "glun2c": "Po_2c0",
-    "lhb": "Po_lhb_q + Po_lhb_b*((lhb_burst/lhb_bref)**lhb_n_po + lhb_drive)",
+    # capped at 1 (an open probability): with lhb_bref low and lhb_bmax, Po_lhb_b, lhb_n_po high the
+    # bursting term exceeds 1 (joint range draws); typical values stay far below (about 0.03)
+    "lhb": f"Piecewise((1, {_PO_LHB} > 1), ({_PO_LHB}, True))",
     "rest": "Po_rest0",
 }
+
+
 #: GluN2B share of each population (for GluN2B-selective negative allosteric modulators)
 GLUN2B_SHARE = {"int": "1 - w2d_int_eff", "pyr": "w2b_syn", "ext": "1", "pre": "1", "glun2c": "0",
                 "lhb": "w2b_syn", "rest": "w2b_syn"}

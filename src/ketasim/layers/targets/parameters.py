@@ -66,10 +66,13 @@ def _kinetics() -> list[Param]:
         A("koff_MK", 0.003, "1/s", 0.0005, 0.01, "MK-801 unblocks over minutes to hours (parameters.md 8.3)",
           "MK-801 off-rate from open channels"),
         A("koff_LAN", 1.0, "1/s", 0.3, 3.0, "fast kinetics like memantine (Mealing 1999)", "lanicemine off-rate"),
-        P("f_trap_K", 0.86, "dimensionless", MEALING, "P", "fraction of ketamine block trapped on closure"),
-        P("f_trap_MEM", 0.71, "dimensionless", MEALING, "P", "fraction of memantine block trapped"),
+        P("f_trap_K", 0.86, "dimensionless", MEALING + "; range assumed, below 1 (a fraction; 1 - f_trap escapes)",
+          "P", "fraction of ketamine block trapped on closure", low=0.7, high=0.95),
+        P("f_trap_MEM", 0.71, "dimensionless", MEALING + "; range assumed, below 1 (a fraction)", "P",
+          "fraction of memantine block trapped", low=0.55, high=0.85),
         A("f_trap_MK", 0.995, "dimensionless", 0.95, 1.0, MEALING + " (about 100%)", "fraction of MK-801 trapped"),
-        P("f_trap_LAN", 0.54, "dimensionless", MEALING, "P", "fraction of lanicemine block trapped"),
+        P("f_trap_LAN", 0.54, "dimensionless", MEALING + "; range assumed, below 1 (a fraction)", "P",
+          "fraction of lanicemine block trapped", low=0.4, high=0.7),
         P("k_esc", 1.25, "1/s", "Kotermanski, Wood & Johnson 2009, J Physiol 587:4589 (superficial-site escape "
           "tau 0.8 s)", "P", "escape rate of the non-trapped (superficial) fraction from closed channels"),
         A("k_leak_K", 0.015, "1/h", 0.005, 0.1, "fitted: LHb block about 24 h after one dose (Ma et al. 2023, "
