@@ -158,3 +158,19 @@ def test_candidates_are_assumptions_never_switches_perturbations_or_covariates()
         assert pr.low <= p.internal_value <= pr.high
     names = {p.name for p in cands}
     assert not names & {"rapamycin_brain", "il_inactivation", "nbqx_block"}
+
+
+def test_every_shipped_posterior_applies_to_the_model_as_it_is() -> None:
+    """A model change that moves a calibrated typical value makes a shipped posterior stale: this fails
+    until it is recalibrated (docs/calibrate.md), instead of users meeting the refusal."""
+    from ketasim.model.errors import UserError
+    from ketasim.runtime.build import build_model
+    from ketasim.studies.calibrate.posterior import load_posterior, shipped_names
+    from ketasim.studies.calibrate.predictive import load_for
+
+    assert "default" in shipped_names()
+    for name in shipped_names():
+        hyp, post = load_for(name, None)
+        assert post.draws.shape[0] >= 100 and np.isfinite(post.draws).all(), name
+        with pytest.raises(UserError):  # and the check itself bites: another hypothesis is refused
+            load_posterior(name, build_model("human", hypothesis="lhb" if hyp != "lhb" else "gsk3"))
