@@ -50,3 +50,34 @@ def test_inflammation_acts_and_high_inflammation_patients_respond_more() -> None
     assert high_ido - low_ido < 0.2 * (high - low)
     # microglial pruning: high inflammation shortens the effect after the first days
     assert effect("inflammation", at_h=168, INFLAM=1.0) < effect("inflammation", at_h=168, INFLAM=0.0)
+
+
+def test_virtual_patients_carry_gaba_and_inflammation_from_their_own_draws() -> None:
+    """Trial populations draw GABA_DEFICIT and INFLAM from reserved slots: about 27% of depressed patients
+    are in the high-inflammation subgroup (Osimo 2019), healthy volunteers have neither, and adding them
+    left every other covariate as it was."""
+    import numpy as np
+
+    from ketasim.runtime.patients import patient_rng
+    from ketasim.runtime.spec import parse_spec
+    from ketasim.studies.trial.population import draw_covariates
+    from ketasim.studies.validation.population import biology
+
+    def population(diagnosis: str):
+        return parse_spec({"ketasim": 1, "name": "p", "seed": 1, "population": {"size": 1, "diagnosis": diagnosis},
+                           "arms": [{"name": "a", "regimen": []}],
+                           "endpoints": [{"name": "m", "kind": "change", "measure": "MADRS", "at": "1 d"}]}).population
+
+    trd = [draw_covariates(population("trd"), patient_rng(7, i))[1] for i in range(1500)]
+    high = np.mean([c["INFLAM"] >= 0.5 for c in trd])
+    assert 0.23 < high < 0.31
+    gaba = np.array([c["GABA_DEFICIT"] for c in trd])
+    assert 0.0 <= gaba.min() and gaba.max() <= 0.5 and 0.17 < gaba.mean() < 0.23
+    healthy = draw_covariates(population("healthy"), patient_rng(7, 0))[1]
+    assert healthy["INFLAM"] == 0.0 and healthy["GABA_DEFICIT"] == 0.0
+    u = patient_rng(7, 3).random(16)  # the weight still comes from the first uniform
+    w = population("trd").weight
+    from ketasim.studies.trial.population import truncated_normal
+    assert trd[3]["WT"] == truncated_normal(u[0], w.mean, w.sd, w.low, w.high)
+    v = [biology("trd", 11, i)["INFLAM"] for i in range(1500)]
+    assert 0.23 < np.mean([x >= 0.5 for x in v]) < 0.31

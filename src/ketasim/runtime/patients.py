@@ -50,6 +50,23 @@ DEFAULT_PRIOR_FAILURES: dict[str, tuple[float, float, float, float]] = {
 MONO_ETA_SD = 2.5
 
 
+#: diagnosis -> interneuron (SST/GABA) function lost, GABA_DEFICIT (mean, sd, min, max), drawn as a
+#: truncated normal (A): cortical GABA by MRS is lower in depression with wide overlap (Godfrey et al.
+#: 2018, J Psychiatr Res 105:33: SMD about -0.4), so the loss varies from none to about half
+DEFAULT_GABA_DEFICIT: dict[str, tuple[float, float, float, float]] = {
+    "trd": (0.2, 0.1, 0.0, 0.5),
+    "mdd": (0.2, 0.1, 0.0, 0.5),
+    "bipolar": (0.2, 0.1, 0.0, 0.5),
+    "healthy": (0.0, 0.0, 0.0, 0.0),
+}
+
+#: share of depressed patients in the high-inflammation subgroup (CRP > 3 mg/L: 27%, Osimo et al. 2019,
+#: Psychol Med 49:1958); INFLAM is then truncated normal 1.0 SD 0.3 (0.5-2), otherwise 0.2 SD 0.1 (0-0.5) (A)
+INFLAM_HIGH_SHARE: dict[str, float] = {"trd": 0.27, "mdd": 0.27, "bipolar": 0.27, "healthy": 0.0}
+INFLAM_HIGH = (1.0, 0.3, 0.5, 2.0)
+INFLAM_LOW = (0.2, 0.1, 0.0, 0.5)
+
+
 def default_prior_failures(diagnosis: str) -> Distribution:
     """Default distribution of prior failed adequate antidepressant trials for a diagnosis."""
     return Distribution(*DEFAULT_PRIOR_FAILURES[diagnosis])

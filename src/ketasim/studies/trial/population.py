@@ -21,6 +21,8 @@ Defaults (used when the spec leaves a field out; "A" = assumption with the state
 | baseline SBP / DBP | 125 mmHg SD 12 (95-170) / 78 mmHg SD 8 (55-105) | adult population surveys (A) |
 | monoaminergic responsiveness ETA_MONO | normal, SD 2.5 (logit scale) | A (range 1-4; docs/antidepressants.md) |
 | prior failed antidepressant trials | trd 2.5 SD 1 (2-8), mdd 0, bipolar 1 SD 1 (0-8), rounded | A; TRD >= 2 |
+| GABA_DEFICIT (ei_setpoint variant) | depressed 0.2 SD 0.1 (0-0.5), healthy 0 | A; lower MRS GABA (Godfrey 2018) |
+| INFLAM (inflammation variant) | 27%: 1.0 SD 0.3 (0.5-2); others 0.2 SD 0.1 (0-0.5) | share CRP > 3 mg/L (Osimo 2019) |
 
 The baseline score is drawn on the spec's scale, truncated to the inclusion bounds and rounded
 to a whole number: it is what the rater wrote at time zero. The model's baseline severity
@@ -39,6 +41,10 @@ from ketasim.layers.symptoms.scales import SCALES
 from ketasim.model.description import Model
 from ketasim.runtime.patients import (  # noqa: F401  (defaults re-exported)
     DEFAULT_BASELINE,
+    DEFAULT_GABA_DEFICIT,
+    INFLAM_HIGH,
+    INFLAM_HIGH_SHARE,
+    INFLAM_LOW,
     MONO_ETA_SD,
     default_age,
     default_weight,
@@ -111,6 +117,9 @@ def draw_covariates(population, rng: np.random.Generator) -> tuple[dict[str, flo
     pf = population.prior_failures
     failures = float(np.rint(truncated_normal(u[10], pf.mean, pf.sd, pf.low, pf.high)))
     eta_mono = float(MONO_ETA_SD * ndtri(u[11]))
+    gaba = truncated_normal(u[12], *DEFAULT_GABA_DEFICIT[diag]) if diag != "healthy" else 0.0
+    inflam = truncated_normal(u[14], *(INFLAM_HIGH if u[13] < INFLAM_HIGH_SHARE[diag] else INFLAM_LOW)) \
+        if diag != "healthy" else 0.0
     table: dict[str, float | str] = {
         "weight_kg": weight,
         "age_year": age,
@@ -127,12 +136,14 @@ def draw_covariates(population, rng: np.random.Generator) -> tuple[dict[str, flo
         "dbp0_mmhg": dbp0,
         "prior_failures": int(failures),
         "mono_eta": eta_mono,
+        "gaba_deficit": gaba,
+        "inflammation": inflam,
     }
     model_cov = {
         "WT": weight, "FEMALE": female, "CYP2B6_PM": pm, "AGE": age, "MADRS0": madrs0,
         "DIAG_BIPOLAR": 1.0 if diag == "bipolar" else 0.0, "DIAG_HEALTHY": 1.0 if diag == "healthy" else 0.0,
         "PLACEBO_RESP": placebo, "SYN_DEFICIT": syn, "VAL66MET": met, "SBP0": sbp0, "DBP0": dbp0,
-        "PRIOR_FAILURES": failures, "ETA_MONO": eta_mono,
+        "PRIOR_FAILURES": failures, "ETA_MONO": eta_mono, "GABA_DEFICIT": gaba, "INFLAM": inflam,
     }
     return table, model_cov, score
 

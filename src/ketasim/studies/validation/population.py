@@ -21,7 +21,16 @@ import numpy as np
 from ketasim.layers.symptoms.scales import SCALES
 from ketasim.model.errors import SolverError
 from ketasim.runtime.engines.fast import simulate_batch
-from ketasim.runtime.patients import MONO_ETA_SD, default_prior_failures, individual_parameters, patient_rng
+from ketasim.runtime.patients import (
+    DEFAULT_GABA_DEFICIT,
+    INFLAM_HIGH,
+    INFLAM_HIGH_SHARE,
+    INFLAM_LOW,
+    MONO_ETA_SD,
+    default_prior_failures,
+    individual_parameters,
+    patient_rng,
+)
 from ketasim.runtime.regimen import Dose
 from ketasim.studies.validation.core import (
     Context,
@@ -56,6 +65,21 @@ def prior_failures(diagnosis: str, seed: int, patient: int) -> float:
 def mono_eta(seed: int, patient: int) -> float:
     """A patient's deviation of monoaminergic responsiveness (ETA_MONO), from its own stream."""
     return float(MONO_ETA_SD * np.random.default_rng([int(seed) & 0xFFFFFFFF, int(patient), 1415]).normal())
+
+
+def biology(diagnosis: str, seed: int, patient: int) -> dict[str, float]:
+    """GABA_DEFICIT and INFLAM of one patient, from its own stream (the other draws stay as they were);
+    distributions of runtime.patients (they act only in the ei_setpoint and inflammation variants)."""
+    u = np.random.default_rng([int(seed) & 0xFFFFFFFF, int(patient), 1416]).random(3)
+    low_high = INFLAM_HIGH if u[1] < INFLAM_HIGH_SHARE[diagnosis] else INFLAM_LOW
+    return {"GABA_DEFICIT": _normal_u(u[0], *DEFAULT_GABA_DEFICIT[diagnosis]),
+            "INFLAM": _normal_u(u[2], *low_high)}
+
+
+def _normal_u(u: float, mean: float, sd: float, lo: float, hi: float) -> float:
+    from ketasim.studies.trial.population import truncated_normal
+
+    return truncated_normal(u, mean, sd, lo, hi) if sd > 0 else float(mean)
 
 
 def sample_covariates(diagnosis: str, rng: np.random.Generator) -> dict[str, float]:
@@ -101,6 +125,7 @@ class Population:
             cov = sample_covariates(diagnosis, rng)
             cov["PRIOR_FAILURES"] = prior_failures(diagnosis, seed, i) if failures is None else float(failures)
             cov["ETA_MONO"] = mono_eta(seed, i)
+            cov.update(biology(diagnosis, seed, i))
             self.covariates.append(cov)
             self.params.append(individual_parameters(self.model, rng, to_internal(self.model, cov, strict=False),
                                                      typical=typical))
