@@ -146,8 +146,8 @@ MUTATIONS: dict[str, Mutation] = {
                                         "memantine disinhibits like ketamine"),
     "clin-anaesthetic-dose-negative": Mutation({"g_anaes": 0.0}, "no anaesthetic suppression: the 2 mg/kg bolus "
                                                "excites and helps more than 0.5 mg/kg"),
-    "clin-ssri-slow-onset": Mutation({"tau_mono1": 2.1, "tau_mono2": 2.1}, "monoaminergic adaptation 10-fold too fast",
-                                     exempt=FAILING_TODAY, probe="time_to_response_weeks"),
+    "clin-ssri-slow-onset": Mutation({"tau_mono1": 2.1, "tau_mono2": 2.1}, "monoaminergic adaptation 10-fold too "
+                                     "fast: time to response 3.5 weeks"),
     "clin-lithium-no-prolongation": Mutation({"hyp_gsk3": 1.0}, "strengthening gated by remembered GSK3 "
                                              "inhibition: lithium's GSK3 inhibition prolongs the effect"),
     "clin-naltrexone-contested": Mutation({"hyp_opioid": 0.0, "Ki_K_S": 3.0}, "S-ketamine affinity 10-fold "
