@@ -4,8 +4,9 @@ A `Dose` is one regimen item in internal units (the trial spec and NONMEM import
 `dose_events` turns it into `DoseEvent`s whose amount is split over the model's dose inputs by
 fraction expressions in model parameters (e.g. an esketamine device's nasal fraction).
 A `placebo` item is a vehicle (saline infusion, placebo spray, capsule): it has a route and a
-schedule but no drug and no dose, and gives no dose event. The model's placebo response belongs
-to every patient (expectancy), so a vehicle arm behaves as an arm without drug.
+schedule but no drug and no dose, and gives no drug event (only its visits' clinical contacts,
+below). The model's placebo response belongs to every patient (expectancy), so a vehicle arm
+behaves as an arm without drug given at the same visits.
 A `psychotherapy` item is a non-drug intervention: sessions at the item's times (its `duration`
 is the session's length, default 1 h); each gives one session into the model's `psychotherapy`
 input (layers/synapses/window.py), which acts only in the plasticity-window variant.
