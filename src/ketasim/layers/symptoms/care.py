@@ -12,8 +12,9 @@ and decays over weeks:
 
 Posternak & Zimmerman 2007, Br J Psychiatry 190:287 (41 placebo-controlled antidepressant trials,
 weekly HRSD over 6 weeks): an extra follow-up visit at week 3 gave a further 0.86-point HRSD
-reduction by week 4, one at week 5 a further 0.67 by week 6, cumulative and proportional, in placebo
-and active arms alike (training target clin-contact-visits sets pl_care). Time zero (the baseline visit
+reduction, one at week 5 a further 0.67, cumulative and proportional, in placebo and active arms
+alike (training target clin-contact-visits sets pl_care, reading them at weeks 4 and 6). Items at one
+time, or within 12 h, are one visit (runtime/regimen.py VISIT_GAP_H; engines/dosing.py). Time zero (the baseline visit
 or first session) is where the expectancy and slow placebo parts start, so it already holds its
 contact: only contacts after time zero add care, and a single-session model is unchanged.
 The rating schedule of a trial spec (`visits:`) adds no contact: the slow placebo part pl_slow was
