@@ -218,6 +218,8 @@ MUTATIONS.update({
                                   "(also tests/test_antidepressants.py)"),
     "clin-placebo-ad-trials": Mutation({"pl_gain": 20.0}, "placebo responsiveness 20-fold too large: nearly every "
                                        "placebo patient responds by week 8"),
+    "clin-contact-visits": Mutation({"pl_care": 0.0}, "clinical contacts given no effect (care omitted): an "
+                                    "extra follow-up visit changes nothing, far below 0.86 HRSD"),
     "test-clin-nitrous-oxide": Mutation({"Emax_N2O_nmdar": 0.0}, "nitrous oxide given no NMDA-receptor inhibition "
                                         "(efficacy 0): no antidepressant effect at 50% for 1 h"),
     "test-clin-mk0657": Mutation({"Emax_MK0657_glun2b": 0.0}, "MK-0657 with no GluN2B inhibition",

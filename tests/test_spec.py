@@ -266,7 +266,8 @@ def test_placebo_vehicle_has_route_and_schedule_but_no_drug() -> None:
     assert parse_spec(spec).drugs_routes == frozenset({("ketamine", "iv")})  # the vehicle builds nothing
     from ketasim.runtime.regimen import dose_events
 
-    assert dose_events(vehicle, 70.0) == []
+    # no drug event: only the clinical contact of the visit after time zero (layers/symptoms/care.py)
+    assert [(e.time_h, e.targets) for e in dose_events(vehicle, 70.0)] == [(72.0, (("contact", "1"),))]
     spec["arms"][1]["regimen"] = [{"drug": "placebo", "route": "iv", "duration": "40 min", "at": ["0 d"]}]
     assert parse_spec(spec).arms[1].doses[0].duration_h == pytest.approx(40 / 60)  # a saline infusion
 

@@ -4,11 +4,17 @@ A `Dose` is one regimen item in internal units (the trial spec and NONMEM import
 `dose_events` turns it into `DoseEvent`s whose amount is split over the model's dose inputs by
 fraction expressions in model parameters (e.g. an esketamine device's nasal fraction).
 A `placebo` item is a vehicle (saline infusion, placebo spray, capsule): it has a route and a
-schedule but no drug and no dose, and gives no dose event. The model's placebo response belongs
-to every patient (expectancy), so a vehicle arm behaves as an arm without drug.
+schedule but no drug and no dose, and gives no drug event (only its visits' clinical contacts,
+below). The model's placebo response belongs to every patient (expectancy), so a vehicle arm
+behaves as an arm without drug given at the same visits.
 A `psychotherapy` item is a non-drug intervention: sessions at the item's times (its `duration`
 is the session's length, default 1 h); each gives one session into the model's `psychotherapy`
 input (layers/synapses/window.py), which acts only in the plasticity-window variant.
+A `contact` item (`intervention: contact`) is a clinical contact without treatment (a follow-up visit).
+Every visit of a dose or vehicle given at the clinic (routes in CONTACT_ROUTES), every psychotherapy
+session and every contact item after time zero (VISIT_GAP_H apart) also gives one contact into the model's
+`contact` input (layers/symptoms/care.py: the care part of the placebo response); the session at time
+zero is where the model's placebo response starts, so it adds no contact.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ketasim.layers.exposure.routes import dose_targets, validate_route
+from ketasim.layers.symptoms.care import CONTACT, CONTACT_ROUTES
 from ketasim.layers.synapses.window import PSYCHOTHERAPY, SESSION
 from ketasim.model.compounds import get_drug
 from ketasim.model.errors import UserError
@@ -27,11 +34,13 @@ INHALED = "inhaled"
 PLACEBO = "placebo"
 PLACEBO_ROUTES = ("iv", "im", "sc", "intranasal", "oral", "sublingual", "ip", "inhaled")
 #: non-drug interventions a regimen can hold (`intervention: psychotherapy`), given as sessions
-INTERVENTIONS = (PSYCHOTHERAPY,)
+INTERVENTIONS = (PSYCHOTHERAPY, CONTACT)
 #: a session's length when the item gives none
 SESSION_H = 1.0
 #: the longest session (a day-long workshop); longer is not a session
 MAX_SESSION_H = 24.0
+#: administrations closer than this to time zero or to the previous visit belong to the same visit
+VISIT_GAP_H = 12.0
 
 
 def parse_inspired_fraction(text: object, path: str) -> float:
@@ -188,11 +197,34 @@ class DoseEvent:
     label: str
 
 
+def contact_times(dose: Dose) -> list[float]:
+    """Visit times of a regimen item: sessions and clinic administrations at least VISIT_GAP_H after time
+    zero and after the item's previous visit (a later part of the same visit is no new contact)."""
+    if not (dose.is_intervention or dose.route in CONTACT_ROUTES):
+        return []
+    out: list[float] = []
+    for t in sorted(set(dose.times_h)):
+        if t >= VISIT_GAP_H and (not out or t - out[-1] >= VISIT_GAP_H):
+            out.append(t)
+    return out
+
+
+def contact_events(dose: Dose) -> list[DoseEvent]:
+    """One clinical contact per visit of a regimen item after time zero (none for doses taken at home)."""
+    return [DoseEvent(time_h=t, amount_umol=1.0, duration_h=0.0, targets=((CONTACT, "1"),), label="clinical contact")
+            for t in contact_times(dose)]
+
+
 def dose_events(dose: Dose, weight_kg: float) -> list[DoseEvent]:
-    """Expand a regimen item for a patient into dose events (one per administration/spray)."""
+    """Expand a regimen item for a patient into dose events (one per administration/spray) and its contacts."""
     if not weight_kg > 0:
         raise UserError("weight", f"body weight must be positive, got {weight_kg} kg")
-    if dose.is_placebo:
+    return _item_events(dose, weight_kg) + contact_events(dose)
+
+
+def _item_events(dose: Dose, weight_kg: float) -> list[DoseEvent]:
+    """The drug (or session) events of a regimen item."""
+    if dose.is_placebo or dose.drug == CONTACT:
         return []
     if dose.is_intervention:  # one session each, spread over its length
         return [DoseEvent(time_h=t, amount_umol=1.0, duration_h=dose.duration_h, targets=((dose.drug, "1"),),

@@ -8,7 +8,8 @@ MADRS = MADRS0 x (1 - placebo) x (1 - antidepressant_effect).
   non-specific response over weeks); X remembers how perceptible the drug was (dissociation,
   sedation: unblinding), so active placebo and ketamine raise it, saline and memantine do not.
   In arms taking a monoaminergic antidepressant the slow part is scaled by course_resp (its
-  share kept after prior failed trials; signalling/monoamines.py).
+  share kept after prior failed trials; signalling/monoamines.py). Each clinical contact (a session
+  of any arm, a visit given as a contact) adds care, pl_care care in the exponent (symptoms/care.py).
 CADSS follows GluN2C-weighted NMDAR engagement through a short lag, with tolerance; pressure
 follows unbound effect-site ketamine through a lag (S more pressor than R).
 MADRS items (MADRS_item1..10) share the MADRS latent with their own dynamics, and HDRS17,
@@ -18,6 +19,7 @@ HAMD6, BDI, QIDS_SR16 and suicidal_ideation are read from them: ketasim.layers.s
 
 from __future__ import annotations
 
+from ketasim.layers.symptoms.care import add_care
 from ketasim.layers.symptoms.items import add_items
 from ketasim.layers.symptoms.parameters import parameter_table
 from ketasim.layers.targets.mechanisms import loss
@@ -53,6 +55,7 @@ def add_symptoms(b: ModelBuilder, species: str, hypothesis: str, families: set[s
     slow = "pl_slow*o_slow"
     if "mono_course" in b.states:  # a monoaminergic course after failed ones: less non-specific gain
         slow = "pl_slow*o_slow*(1 - mono_course*(1 - course_resp))"
+    slow += add_care(b)  # clinical contacts: care built by sessions and visits
     b.let("placebo", f"1 - exp(-PLACEBO_RESP*pl_gain*(pl_fast*o_fast*(pl_q0 + X_perc) + {slow}))",
           "dimensionless", "fraction of severity removed by the shared placebo component")
     # antidepressant effect

@@ -14,7 +14,7 @@ import numpy as np
 import sympy as sp
 
 from ketasim.model.description import Model
-from ketasim.runtime.regimen import INTERVENTIONS, DoseEvent
+from ketasim.runtime.regimen import CONTACT, INTERVENTIONS, DoseEvent
 
 _FRACTIONS: WeakKeyDictionary[Model, dict[str, Callable[..., float]]] = WeakKeyDictionary()
 
@@ -56,6 +56,13 @@ class DosePlan:
     dosed_umol: float | np.ndarray  # total amount given (for mass balance)
 
 
+def one_contact_per_visit(model: Model, jumps: np.ndarray) -> None:
+    """Items given at the same time are one visit: at most one clinical contact per breakpoint (in place)."""
+    if CONTACT in model.inputs:
+        i = model.state_index[model.inputs[CONTACT]]
+        np.minimum(jumps[:, i], 1.0, out=jumps[:, i])
+
+
 def make_plan(model: Model, events: Sequence[DoseEvent], p: np.ndarray) -> DosePlan:
     """Build the dose plan; `p` is one parameter vector or a batch of shape (n_params, n)."""
     p = np.asarray(p, dtype=float)
@@ -69,6 +76,8 @@ def make_plan(model: Model, events: Sequence[DoseEvent], p: np.ndarray) -> DoseP
     total = np.zeros(batch)
     for ev in events:
         for target, fraction in ev.targets:
+            if target == CONTACT and target not in input_pos:  # no symptoms layer: contacts do nothing
+                continue
             if target not in input_pos:
                 raise KeyError(f"dose input {target!r} is not in the model; rebuild it with this route")
             amount = ev.amount_umol * fraction_function(model, fraction)(p)
@@ -80,6 +89,7 @@ def make_plan(model: Model, events: Sequence[DoseEvent], p: np.ndarray) -> DoseP
                 rate_changes[index[ev.time_h + ev.duration_h], input_pos[target]] -= rate
             else:
                 jumps[index[ev.time_h], model.state_index[model.inputs[target]]] += amount
+    one_contact_per_visit(model, jumps)
     rates = np.cumsum(rate_changes, axis=0)
     rates[np.abs(rates) < 1e-12 * (np.abs(rate_changes).max(initial=0.0) + 1e-300)] = 0.0  # no doses: empty
     return DosePlan(np.array(times, dtype=float), jumps, rates, total)
@@ -126,4 +136,5 @@ def group_plan(model: Model, events_per: list[list[DoseEvent]], p: np.ndarray
             upto = where[q + 1] if q + 1 < where.size else times.size
             rates[w:upto] += a * unit.rates[q]
         dosed += a * unit.dosed_umol
+    one_contact_per_visit(model, jumps)
     return times, jumps, rates, dosed

@@ -7,11 +7,13 @@ level - 1 prior failed adequate trials (the covariate PRIOR_FAILURES), 12 weeks 
 daily doses, weekly visits, and reads response (>= 50% reduction of the recorded MADRS) and
 remission (MADRS <= 10) at week 12. Each level is a separate population, so a level's
 non-specific response is that of a new course, lowered by resistance as the model says.
+clin-contact-visits (Posternak & Zimmerman 2007) gives a 6-week placebo arm 4, 5 or 6 follow-up
+visits, each one clinical contact (layers/symptoms/care.py), and reads the further HRSD reduction.
 """
 
 from __future__ import annotations
 
-from ketasim.runtime.regimen import Dose
+from ketasim.runtime.regimen import CONTACT, SESSION, Dose
 from ketasim.studies.validation.clinical import remitters, responders
 from ketasim.studies.validation.core import Checks, Context, Outcome, evaluator, grid
 from ketasim.studies.validation.population import Arm, population
@@ -92,3 +94,39 @@ def _placebo(ctx: Context, target: Target) -> Outcome:
     c.inside("placebo response at week 8", r, *target.range)
     return c.outcome({"value": r, "remission": float(remitters(a, WEEK * 8).mean())},
                      "MDD population, no drug (its course is that of a placebo arm)")
+
+
+#: Posternak & Zimmerman 2007: follow-up schedules of 6-week trials (weeks with a visit after baseline)
+VISIT_SCHEDULES = {4: (1, 2, 4, 6), 5: (1, 2, 3, 4, 6), 6: (1, 2, 3, 4, 5, 6)}
+
+
+def visit_arms(ctx: Context, n: int = 120) -> dict[int, Arm]:
+    """A 6-week placebo arm of MDD patients with 4, 5 or 6 follow-up visits (each one clinical contact)."""
+    pop = population(ctx, "mdd", frozenset({("ssri", "oral")}), n=min(ctx.n_patients, n))
+    times = grid(extra=[0.0, *[WEEK * w for w in range(1, 7)]])
+    return {k: pop.arm(f"placebo, {k} follow-up visits", [Dose(CONTACT, SESSION, tuple(WEEK * w for w in weeks),
+                                                               duration_h=0.5)], times)
+            for k, weeks in VISIT_SCHEDULES.items()}
+
+
+def visit_effects(ctx: Context) -> dict[str, float]:
+    """Further HRSD (HDRS17) reduction from an extra visit at week 3 (read at week 4) and at week 5 (week 6)."""
+    arms = visit_arms(ctx)
+
+    def mean(k: int, week: int) -> float:
+        return float(arms[k].at("HDRS17", WEEK * week).mean())
+
+    drop = mean(4, 0) - mean(4, 6)  # the placebo arm's whole reduction by week 6 (4 visits)
+    return {"extra_visit_week3": mean(4, 4) - mean(5, 4), "extra_visit_week5": mean(5, 6) - mean(6, 6),
+            "two_extra_visits": mean(4, 6) - mean(6, 6), "placebo_reduction_week6": drop,
+            "baseline_hdrs": mean(4, 0)}
+
+
+@evaluator("clin-contact-visits")
+def _contact_visits(ctx: Context, target: Target) -> Outcome:
+    res = visit_effects(ctx)
+    c = Checks()
+    for key in ("extra_visit_week3", "extra_visit_week5"):
+        c.inside(key, res[key], *target.range[key])
+    c.inside("two_extra_visits", res["two_extra_visits"], *target.range["two_extra_visits"])
+    return c.outcome(res, "latent HDRS17 means of one MDD population under three visit schedules, no drug")

@@ -100,6 +100,11 @@ def ssri_background(days: int) -> list[Dose]:
     return out
 
 
+def vehicle(route: str, times: Sequence[float]) -> Dose:
+    """The placebo arm's vehicle sessions (saline infusion, placebo spray): no drug, one clinical contact each."""
+    return Dose("placebo", route, tuple(times))
+
+
 def esketamine(times: Sequence[float], devices: int) -> Dose:
     """Esketamine nasal spray: `devices` devices of 28 mg, 5 min apart, at each session."""
     return Dose("esketamine", "intranasal", tuple(times), amount_mg=28.0, sprays=devices)
@@ -167,15 +172,15 @@ def _singh(ctx: Context, target: Target) -> Outcome:
     times = grid(extra=[0.0, DAY * 14, DAY * 15])
     twice = (0.0, 3 * DAY, 7 * DAY, 10 * DAY)
     thrice = (0.0, 2 * DAY, 4 * DAY, 7 * DAY, 9 * DAY, 11 * DAY)
-    pbo = pop.arm("saline", [], times)
     res = {}
     for key, sched in (("twice", twice), ("thrice", thrice)):
         a = pop.arm(f"ketamine {key} weekly", [Dose("ketamine", "iv", sched, mg_per_kg=0.5, duration_h=TE)], times)
+        pbo = pop.arm(f"saline {key} weekly", [vehicle("iv", sched)], times)
         res[f"difference_{key}"] = difference(a, pbo, DAY * 14)
     c = Checks()
     for key in target.value:
         within_ci(c, target, key, res[key])
-    return c.outcome(res, "day 15 (the day-15 infusion not yet given); one placebo arm for both schedules")
+    return c.outcome(res, "day 15 (the day-15 infusion not yet given); saline on each schedule")
 
 
 # -------------------------------------------------------------------------- suicidal ideation
@@ -226,7 +231,7 @@ def _lanicemine(ctx: Context, target: Target) -> Outcome:
     pop = population(ctx, "mdd", frozenset({("lanicemine", "iv")}), n=30)
     times = grid(extra=[0.0, *[DAY * 7 * w for w in range(1, 7)]])
     course = tuple(DAY * d for d in LAN_DAYS if d < 42)
-    pbo = pop.arm("saline", [], times)
+    pbo = pop.arm("saline", [vehicle("iv", course)], times)
     res = {}
     for mg in (50, 100):
         a = pop.arm(f"lanicemine {mg} mg", [Dose("lanicemine", "iv", course, amount_mg=float(mg), duration_h=1.0)],

@@ -22,8 +22,12 @@ from ketasim.studies.validation.testset_clinical import (
     esketamine,
     population,
     ssri_background,
+    vehicle,
     within_ci,
 )
+
+#: the placebo arms' twice-weekly placebo-spray sessions (clinical contacts like the active arms')
+PLACEBO_SPRAYS = vehicle("intranasal", TWICE_WEEKLY)
 
 
 # -------------------------------------------------------------------------- esketamine trials
@@ -36,7 +40,7 @@ def _daly_arms(ctx: Context) -> tuple[dict[int, Arm], Arm]:
     sessions = (0.0, 3 * DAY)  # period 1: days 1 and 4, endpoint day 8
     arms = {mg: pop.arm(f"esketamine {mg} mg period 1", [esketamine(sessions, mg // 28)], ESK_GRID)
             for mg in (28, 56, 84)}
-    return arms, pop.arm("placebo spray", [], ESK_GRID)
+    return arms, pop.arm("placebo spray", [vehicle("intranasal", sessions)], ESK_GRID)
 
 
 def _daly_at(ctx: Context, target: Target, t_h: float, label: str) -> Outcome:
@@ -75,7 +79,7 @@ def _transform_arms(ctx: Context, diagnosis: str = "trd") -> dict[str, Arm]:
     pop = _esk_pop(ctx, diagnosis)
     ssri = ssri_background(28)
     return {
-        "placebo": pop.arm("placebo spray + new AD", ssri, ESK_GRID),
+        "placebo": pop.arm("placebo spray + new AD", [PLACEBO_SPRAYS, *ssri], ESK_GRID),
         "56": pop.arm("esketamine 56 mg + new AD", [esketamine(TWICE_WEEKLY, 2), *ssri], ESK_GRID),
         "84": pop.arm("esketamine 84 mg + new AD", [esketamine(TWICE_WEEKLY, 3), *ssri], ESK_GRID),
         # flexible dosing: 56 mg on day 1, then 84 mg (most patients were on 84 mg by day 25)
@@ -128,7 +132,7 @@ def _transform3(ctx: Context, target: Target) -> Outcome:
 @evaluator("test-clin-esketamine-japan")
 def _japan(ctx: Context, target: Target) -> Outcome:
     pop = _esk_pop(ctx)
-    pbo = pop.arm("placebo spray", [], ESK_GRID)
+    pbo = pop.arm("placebo spray", [PLACEBO_SPRAYS], ESK_GRID)
     res = {f"difference_{mg}mg": difference(pop.arm(f"esketamine {mg} mg 4 weeks", [esketamine(TWICE_WEEKLY, mg // 28)],
                                                     ESK_GRID), pbo, DAY28) for mg in (28, 56, 84)}
     c = Checks()
@@ -141,7 +145,7 @@ def _suicidal_arms(ctx: Context) -> tuple[Arm, Arm]:
     pop = _esk_pop(ctx, "mdd")
     ssri = ssri_background(28)
     return (pop.arm("esketamine 84 mg + SOC AD", [esketamine(TWICE_WEEKLY, 3), *ssri], ESK_GRID),
-            pop.arm("placebo spray + SOC AD", ssri, ESK_GRID))
+            pop.arm("placebo spray + SOC AD", [PLACEBO_SPRAYS, *ssri], ESK_GRID))
 
 
 @evaluator("test-clin-canuso-suicidal")
@@ -183,7 +187,8 @@ def _sustain(ctx: Context, target: Target) -> Outcome:
     options of the trial."""
     pop = population(ctx, "trd", frozenset({("esketamine", "intranasal")}), n=30)
     cont = pop.arm("esketamine continued", [esketamine(SUSTAIN_INDUCTION + SUSTAIN_MAINT, 2)], SUSTAIN_GRID)
-    stop = pop.arm("esketamine stopped at week 16", [esketamine(SUSTAIN_INDUCTION, 2)], SUSTAIN_GRID)
+    stop = pop.arm("esketamine stopped at week 16", [esketamine(SUSTAIN_INDUCTION, 2),
+                                                     vehicle("intranasal", SUSTAIN_MAINT)], SUSTAIN_GRID)
     rec_c, rec_s = cont.recorded("MADRS"), stop.recorded("MADRS")
     weeks = [cont.index(DAY * 7 * w) for w in range(13, 17)]
     remit = (rec_c[:, weeks] <= 12).sum(axis=1) >= 3  # stable remission: <= 12 in 3 of the last 4 weeks
