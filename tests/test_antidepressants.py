@@ -23,16 +23,27 @@ DRUGS = {"escitalopram": 20.0, "sertraline": 100.0, "venlafaxine": 150.0, "nortr
 TIMES = np.array([0.0, DAY, 7 * DAY, *[WEEK * w for w in (2, 4, 6, 8, 12, 16)]])
 
 
-@lru_cache(maxsize=4)
-def courses(failures: float = 0.0) -> dict[str, dict[str, np.ndarray]]:
-    """Typical patient, 16 weeks of each drug at a usual daily dose (one batch, one model)."""
+FAILURES = (0.0, 2.0)
+
+
+@lru_cache(maxsize=1)
+def _all_courses() -> dict[float, dict[str, dict[str, np.ndarray]]]:
+    """Typical patient, 16 weeks of each drug at a usual daily dose, without and with two prior failed
+    trials: one batch (8 courses integrated together) and one model."""
     model = build_model("human", frozenset((d, "oral") for d in DRUGS), "default")
     days = tuple(DAY * d for d in range(16 * 7))
     events = [dose_events(Dose(d, "oral", days, amount_mg=mg), 70.0) for d, mg in DRUGS.items()]
-    p = np.array(model.default_parameters, dtype=float)
-    p[model.param_index["PRIOR_FAILURES"]] = failures
-    batch = simulate_batch(model, events, np.repeat(p[:, None], len(DRUGS), axis=1), TIMES, keep_states=False)
-    return {d: {n: np.asarray(v)[i] for n, v in batch.outputs.items()} for i, d in enumerate(DRUGS)}
+    p = np.repeat(np.array(model.default_parameters, dtype=float)[:, None], len(DRUGS) * len(FAILURES), axis=1)
+    for k, failures in enumerate(FAILURES):
+        p[model.param_index["PRIOR_FAILURES"], k * len(DRUGS):(k + 1) * len(DRUGS)] = failures
+    batch = simulate_batch(model, events * len(FAILURES), p, TIMES, keep_states=False)
+    return {f: {d: {n: np.asarray(v)[k * len(DRUGS) + i] for n, v in batch.outputs.items()}
+                for i, d in enumerate(DRUGS)} for k, f in enumerate(FAILURES)}
+
+
+def courses(failures: float = 0.0) -> dict[str, dict[str, np.ndarray]]:
+    """The courses of every drug for a typical patient with `failures` prior failed trials (0 or 2)."""
+    return _all_courses()[failures]
 
 
 def at(series: np.ndarray, t: float) -> float:
