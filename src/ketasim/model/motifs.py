@@ -117,3 +117,12 @@ def molar_to_mass(conc_um: str, molar_mass: float) -> str:
 def micro_to_nano(conc_um: str) -> str:
     """uM to nM."""
     return f"({conc_um})*1000"
+
+
+def session_trace(b: ModelBuilder, state: str, tau: str, input_name: str, route: str, description: str) -> None:
+    """A dimensionless trace that each session (an input event of amount 1 on `route`) raises by one and
+    that decays with time constant `tau`: clinical contacts and psychotherapy sessions reach the model so."""
+    b.state(state, "dimensionless", description, 0.0)
+    b.rate(state, f"-{state}/{tau}")
+    b.dose_input(input_name, state)
+    b.dose_split(input_name, route, [(input_name, "1")])

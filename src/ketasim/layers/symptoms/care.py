@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from ketasim.layers.synapses.window import SESSION
 from ketasim.model.description import ModelBuilder, Param
-from ketasim.model.motifs import A
+from ketasim.model.motifs import A, session_trace
 
 #: the model's contact input, and the regimen's intervention for a contact without treatment
 CONTACT = "contact"
@@ -51,11 +51,8 @@ def parameter_table() -> list[Param]:
 def add_care(b: ModelBuilder) -> str:
     """Add the contact trace, the care state and the contact input; the term care adds to the placebo exponent."""
     b.params_from(parameter_table())
-    b.state("c_in", "dimensionless", "contacts not yet turned into care (contacts)", 0.0)
-    b.rate("c_in", "-c_in/tau_care_on")
+    session_trace(b, "c_in", "tau_care_on", CONTACT, SESSION, "contacts not yet turned into care (contacts)")
     b.state("care", "dimensionless", "care built by recent clinical contacts (contacts)", 0.0)
     b.rate("care", "c_in/tau_care_on - care/tau_care_off")
-    b.dose_input(CONTACT, "c_in")
-    b.dose_split(CONTACT, SESSION, [(CONTACT, "1")])
     b.output("care", "care", "dimensionless", "care built by recent clinical contacts (contacts)")
     return " + pl_care*care"

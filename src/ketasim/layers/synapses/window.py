@@ -25,7 +25,7 @@ without one are unchanged.
 from __future__ import annotations
 
 from ketasim.model.description import ModelBuilder, Param
-from ketasim.model.motifs import A, switch
+from ketasim.model.motifs import A, session_trace, switch
 
 #: the regimen's intervention name, its model family and dose input, and the route it is given by
 PSYCHOTHERAPY = "psychotherapy"
@@ -54,9 +54,7 @@ def add_psychotherapy(b: ModelBuilder, families: set[str]) -> str:
     b.params_from(parameter_table())
     if PSYCHOTHERAPY not in families:
         return ""
-    b.state("psy", "dimensionless", "learning trace of recent psychotherapy sessions (sessions)", 0.0)
-    b.rate("psy", "-psy/tau_psy")
-    b.dose_input(PSYCHOTHERAPY, "psy")
-    b.dose_split(PSYCHOTHERAPY, SESSION, [(PSYCHOTHERAPY, "1")])
+    session_trace(b, "psy", "tau_psy", PSYCHOTHERAPY, SESSION, "learning trace of recent psychotherapy sessions "
+                  "(sessions)")
     b.output("psychotherapy_trace", "psy", "dimensionless", "learning trace of recent psychotherapy sessions")
     return " + hyp_window*k_psy*psy"
